@@ -1,0 +1,16 @@
+"""Action ids shared by the message builders and the Slack handlers: one place, one spelling."""
+
+from enum import StrEnum
+
+REQUEST_PREFIX = "request:"
+
+
+class Action(StrEnum):
+    APPROVE = "approve"
+    DENY = "deny"
+    DISMISS = "dismiss"
+
+
+def request_action(remediation_id: str) -> str:
+    """The action_id of the button that requests a remediation: ``request:<remediation-id>``."""
+    return f"{REQUEST_PREFIX}{remediation_id}"

@@ -1,0 +1,207 @@
+"""SQLite persistence through sqlite-utils: WAL mode, a schema version, ordered migrations.
+
+Events are stored once, keyed by CloudTrail's eventID (or a stable hash of the record when it
+has none), so reading the same input twice stores and alerts nothing new. One connection is
+shared by the threads of the process and guarded by a lock; state transitions that must not
+race are single compare-and-set UPDATE statements.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+import sqlite_utils
+
+from bot.events import Rejected
+
+log = logging.getLogger(__name__)
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def iso(dt: datetime) -> str:
+    return dt.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def dumps(value: Any) -> str:
+    return orjson.dumps(value, default=str).decode()
+
+
+def _m1_events(db: sqlite_utils.Database) -> None:
+    db["events"].create(
+        {
+            "key": str,
+            "id": str,
+            "event_name": str,
+            "event_time": str,
+            "account_id": str,
+            "region": str,
+            "actor_type": str,
+            "actor_arn": str,
+            "actor_name": str,
+            "target": str,
+            "source_ip": str,
+            "user_agent": str,
+            "error_code": str,
+            "severity": str,
+            "summary": str,
+            "is_self": int,
+            "origin": str,
+            "ingested_at": str,
+            "raw": str,
+        },
+        pk="key",
+    )
+    db["events"].create_index(["id"])
+    db["events"].create_index(["event_time"])
+    db["events"].create_index(["event_name", "actor_arn"])
+    db["rejected"].create(
+        {"id": int, "at": str, "source": str, "where_": str, "reason": str, "excerpt": str},
+        pk="id",
+    )
+
+
+# Each migration runs once, in order, inside a transaction; the index + 1 is its version.
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_m1_events]
+
+
+class Store:
+    def __init__(self, path: str | Path = ":memory:"):
+        self.path = str(path)
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(self.path, check_same_thread=False, timeout=30, isolation_level=None)
+        self.db = sqlite_utils.Database(conn)
+        self.lock = threading.RLock()
+        if self.path != ":memory:":
+            self.db.enable_wal()
+        self.db.execute("PRAGMA foreign_keys = ON")
+        self.db.execute("PRAGMA busy_timeout = 30000")
+        self.migrate()
+
+    # ------------------------------------------------------------------ schema
+
+    @property
+    def version(self) -> int:
+        return int(self.db.execute("PRAGMA user_version").fetchone()[0])
+
+    def migrate(self) -> None:
+        with self.lock:
+            current = self.version
+            if current > len(MIGRATIONS):
+                raise RuntimeError(
+                    f"{self.path} has schema version {current}, newer than this iambot "
+                    f"({len(MIGRATIONS)}): upgrade iambot"
+                )
+            for version, migration in enumerate(MIGRATIONS[current:], start=current + 1):
+                with self.transaction():
+                    migration(self.db)
+                    self.db.execute(f"PRAGMA user_version = {version}")
+                log.info("store migrated", extra={"version": version, "path": self.path})
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        with self.lock:
+            conn = self.db.conn
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+
+    def close(self) -> None:
+        with self.lock:
+            self.db.conn.close()
+
+    # ------------------------------------------------------------------ events
+
+    def add_alerts(self, alerts: Iterable[Any]) -> list[Any]:
+        """Store alerts' events; return the alerts whose event was not stored before."""
+        alerts = list(alerts)
+        if not alerts:
+            return []
+        stamp = iso(now())
+        new = []
+        with self.transaction() as conn:
+            for alert in alerts:
+                e = alert.event
+                cur = conn.execute(
+                    "INSERT OR IGNORE INTO events (key, id, event_name, event_time, account_id, region,"
+                    " actor_type, actor_arn, actor_name, target, source_ip, user_agent, error_code,"
+                    " severity, summary, is_self, origin, ingested_at, raw)"
+                    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    (
+                        e.key,
+                        e.event_id,
+                        e.event_name,
+                        iso(e.event_time),
+                        e.account_id,
+                        e.region,
+                        e.actor.type,
+                        e.actor.arn,
+                        e.actor.name,
+                        dumps(e.target),
+                        e.source_ip,
+                        e.user_agent,
+                        e.error_code,
+                        alert.severity,
+                        alert.summary,
+                        int(alert.risk.is_self),
+                        e.origin,
+                        stamp,
+                        dumps(e.raw),
+                    ),
+                )
+                if cur.rowcount:
+                    new.append(alert)
+        return new
+
+    def add_rejected(self, items: Iterable[Rejected], source: str = "") -> int:
+        rows = [
+            {"at": iso(now()), "source": source, "where_": r.where, "reason": r.reason, "excerpt": r.excerpt}
+            for r in items
+        ]
+        if rows:
+            with self.transaction():
+                self.db["rejected"].insert_all(rows)
+        return len(rows)
+
+    def event(self, key_or_id: str) -> dict[str, Any] | None:
+        """An event by its store key, or by CloudTrail eventID (the latest, if reused)."""
+        with self.lock:
+            rows = list(
+                self.db.query(
+                    "SELECT * FROM events WHERE key = ? OR id = ? ORDER BY key = ? DESC, event_time DESC LIMIT 1",
+                    [key_or_id, key_or_id, key_or_id],
+                )
+            )
+        return _decode(rows[0]) if rows else None
+
+    def recent_events(self, limit: int = 10) -> list[dict[str, Any]]:
+        with self.lock:
+            rows = list(self.db.query("SELECT * FROM events ORDER BY event_time DESC, id LIMIT ?", [limit]))
+        return [_decode(r) for r in rows]
+
+    def count(self, table: str) -> int:
+        with self.lock:
+            return self.db[table].count
+
+
+def _decode(row: dict[str, Any]) -> dict[str, Any]:
+    out = dict(row)
+    for key in ("target", "raw"):
+        if isinstance(out.get(key), str):
+            out[key] = orjson.loads(out[key])
+    return out

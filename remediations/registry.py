@@ -1,0 +1,49 @@
+"""Every remediation, by id."""
+
+from __future__ import annotations
+
+from remediations.apply_password_policy import ApplyPasswordPolicy
+from remediations.base import Remediation
+from remediations.deactivate_access_key import DeactivateAccessKey
+from remediations.deactivate_signing_certificate import DeactivateSigningCertificate
+from remediations.deactivate_stale_access_keys import DeactivateStaleAccessKeys
+from remediations.delete_access_key import DeleteAccessKey
+from remediations.delete_inactive_access_keys import DeleteInactiveAccessKeys
+from remediations.delete_oidc_provider import DeleteOidcProvider
+from remediations.delete_signing_certificate import DeleteSigningCertificate
+from remediations.disable_console_access import DisableConsoleAccess
+from remediations.quarantine_user import QuarantineUser
+from remediations.require_password_reset import RequirePasswordReset
+from remediations.restore_oidc_thumbprints import RestoreOidcThumbprints
+from remediations.revert_server_certificate_rename import RevertServerCertificateRename
+
+REMEDIATIONS: dict[str, type[Remediation]] = {
+    cls.id: cls
+    for cls in (
+        DeactivateAccessKey,
+        DeleteAccessKey,
+        QuarantineUser,
+        RequirePasswordReset,
+        DisableConsoleAccess,
+        DeactivateSigningCertificate,
+        DeleteSigningCertificate,
+        RevertServerCertificateRename,
+        RestoreOidcThumbprints,
+        DeleteOidcProvider,
+        ApplyPasswordPolicy,
+        DeactivateStaleAccessKeys,
+        DeleteInactiveAccessKeys,
+    )
+}
+
+
+def ids() -> list[str]:
+    return list(REMEDIATIONS)
+
+
+def titles() -> dict[str, str]:
+    return {rid: cls.title for rid, cls in REMEDIATIONS.items()}
+
+
+def get(remediation_id: str) -> type[Remediation] | None:
+    return REMEDIATIONS.get(remediation_id)
