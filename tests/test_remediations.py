@@ -215,6 +215,7 @@ def test_stale_and_inactive_keys(iam):
         iam.create_access_key(UserName="new-svc")
         plan, out = run("deactivate-stale-access-keys", iam, unused_days=90)
         assert plan.expected == {"keys": [f"old-svc/{old}"]}
+        assert out.lines[0] == "Deactivated 1 stale access key(s)"
         assert re.search(r"never used in \d+ days", plan.lines[1])
         run("delete-inactive-access-keys", iam)
         assert iam.list_access_keys(UserName="old-svc")["AccessKeyMetadata"] == []
