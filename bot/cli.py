@@ -127,12 +127,12 @@ def triage(paths: tuple[Path, ...], fmt: str, db: Path | None, min_severity: str
 
 
 class _Progress:
-    def __init__(self, files: list[Path]):
+    def __init__(self, sizes: dict[Path, int]):
         from rich.progress import Progress
 
         from bot.console import make_console
 
-        self.sizes = {p: p.stat().st_size for p in files}
+        self.sizes = sizes
         self.bar = Progress(transient=True, console=make_console(stderr=True))
         self.task = self.bar.add_task("triage", total=sum(self.sizes.values()))
         self.bar.start()
@@ -148,10 +148,10 @@ def _progress(files: list[Path]) -> _Progress | None:
     if not sys.stderr.isatty():
         return None
     try:
-        total = sum(p.stat().st_size for p in files)
+        sizes = {p: p.stat().st_size for p in files}
     except OSError:
         return None
-    return _Progress(files) if total > PROGRESS_BYTES else None
+    return _Progress(sizes) if sum(sizes.values()) > PROGRESS_BYTES else None
 
 
 @cli.command()

@@ -116,26 +116,29 @@ def password_without_reset(event: IamEvent) -> Factor | None:
     )
 
 
-def _policy_allows_everything(document: object) -> bool:
+def _listed(value: object) -> list:
+    return value if isinstance(value, list) else [value]
+
+
+def _statements(document: object) -> list[dict]:
+    """The statements of a policy document (a JSON string, as CloudTrail records it, or a dict)."""
     if isinstance(document, str):
         try:
             document = orjson.loads(document)
         except orjson.JSONDecodeError:
-            return False
+            return []
     if not isinstance(document, dict):
-        return False
-    statements = document.get("Statement")
-    statements = statements if isinstance(statements, list) else [statements]
-    for st in statements:
-        if not isinstance(st, dict) or st.get("Effect") != "Allow":
-            continue
-        actions = st.get("Action")
-        actions = actions if isinstance(actions, list) else [actions]
-        resources = st.get("Resource")
-        resources = resources if isinstance(resources, list) else [resources]
-        if any(a in ("*", "iam:*") for a in actions) and "*" in resources:
-            return True
-    return False
+        return []
+    return [st for st in _listed(document.get("Statement")) if isinstance(st, dict)]
+
+
+def _policy_allows_everything(document: object) -> bool:
+    return any(
+        st.get("Effect") == "Allow"
+        and any(a in ("*", "iam:*") for a in _listed(st.get("Action")))
+        and "*" in _listed(st.get("Resource"))
+        for st in _statements(document)
+    )
 
 
 def admin_policy(event: IamEvent) -> Factor | None:
@@ -148,38 +151,22 @@ def admin_policy(event: IamEvent) -> Factor | None:
 
 
 def deny_only_policy(event: IamEvent) -> Factor | None:
-    document = event.request.get("policyDocument")
-    if isinstance(document, str):
-        try:
-            document = orjson.loads(document)
-        except orjson.JSONDecodeError:
-            return None
-    statements = document.get("Statement") if isinstance(document, dict) else None
-    statements = statements if isinstance(statements, list) else [statements]
-    if statements and all(isinstance(st, dict) and st.get("Effect") == "Deny" for st in statements):
+    statements = _statements(event.request.get("policyDocument"))
+    if statements and all(st.get("Effect") == "Deny" for st in statements):
         return Factor("deny-only-policy", -1, "The policy only denies: it takes access away (often a quarantine)")
     return None
 
 
 def _trusted_principals(document: object) -> list[str]:
-    if isinstance(document, str):
-        try:
-            document = orjson.loads(document)
-        except orjson.JSONDecodeError:
-            return []
-    if not isinstance(document, dict):
-        return []
     found: list[str] = []
-    statements = document.get("Statement")
-    for st in statements if isinstance(statements, list) else [statements]:
-        if not isinstance(st, dict) or st.get("Effect") != "Allow":
+    for st in _statements(document):
+        if st.get("Effect") != "Allow":
             continue
         principal = st.get("Principal")
         if principal == "*":
             found.append("*")
         elif isinstance(principal, dict):
-            aws = principal.get("AWS")
-            found.extend(aws if isinstance(aws, list) else [aws] if isinstance(aws, str) else [])
+            found.extend(a for a in _listed(principal.get("AWS")) if isinstance(a, str))
     return found
 
 
