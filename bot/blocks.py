@@ -193,3 +193,86 @@ def _titles() -> dict[str, str]:
     except ImportError:  # pragma: no cover
         return {}
     return registry.titles()
+
+
+REQUEST_STATUS = {
+    "requested": ":hourglass_flowing_sand: Waiting for approval",
+    "approved": ":white_check_mark: Approved, starting",
+    "running": ":gear: Running",
+    "succeeded": ":white_check_mark: Done",
+    "failed": ":x: Failed",
+    "drifted": ":octagonal_sign: Stopped: live state changed since approval",
+    "denied": ":no_entry: Denied",
+    "cancelled": ":leftwards_arrow_with_hook: Cancelled by the requester",
+    "expired": ":alarm_clock: Expired without enough approvals",
+}
+
+
+def request_line(request: Any, title: str) -> str:
+    """One line about a request, for the alert it belongs to."""
+    status = REQUEST_STATUS.get(request.status, request.status)
+    who = f"requested by <@{request.requested_by}>"
+    if request.approvals:
+        who += ", approved by " + ", ".join(f"<@{u}>" for u in request.approvals)
+    elif request.decided_by:
+        who += f", {request.status} by <@{request.decided_by}>"
+    result = f": {escape(' '.join(request.outcome))}" if request.outcome else ""
+    return clip(f"{status} · *{escape(title)}* ({request.id}) {who}{result}", SECTION_TEXT)
+
+
+def request_message(request: Any, title: str, destructive: bool, context: str | None = None) -> Message:
+    """The approval message: the dry-run plan, who asked, approvals so far, and the buttons."""
+    status = REQUEST_STATUS.get(request.status, request.status)
+    blocks: list[Block] = [
+        HeaderBlock(text=PlainTextObject(text=clip(f"Remediation request {request.id} · {title}", HEADER_TEXT))),
+        SectionBlock(
+            text=mrkdwn(
+                clip(
+                    f"<@{request.requested_by}> asks to run *{escape(title)}*"
+                    + (f" for: {escape(context)}" if context else "")
+                    + (f" in account {escape(request.account_id)}" if request.account_id else ""),
+                    SECTION_TEXT,
+                )
+            )
+        ),
+        section("Plan (dry run against live AWS state)", "\n".join(request.plan)),
+    ]
+    if destructive:
+        blocks.append(
+            SectionBlock(text=mrkdwn(f":warning: *Irreversible.* Needs {request.approvals_needed} approvals."))
+        )
+    approvals = ", ".join(f"<@{u}>" for u in request.approvals) or "none yet"
+    blocks.append(
+        SectionBlock(
+            fields=[
+                mrkdwn(f"*Status*\n{status}"),
+                mrkdwn(f"*Approvals*\n{len(request.approvals)} of {request.approvals_needed}: {approvals}"),
+                mrkdwn(f"*Expires*\n{escape(request.expires_at)}"),
+                mrkdwn(f"*Parameters*\n{escape_clip(_params_text(request.params), FIELD_TEXT - 20)}"),
+            ]
+        )
+    )
+    if request.decided_by and request.status in ("denied", "cancelled"):
+        reason = f": {escape(request.reason)}" if request.reason else ""
+        blocks.append(SectionBlock(text=mrkdwn(f"{status} by <@{request.decided_by}>{reason}")))
+    if request.outcome:
+        blocks.append(section("Outcome", "\n".join(request.outcome)))
+    if request.status == "requested":
+        blocks.append(
+            ActionsBlock(
+                block_id="request-actions",
+                elements=[
+                    ButtonElement(text="Approve", action_id=Action.APPROVE, value=request.id, style="primary"),
+                    ButtonElement(text="Deny", action_id=Action.DENY, value=request.id, style="danger"),
+                ],
+            )
+        )
+    blocks.append(
+        ContextBlock(elements=[mrkdwn(f"`/iam approve {request.id}` · `/iam deny {request.id} reason` · audited")])
+    )
+    text = clip(f"Remediation request {request.id}: {title} ({request.status})", MESSAGE_TEXT)
+    return Message(text=text, blocks=_serialize(blocks))
+
+
+def _params_text(params: Mapping[str, Any]) -> str:
+    return "\n".join(f"{k} = {', '.join(v) if isinstance(v, list) else v}" for k, v in params.items()) or "—"

@@ -201,6 +201,69 @@ def demo() -> None:
     run_demo()
 
 
+@cli.command()
+@click.option("--socket-mode", "mode", flag_value="socket", help="Connect out to Slack (needs SLACK_APP_TOKEN).")
+@click.option("--http", "mode", flag_value="http", help="Serve POST /slack/events and GET /healthz on PORT.")
+def run(mode: str | None) -> None:
+    """Run the bot: the Slack app and the scheduled jobs.
+
+    Socket Mode when SLACK_APP_TOKEN is set (or --socket-mode), otherwise HTTP on PORT
+    behind gunicorn. Checks the configuration first and names what is missing."""
+    from bot.config import ConfigError, load_settings
+
+    try:
+        settings = load_settings()
+        if mode is None:
+            mode = "http" if settings.http_mode else "socket"
+        missing = settings.missing_for_slack()
+        if mode == "socket" and settings.slack_app_token is None:
+            missing.append("SLACK_APP_TOKEN (Socket Mode)")
+        if mode == "http" and settings.slack_signing_secret is None and "SLACK_SIGNING_SECRET" not in str(missing):
+            missing.append("SLACK_SIGNING_SECRET (HTTP mode)")
+        if missing:
+            fail("cannot start, missing configuration:\n  " + "\n  ".join(missing) + "\nSee README: Connecting Slack.")
+    except ConfigError as exc:
+        fail(str(exc))
+    logging.getLogger().setLevel(min(logging.getLogger().level, logging.INFO))
+    from bot import runner
+
+    try:
+        if mode == "socket":
+            runner.run_socket_mode(settings)
+        else:
+            runner.run_http(settings)
+    except ConfigError as exc:
+        fail(str(exc))
+
+
+@cli.command()
+@click.option("--url", help="Public https:// base URL for HTTP mode; without it the app uses Socket Mode.")
+@click.option("--name", default="iambot", show_default=True)
+def manifest(url: str | None, name: str) -> None:
+    """Print the Slack app manifest (YAML) with exactly the scopes and settings iambot uses."""
+    from bot.manifest import manifest as build
+
+    try:
+        click.echo(build(url, name), nl=False)
+    except ValueError as exc:
+        fail(str(exc))
+
+
+@cli.command()
+def policy() -> None:
+    """Print the least-privilege IAM policy iambot needs (enabled remediations + its reads)."""
+    import orjson
+
+    from bot.config import ConfigError, load_settings
+    from bot.manifest import policy as build
+
+    try:
+        settings = load_settings()
+    except ConfigError as exc:
+        fail(str(exc))
+    click.echo(orjson.dumps(build(settings), option=orjson.OPT_INDENT_2).decode())
+
+
 def main() -> None:
     cli(prog_name="iambot")
 

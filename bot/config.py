@@ -43,6 +43,11 @@ class Settings(BaseSettings):
     port: int = Field(default=3000, alias="PORT")
     # ARN globs of iambot's own principals: their calls are confirmations, never threats.
     self_arns: list[str] = Field(default_factory=list, alias="IAMBOT_SELF_ARNS")
+    # Role to assume in other accounts of an Organization: "{account_id}" is filled in.
+    remediation_role: str | None = Field(default=None, alias="IAMBOT_REMEDIATION_ROLE")
+    external_id: SecretStr | None = Field(default=None, alias="IAMBOT_EXTERNAL_ID")
+    # Remediations offered and runnable; empty means all of them. `iambot policy` follows it.
+    remediations: list[str] = Field(default_factory=list, alias="IAMBOT_REMEDIATIONS")
 
     # From iambot.toml only
     approvals_channel: str | None = None
@@ -54,7 +59,29 @@ class Settings(BaseSettings):
     request_ttl_minutes: int = Field(default=60, ge=1, le=7 * 24 * 60)
     password_policy: dict[str, Any] = Field(default_factory=dict)
 
-    @field_validator("approvers", "self_arns", mode="before")
+    @field_validator("remediation_role")
+    @classmethod
+    def _template(cls, value: str | None) -> str | None:
+        if value and "{account_id}" not in value:
+            raise ValueError("must contain {account_id}, e.g. arn:aws:iam::{account_id}:role/iambot-remediator")
+        return value
+
+    @field_validator("remediations")
+    @classmethod
+    def _known(cls, value: list[str]) -> list[str]:
+        from remediations import registry
+
+        unknown = [v for v in value if registry.get(v) is None]
+        if unknown:
+            raise ValueError(f"unknown remediation(s) {', '.join(unknown)}; known: {', '.join(registry.ids())}")
+        return value
+
+    def enabled_remediations(self) -> list[str]:
+        from remediations import registry
+
+        return self.remediations or registry.ids()
+
+    @field_validator("approvers", "self_arns", "remediations", mode="before")
     @classmethod
     def _csv(cls, value: Any) -> Any:
         if isinstance(value, str):

@@ -71,8 +71,92 @@ def _m1_events(db: sqlite_utils.Database) -> None:
     )
 
 
+def _m2_slack(db: sqlite_utils.Database) -> None:
+    # Where each alert stands (open, requested, dismissed, remediated, failed) and its note lines.
+    db["alerts"].create(
+        {"key": str, "status": str, "lines": str, "severity": str, "created_at": str, "updated_at": str},
+        pk="key",
+        foreign_keys=[("key", "events", "key")],
+    )
+    # The outbox: one row per logical Slack message, holding the payload it should show now.
+    # A row with no ts has never been posted; version > sent_version means an update is due.
+    db["messages"].create(
+        {
+            "id": str,
+            "kind": str,
+            "ref": str,
+            "channel": str,
+            "thread_of": str,
+            "payload": str,
+            "version": int,
+            "sent_version": int,
+            "ts": str,
+            "attempts": int,
+            "next_at": str,
+            "lease_until": str,
+            "last_error": str,
+            "created_at": str,
+            "sent_at": str,
+        },
+        pk="id",
+        defaults={"version": 1, "sent_version": 0, "attempts": 0},
+    )
+    db["messages"].create_index(["kind", "ref"])
+    db["requests"].create(
+        {
+            "id": str,
+            "remediation_id": str,
+            "params": str,
+            "event_key": str,
+            "account_id": str,
+            "status": str,
+            "requested_by": str,
+            "requested_at": str,
+            "expires_at": str,
+            "approvals_needed": int,
+            "plan": str,
+            "expected": str,
+            "decided_by": str,
+            "decided_at": str,
+            "reason": str,
+            "outcome": str,
+            "finished_at": str,
+        },
+        pk="id",
+    )
+    db["requests"].create_index(["status"])
+    db["requests"].create_index(["event_key"])
+    db["approvals"].create({"request_id": str, "user_id": str, "at": str}, pk=("request_id", "user_id"))
+    db["audit"].create(
+        {
+            "id": int,
+            "at": str,
+            "user_id": str,
+            "action": str,
+            "request_id": str,
+            "event_key": str,
+            "remediation_id": str,
+            "params": str,
+            "result": str,
+            "detail": str,
+        },
+        pk="id",
+    )
+    db["audit"].create_index(["request_id"])
+    # The audit log is append-only: the database itself refuses edits and deletions.
+    for verb in ("UPDATE", "DELETE"):
+        db.execute(
+            f"CREATE TRIGGER audit_no_{verb.lower()} BEFORE {verb} ON audit "
+            "BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END"
+        )
+    db["oidc_snapshots"].create(
+        {"id": int, "account_id": str, "provider_arn": str, "thumbprints": str, "taken_at": str}, pk="id"
+    )
+    db["oidc_snapshots"].create_index(["provider_arn", "taken_at"])
+
+
 # Each migration runs once, in order, inside a transaction; the index + 1 is its version.
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_m1_events]
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_m1_events, _m2_slack]
 
 
 class Store:
@@ -197,6 +281,55 @@ class Store:
     def count(self, table: str) -> int:
         with self.lock:
             return self.db[table].count
+
+    # ------------------------------------------------------------------ plain queries
+
+    def rows(self, sql: str, params: Iterable[Any] = ()) -> list[dict[str, Any]]:
+        with self.lock:
+            return list(self.db.query(sql, list(params)))
+
+    def row(self, sql: str, params: Iterable[Any] = ()) -> dict[str, Any] | None:
+        found = self.rows(sql, params)
+        return found[0] if found else None
+
+    # ------------------------------------------------------------------ audit
+
+    def audit(
+        self,
+        action: str,
+        user_id: str,
+        *,
+        request_id: str | None = None,
+        event_key: str | None = None,
+        remediation_id: str | None = None,
+        params: Any = None,
+        result: str = "ok",
+        detail: str = "",
+        at: datetime | None = None,
+    ) -> None:
+        """Append one entry to the audit log (the table refuses updates and deletes)."""
+        with self.lock:
+            self.db.conn.execute(
+                "INSERT INTO audit (at, user_id, action, request_id, event_key, remediation_id, params, result, detail)"
+                " VALUES (?,?,?,?,?,?,?,?,?)",
+                (
+                    iso(at or now()),
+                    user_id,
+                    action,
+                    request_id,
+                    event_key,
+                    remediation_id,
+                    dumps(params) if params is not None else None,
+                    result,
+                    detail,
+                ),
+            )
+        log.info("audit", extra={"action": action, "user": user_id, "request": request_id, "result": result})
+
+    def audit_log(self, limit: int = 20, request_id: str | None = None) -> list[dict[str, Any]]:
+        if request_id:
+            return self.rows("SELECT * FROM audit WHERE request_id = ? ORDER BY id DESC LIMIT ?", [request_id, limit])
+        return self.rows("SELECT * FROM audit ORDER BY id DESC LIMIT ?", [limit])
 
 
 def _decode(row: dict[str, Any]) -> dict[str, Any]:

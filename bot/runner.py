@@ -1,0 +1,78 @@
+"""``iambot run``: the Slack app (Socket Mode or HTTP under gunicorn) and the scheduler, in one process."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from typing import Any
+
+from bot.app import Runtime, build, wsgi
+from bot.config import Settings
+from bot.scheduler import build_scheduler
+
+log = logging.getLogger(__name__)
+
+
+def start_background(runtime: Runtime) -> Any:
+    scheduler = build_scheduler(runtime)
+    scheduler.start()
+    runtime.outbox.flush()  # whatever was left from the last run goes out first
+    return scheduler
+
+
+def run_socket_mode(settings: Settings) -> None:
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+    runtime = build(settings, socket_mode=True)
+    scheduler = start_background(runtime)
+    assert settings.slack_app_token is not None
+    handler = SocketModeHandler(runtime.app, settings.slack_app_token.get_secret_value(), web_client=runtime.client)
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    handler.connect()
+    log.info("iambot ready (Socket Mode)")
+    stop.wait()
+    log.info("iambot stopping")
+    handler.close()
+    scheduler.shutdown(wait=True)
+    runtime.store.close()
+
+
+def run_http(settings: Settings, host: str = "0.0.0.0") -> None:
+    """Serve with gunicorn: one worker process (the scheduler and SQLite writer live there)
+    with threads for concurrent requests. Everything is built in the worker, after the fork."""
+    from gunicorn.app.base import BaseApplication
+
+    state: dict[str, Any] = {}
+
+    def post_worker_init(worker: Any) -> None:
+        log.info("iambot ready (HTTP)", extra={"port": settings.port})
+
+    def worker_exit(server: Any, worker: Any) -> None:
+        if "scheduler" in state:
+            state["scheduler"].shutdown(wait=True)
+            state["runtime"].store.close()
+
+    class Server(BaseApplication):  # type: ignore[misc]
+        def load_config(self) -> None:
+            for key, value in {
+                "bind": f"{host}:{settings.port}",
+                "workers": 1,
+                "worker_class": "gthread",
+                "threads": 8,
+                "timeout": 30,
+                "graceful_timeout": 20,
+                "post_worker_init": post_worker_init,
+                "worker_exit": worker_exit,
+            }.items():
+                self.cfg.set(key, value)
+
+        def load(self) -> Any:
+            runtime = build(settings, socket_mode=False)
+            state["runtime"] = runtime
+            state["scheduler"] = start_background(runtime)
+            return wsgi(runtime.app, health=lambda: {"outbox_pending": runtime.outbox.pending()})
+
+    Server().run()
