@@ -98,7 +98,8 @@ def _serialize(blocks: Sequence[Block]) -> list[dict[str, Any]]:
 
 @dataclass(frozen=True)
 class AlertState:
-    """Where an alert stands: open, requested, dismissed, remediated, failed; who, and notes."""
+    """Where an alert stands: open, requested, dismissed, remediated; and mrkdwn note lines,
+    which the caller builds with event-derived text already escaped (they may hold <@mentions>)."""
 
     status: str = "open"
     lines: tuple[str, ...] = field(default=())
@@ -162,8 +163,8 @@ def alert_message(
         blocks.append(section(f"Risk: {risk.base} → {sev}", reasons))
     if e.error_message:
         blocks.append(section("Error", e.error_message))
-    for line in state.lines[-10:]:
-        blocks.append(SectionBlock(text=mrkdwn(escape_clip(line, SECTION_TEXT))))
+    for line in state.lines[-10:]:  # mrkdwn made by request_line & co., event text already escaped
+        blocks.append(SectionBlock(text=mrkdwn(clip(line, SECTION_TEXT))))
     context = [f"`{escape_clip(e.event_name, 200)}`", f"event `{escape_clip(e.event_id, 200)}`"]
     if entry.attack:
         links = ", ".join(f"<{url}|{t}>" for t, url in zip(entry.attack, entry.attack_urls, strict=True))

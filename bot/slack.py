@@ -58,11 +58,24 @@ class RetryAfter(RateLimitErrorRetryHandler):
         state.increment_current_attempt()
 
 
+class ConnectionRetry(ConnectionErrorRetryHandler):
+    """slack_sdk's connection-error handler (backoff from its interval calculator), through an injectable sleep."""
+
+    def __init__(self, max_retry_count: int = 2, sleep: Callable[[float], None] = time.sleep):
+        super().__init__(max_retry_count=max_retry_count)
+        self.sleep = sleep
+
+    def prepare_for_next_attempt(self, *, state: Any, request: Any, response: Any = None, error: Any = None) -> None:
+        state.next_attempt_requested = True
+        self.sleep(self.interval_calculator.calculate_sleep_duration(state.current_attempt))
+        state.increment_current_attempt()
+
+
 def web_client(token: str | None, base_url: str, sleep: Callable[[float], None] = time.sleep) -> WebClient:
     """A WebClient pointed at ``base_url`` (SLACK_API_URL) with the two retry handlers."""
     if not base_url.endswith("/"):
         base_url += "/"
-    handlers: list[RetryHandler] = [ConnectionErrorRetryHandler(max_retry_count=2), RetryAfter(sleep=sleep)]
+    handlers: list[RetryHandler] = [ConnectionRetry(sleep=sleep), RetryAfter(sleep=sleep)]
     return WebClient(token=token, base_url=base_url, timeout=15, retry_handlers=handlers)
 
 
@@ -195,7 +208,7 @@ class Outbox:
         except SlackApiError as exc:
             error = str(exc.response.get("error", "")) if exc.response is not None else ""
             if row["ts"] and error in _FINAL_UPDATE_ERRORS:
-                log.warning("slack update abandoned", extra={"message": row["id"], "error": error})
+                log.warning("slack update abandoned", extra={"outbox_id": row["id"], "error": error})
                 self._done(row, ts=row["ts"], channel=row["channel"])
                 return
             self._failed(row, f"{error or exc}")
@@ -220,7 +233,7 @@ class Outbox:
                     channel=channel, oldest=oldest, limit=200, include_all_metadata=True
                 )
         except SlackApiError as exc:
-            log.warning("could not check for an interrupted post", extra={"message": row["id"], "error": str(exc)})
+            log.warning("could not check for an interrupted post", extra={"outbox_id": row["id"], "error": str(exc)})
             return None
         for msg in resp.get("messages", []):
             meta = msg.get("metadata") or {}
@@ -238,7 +251,7 @@ class Outbox:
 
     def _failed(self, row: dict[str, Any], error: str) -> None:
         attempts = int(row["attempts"]) + 1
-        log.warning("slack post failed; kept in the outbox", extra={"message": row["id"], "error": error})
+        log.warning("slack post failed; kept in the outbox", extra={"outbox_id": row["id"], "error": error})
         with self.store.transaction() as conn:
             conn.execute(
                 "UPDATE messages SET lease_until = NULL, last_error = ?, next_at = ? WHERE id = ?",

@@ -30,7 +30,7 @@ class HttpClient:
     def __init__(self, runtime: Any):
         self.runtime = runtime
         self.server = make_server("127.0.0.1", 0, wsgi(runtime.app), server_class=_Threading, handler_class=_Quiet)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True).start()
         self.base = f"http://127.0.0.1:{self.server.server_address[1]}"
         self.responses = runtime.client.base_url.replace("/api/", "/response/")
 

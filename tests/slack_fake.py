@@ -59,7 +59,8 @@ class SlackFake:
                 left = deadline - time.monotonic()
                 if left <= 0:
                     raise AssertionError(f"timed out waiting; calls so far: {[c.method for c in self.calls]}")
-                self._cond.wait(left)
+                # woken by each call; also re-checked often, for state that changes after the last call
+                self._cond.wait(min(left, 0.02))
 
     def of(self, method: str, ok_only: bool = True) -> list[Call]:
         with self._cond:
@@ -170,7 +171,7 @@ def serve(fake: SlackFake) -> tuple[ThreadingHTTPServer, str]:
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True).start()
     url = f"http://127.0.0.1:{server.server_address[1]}"
     fake.url = url
     return server, url
