@@ -76,7 +76,7 @@ def slack():
 
 @pytest.fixture
 def settings_for(tmp_path, slack):
-    from bot.config import Settings
+    from bot.config import load_settings
 
     def make(**extra):
         values = {
@@ -88,7 +88,7 @@ def settings_for(tmp_path, slack):
             "IAMBOT_APPROVERS": f"{APPROVER},{APPROVER2}",
         }
         values.update(extra)
-        return Settings(**values)
+        return load_settings(**values)
 
     return make
 

@@ -38,6 +38,7 @@ class SlackFake:
     _ts: Any = field(default_factory=lambda: itertools.count(1))
     _cond: threading.Condition = field(default_factory=threading.Condition)
     url: str = ""
+    url_override: str | None = None  # the WebSocket URL apps.connections.open hands out
 
     # ------------------------------------------------------------ control
 
@@ -136,7 +137,7 @@ class SlackFake:
                 return 200, {}, {"ok": False, "error": "no_such_subteam"}
             return 200, {}, {**ok, "users": users}
         if method == "apps.connections.open":
-            return 200, {}, {**ok, "url": self.url.replace("http://", "ws://") + "/link"}
+            return 200, {}, {**ok, "url": self.url_override or self.url.replace("http://", "ws://") + "/link"}
         return 200, {}, {"ok": False, "error": "unknown_method"}
 
     # ------------------------------------------------------------ helpers for tests

@@ -105,7 +105,7 @@ def test_self_approval_is_refused(runtime_for, slack, aws):
     runtime = runtime_for(IAMBOT_APPROVERS=f"{REQUESTER},{APPROVER}")
     http = HttpClient(runtime)
     try:
-        rid, key, iam = requested(runtime, http, slack, aws)
+        rid, _key, _iam = requested(runtime, http, slack, aws)
         before = len(slack.responses)
         http.click("approve", rid, REQUESTER)
         answer = slack.wait_for(lambda s: s.responses[before:])[0]
@@ -117,7 +117,7 @@ def test_self_approval_is_refused(runtime_for, slack, aws):
 
 
 def test_destructive_remediation_needs_two_approvals(runtime, http, slack, aws):
-    rid, key, iam = requested(runtime, http, slack, aws, remediation="delete-access-key")
+    rid, _key, iam = requested(runtime, http, slack, aws, remediation="delete-access-key")
     approval = runtime.outbox.get(f"approval:{rid}")
     assert "Irreversible" in approval["payload"] and "0 of 2" in approval["payload"]
     before = len(slack.responses)
