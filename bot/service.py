@@ -207,8 +207,10 @@ class Service:
             raise Refused(f"There is no remediation {remediation_id!r}. Known: {', '.join(registry.ids())}")
         if remediation_id not in self.enabled:
             raise Refused(f"{remediation_id} is not enabled here (IAMBOT_REMEDIATIONS).")
+        # the configured strong password policy is the default; /iam remediate may override fields
+        defaults = self.settings.password_policy if remediation_id == "apply-password-policy" else {}
         try:
-            params = cls.parse(raw_params)
+            params = cls.parse({**defaults, **raw_params})
         except ValidationError as exc:
             raise Refused(f"Bad parameters for {remediation_id}: {explain_error(exc)}") from exc
         try:

@@ -119,3 +119,27 @@ def test_run_names_what_is_missing(tmp_path):
     assert "xoxb-test" not in result.output  # never echo secrets
     result = CliRunner().invoke(cli, ["run", "--socket-mode"], env={"SLACK_BOT_TOKEN": "xoxb-x"})
     assert "SLACK_APP_TOKEN" in result.output
+
+
+def test_readme_config_example_loads(tmp_path, monkeypatch):
+    import re
+    from pathlib import Path
+
+    from bot.config import load_settings
+
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    example = re.search(r"```toml\n(.*?)```", readme, re.S).group(1)
+    (tmp_path / "iambot.toml").write_text(example)
+    monkeypatch.setenv("IAMBOT_CONFIG", str(tmp_path / "iambot.toml"))
+    settings = load_settings()
+    assert settings.approver_groups == ["S0SECURITY"] and settings.routes[0].channel == "C0CRITICAL"
+    assert settings.password_policy["minimum_password_length"] == 16
+
+
+def test_configured_password_policy_is_the_default(runtime_for, tmp_path):
+    config = tmp_path / "iambot.toml"
+    config.write_text("[password_policy]\nminimum_password_length = 16\n")
+    runtime = runtime_for(IAMBOT_CONFIG=str(config))
+    request = runtime.service.request("apply-password-policy", {}, REQUESTER)
+    assert request.params["minimum_password_length"] == 16
+    assert "• minimum password length: unset → 16" in request.plan
