@@ -80,7 +80,7 @@ def build(
     token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
     client = web_client(token, settings.slack_api_url, sleep=sleep or time.sleep)
     store = Store(settings.db)
-    outbox = Outbox(store, client)
+    outbox = Outbox(store, client, interval=settings.channel_interval_seconds, sleep=sleep or time.sleep)
     service = Service(settings, store, outbox, aws or Aws.from_settings(settings))
     app = create_app(settings, service, client, socket_mode=socket_mode)
     return Runtime(settings, store, client, outbox, service, app)

@@ -237,6 +237,61 @@ def run(mode: str | None) -> None:
 
 
 @cli.command()
+@click.argument("target")
+def ingest(target: str) -> None:
+    """Read CloudTrail log files (a folder, a file, or s3://bucket/prefix) into the store and
+    post what is new. Files already read are skipped; events older than backfill_hours (24 by
+    default) are stored and counted in the next digest instead of being posted one by one.
+    Without Slack settings the messages wait in the outbox for `iambot run`."""
+    from bot.config import ConfigError, load_settings
+    from bot.events import UnreadableInput
+    from bot.service import Service
+    from bot.slack import Outbox, web_client
+    from bot.sources import files
+    from bot.store import Store
+    from remediations.aws import Aws
+
+    try:
+        settings = load_settings()
+    except ConfigError as exc:
+        fail(str(exc))
+    token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
+    store = Store(settings.db)
+    aws = Aws.from_settings(settings)
+    outbox = Outbox(store, web_client(token, settings.slack_api_url), interval=settings.channel_interval_seconds)
+    service = Service(settings, store, outbox, aws)
+    dispositions: dict[str, int] = {}
+    new = 0
+
+    def sink(events: list[Any]) -> None:
+        nonlocal new
+        new += len(service.ingest(events, flush=False))
+
+    try:
+        s3 = aws.client("s3") if target.startswith("s3://") else None
+        stats = files.ingest(target, store, sink, s3=s3)
+    except (UnreadableInput, ValueError) as exc:
+        fail(str(exc))
+    except Exception as exc:  # botocore errors: no credentials, no bucket, access denied
+        if type(exc).__module__.startswith("botocore"):
+            fail(f"could not read {target}: {exc}")
+        raise
+    for row in store.rows("SELECT disposition, COUNT(*) AS n FROM alerts GROUP BY disposition"):
+        dispositions[row["disposition"] or "stored"] = row["n"]
+    for r in stats.rejected:
+        click.echo(f"iambot: skipped {r.where}: {r.reason}", err=True)
+    posted = 0
+    if token:
+        posted = outbox.flush().posted
+    click.echo(
+        f"Read {stats.objects} file(s) ({stats.skipped} already read): {stats.read.records} record(s), "
+        f"{stats.read.iam} IAM, {new} new. Posted {posted} message(s)"
+        + ("" if token else f"; {outbox.pending()} wait in the outbox for `iambot run` (no SLACK_BOT_TOKEN)")
+        + ". All alerts so far: " + ", ".join(f"{n} {k}" for k, n in sorted(dispositions.items())) + "."
+    )
+
+
+@cli.command()
 @click.option("--url", help="Public https:// base URL for HTTP mode; without it the app uses Socket Mode.")
 @click.option("--name", default="iambot", show_default=True)
 def manifest(url: str | None, name: str) -> None:

@@ -193,6 +193,65 @@ def _mfa(service: Any, user: str, args: list[str]) -> str:
     return "\n".join(lines)
 
 
+def _digest(service: Any, user: str, args: list[str]) -> str:
+    d = service.post_digest()
+    where = service.settings.digest_channel or service.settings.alert_channel
+    return f"Posted the digest to <#{where}>: {d.total} IAM event(s) since {d.since:%Y-%m-%d %H:%M} UTC."
+
+
+def _duration(value: str) -> float:
+    units = {"m": 1 / 60, "h": 1, "d": 24}
+    if len(value) < 2 or value[-1] not in units:
+        raise Usage("for= takes a duration like 30m, 12h or 7d")
+    try:
+        hours = float(value[:-1]) * units[value[-1]]
+    except ValueError as exc:
+        raise Usage("for= takes a duration like 30m, 12h or 7d") from exc
+    if not 0 < hours <= 24 * 90:
+        raise Usage("a suppression lasts between 1 minute and 90 days")
+    return hours
+
+
+def _mute(service: Any, user: str, args: list[str]) -> str:
+    usage = '`/iam mute [event=…] [actor=…] [target=…] [account=…] for=24h reason="…"`'
+    if not args:
+        raise Usage(usage)
+    fields: dict[str, str] = {}
+    for arg in args:
+        key, sep, value = arg.partition("=")
+        if not sep or key not in ("event", "actor", "target", "account", "for", "reason"):
+            raise Usage(f"`{escape(arg)}` is not one of event=, actor=, target=, account=, for=, reason=. {usage}")
+        fields[key] = value.strip()
+    hours = _duration(fields.pop("for", "24h"))
+    reason = fields.pop("reason", "")
+    sid = service.mute(user, fields, hours, reason)
+    what = ", ".join(f"{k} = {escape(v)}" for k, v in fields.items() if v)
+    return f"Suppression {sid} for {hours:g} h: {what}. Matching events are stored and counted in the digest."
+
+
+def _mutes(service: Any, user: str, args: list[str]) -> str:
+    rows = service.suppressions()
+    if not rows:
+        return "No active suppressions."
+    return "\n".join(
+        f"`{r['id']}` "
+        + ", ".join(
+            f"{k} = {escape(r[c])}"
+            for k, c in (("event", "event_name"), ("actor", "actor"), ("target", "target"), ("account", "account_id"))
+            if r[c]
+        )
+        + f" · until {r['expires_at']} · {r['hits']} hit(s) · <@{r['created_by']}>: {escape(r['reason'])}"
+        for r in rows
+    )
+
+
+def _unmute(service: Any, user: str, args: list[str]) -> str:
+    if len(args) != 1:
+        raise Usage("`/iam unmute <suppression-id>`")
+    service.unmute(user, args[0])
+    return f"Lifted {args[0].upper()}."
+
+
 SUBCOMMANDS: dict[str, Sub] = {
     "help": Sub("help", "this list", False, _help),
     "explain": Sub("explain <EventName>", "what an IAM event means and why it matters", False, _explain),
@@ -205,6 +264,10 @@ SUBCOMMANDS: dict[str, Sub] = {
     "remediations": Sub("remediations", "the remediations and their parameters", False, _remediations),
     "mfa": Sub("mfa [account-id]", "users who can sign in without MFA (read-only)", True, _mfa),
     "audit": Sub("audit [n]", "the latest audit log entries", False, _audit),
+    "digest": Sub("digest", "post the digest now", True, _digest),
+    "mute": Sub("mute event=… actor=… target=… account=… for=24h reason=…", "suppress (approvers)", True, _mute),
+    "mutes": Sub("mutes", "active suppressions", False, _mutes),
+    "unmute": Sub("unmute <id>", "lift a suppression (approvers)", True, _unmute),
 }
 
 

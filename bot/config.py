@@ -58,6 +58,17 @@ class Settings(BaseSettings):
     destructive_approvals_required: int = Field(default=2, ge=1, le=5)
     request_ttl_minutes: int = Field(default=60, ge=1, le=7 * 24 * 60)
     password_policy: dict[str, Any] = Field(default_factory=dict)
+    # Noise control
+    repeat_window_minutes: int = Field(default=60, ge=0, le=24 * 60)  # 0: every event its own message
+    backfill_hours: float = Field(default=24, gt=0)  # older events are stored and counted, not posted
+    burst_per_minute: int = Field(default=20, ge=1)  # alerts per channel per minute before summarizing
+    channel_interval_seconds: float = Field(default=1.0, ge=0)  # Slack's ~1 message/s per channel
+    # Sources and schedule
+    lookup_events: bool = Field(default=False, alias="IAMBOT_LOOKUP_EVENTS")
+    lookup_interval_seconds: int = Field(default=300, ge=30)
+    lookup_overlap_minutes: int = Field(default=20, ge=0, le=24 * 60)
+    digest_cron: str = "0 9 * * *"
+    digest_timezone: str = "UTC"
 
     @field_validator("remediation_role")
     @classmethod

@@ -5,20 +5,53 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+from datetime import timedelta
 from typing import Any
 
 from bot.app import Runtime, build, wsgi
 from bot.config import Settings
-from bot.scheduler import build_scheduler
+from bot.scheduler import Background
 
 log = logging.getLogger(__name__)
 
 
-def start_background(runtime: Runtime) -> Any:
-    scheduler = build_scheduler(runtime)
-    scheduler.start()
-    runtime.outbox.flush()  # whatever was left from the last run goes out first
-    return scheduler
+def start_background(runtime: Runtime) -> Background:
+    """Sources (SQS when IAMBOT_SQS_QUEUE_URL is set, LookupEvents when enabled) and jobs."""
+    from bot.sources.cloudtrail import LookupPoller
+    from bot.sources.sqs import SqsSource
+
+    settings, aws = runtime.settings, runtime.service.aws
+    background = Background(runtime)
+    if settings.sqs_queue_url:
+        background.sqs = SqsSource(
+            aws.client("sqs", region_name=queue_region(settings.sqs_queue_url)),
+            settings.sqs_queue_url,
+            background.sink,
+            runtime.store,
+        )
+    if settings.lookup_events:
+        background.lookup = LookupPoller(
+            aws.client("cloudtrail", region_name="us-east-1"),
+            runtime.store,
+            background.sink,
+            overlap=timedelta(minutes=settings.lookup_overlap_minutes),
+        )
+    background.start()
+    assert background.scheduler is not None
+    log.info(
+        "background started: sqs=%s lookup_events=%s jobs=%s",
+        bool(settings.sqs_queue_url),
+        settings.lookup_events,
+        ",".join(j.id for j in background.scheduler.get_jobs()),
+    )
+    return background
+
+
+def queue_region(url: str) -> str | None:
+    """us-east-1 from https://sqs.us-east-1.amazonaws.com/123456789012/name; None for other endpoints."""
+    host = url.split("/")[2] if "://" in url else ""
+    parts = host.split(".")
+    return parts[1] if len(parts) > 3 and parts[0] == "sqs" and host.endswith("amazonaws.com") else None
 
 
 def run_socket_mode(settings: Settings) -> None:
@@ -36,7 +69,7 @@ def run_socket_mode(settings: Settings) -> None:
     stop.wait()
     log.info("iambot stopping")
     handler.close()
-    scheduler.shutdown(wait=True)
+    scheduler.stop()
     runtime.store.close()
 
 
@@ -52,7 +85,7 @@ def run_http(settings: Settings, host: str = "0.0.0.0") -> None:
 
     def worker_exit(server: Any, worker: Any) -> None:
         if "scheduler" in state:
-            state["scheduler"].shutdown(wait=True)
+            state["scheduler"].stop()
             state["runtime"].store.close()
 
     class Server(BaseApplication):  # type: ignore[misc]

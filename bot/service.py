@@ -10,7 +10,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import orjson
@@ -20,7 +20,7 @@ from slack_sdk.errors import SlackClientError
 
 from bot import approvals, oidc
 from bot.approvals import Policy, Refused, Request
-from bot.blocks import AlertState, Message, alert_message, request_line, request_message
+from bot.blocks import AlertState, Message, alert_message, escape, request_line, request_message
 from bot.events import IamEvent, normalize
 from bot.risk import RiskContext
 from bot.slack import Outbox
@@ -58,6 +58,11 @@ def route(settings: Any, alert: Alert) -> str | None:
     return settings.alert_channel
 
 
+def simple_message(text: str) -> Message:
+    """A one-section message (text already mrkdwn-safe)."""
+    return Message(text=text[:3000], blocks=[{"type": "section", "text": {"type": "mrkdwn", "text": text[:3000]}}])
+
+
 def explain_error(exc: ValidationError) -> str:
     parts = []
     for err in exc.errors():
@@ -67,7 +72,71 @@ def explain_error(exc: ValidationError) -> str:
     return "; ".join(parts)
 
 
-class Service:
+class ServiceExtras:
+    """Digest and suppressions (mixed into Service below)."""
+
+    def post_digest(self: Any, until: datetime | None = None) -> Any:
+        from bot import digest
+
+        until = until or self.clock()
+        last = self.store.cursor("digest")
+        since = datetime.fromisoformat(last.replace("Z", "+00:00")) if last else until - timedelta(days=1)
+        d = digest.compute(self.store, since, until)
+        channel = self.settings.digest_channel or self.settings.alert_channel
+        if channel:
+            self.outbox.put(f"digest:{iso(until)}", "digest", iso(until), channel, digest.message(d))
+            self.outbox.flush()
+        self.store.set_cursor("digest", iso(until))
+        return d
+
+    def mute(self: Any, user: str, criteria: dict[str, str], hours: float, reason: str) -> str:
+        if not self.is_approver(user):
+            self.store.audit("mute", user, result="refused", detail="not an approver", params=criteria)
+            raise Refused("Only approvers can create suppressions.")
+        if not any(criteria.values()):
+            raise Refused("Say what to mute: event=, actor=, target= or account= (any combination).")
+        if not reason:
+            raise Refused('Give a reason, e.g. reason="planned key rotation, SEC-42".')
+        at = self.clock()
+        sid = "M" + approvals.new_id()[1:]
+        with self.store.transaction():
+            self.store.db["suppressions"].insert(
+                {
+                    "id": sid,
+                    "event_name": criteria.get("event"),
+                    "actor": criteria.get("actor"),
+                    "target": criteria.get("target"),
+                    "account_id": criteria.get("account"),
+                    "reason": reason,
+                    "created_by": user,
+                    "created_at": iso(at),
+                    "expires_at": iso(at + timedelta(hours=hours)),
+                    "hits": 0,
+                }
+            )
+            self.store.audit("mute", user, params=criteria, detail=f"{sid} for {hours:g} h: {reason}", at=at)
+        return sid
+
+    def unmute(self: Any, user: str, sid: str) -> None:
+        if not self.is_approver(user):
+            self.store.audit("unmute", user, result="refused", detail=sid)
+            raise Refused("Only approvers can lift suppressions.")
+        with self.store.transaction() as conn:
+            moved = conn.execute(
+                "UPDATE suppressions SET lifted_by = ? WHERE id = ? AND lifted_by IS NULL", (user, sid.upper())
+            ).rowcount
+            self.store.audit("unmute", user, detail=sid, result="ok" if moved else "refused")
+        if not moved:
+            raise Refused(f"No active suppression {sid}.")
+
+    def suppressions(self: Any) -> list[dict[str, Any]]:
+        return self.store.rows(
+            "SELECT * FROM suppressions WHERE lifted_by IS NULL AND expires_at > ? ORDER BY created_at",
+            [iso(self.clock())],
+        )
+
+
+class Service(ServiceExtras):
     def __init__(
         self,
         settings: Any,
@@ -90,29 +159,155 @@ class Service:
 
     # ================================================================== alerts
 
-    def ingest(self, events: Iterable[IamEvent]) -> list[Alert]:
-        """Assess, store (each event once) and queue an alert for every new event; then post."""
+    def ingest(self, events: Iterable[IamEvent], flush: bool = True) -> list[Alert]:
+        """Assess and store every event once; decide for each new one how it reaches Slack."""
         alerts = self.store.add_alerts(self.assessor(e) for e in events)
         for alert in alerts:
-            self._queue_alert(alert)
-        if alerts:
+            self._dispose(alert)
+        if alerts and flush:
             self.outbox.flush()
         return alerts
 
-    def _queue_alert(self, alert: Alert) -> None:
-        key = alert.event.key
-        stamp = iso(self.clock())
+    def _dispose(self, alert: Alert) -> str:
+        """posted | repeat | burst | suppressed | backfill | confirmation | self | unrouted."""
+        e, key, at = alert.event, alert.event.key, self.clock()
+        group = "|".join([e.event_name, e.actor.arn or e.actor.name, e.account_id or "", alert.summary])
+        channel = route(self.settings, alert)
+        parent = None
+        request = self._own_request(alert)
+        if request is not None or alert.risk.is_self:
+            disposition = "confirmation" if request and request.event_key else "self"
+        elif suppression := self._suppression(alert):
+            disposition = "suppressed"
+            with self.store.transaction() as conn:
+                conn.execute("UPDATE suppressions SET hits = hits + 1 WHERE id = ?", (suppression,))
+        elif e.event_time < at - timedelta(hours=self.settings.backfill_hours):
+            disposition = "backfill"
+        elif not channel:
+            disposition = "unrouted"
+        elif parent := self._repeat_parent(group, e.event_time):
+            disposition = "repeat"
+        elif self._posted_last_minute(channel, at) >= self.settings.burst_per_minute:
+            disposition = "burst"
+        else:
+            disposition = "posted"
         with self.store.transaction() as conn:
             conn.execute(
-                "INSERT OR IGNORE INTO alerts (key, status, lines, severity, created_at, updated_at)"
-                " VALUES (?,?,?,?,?,?)",
-                (key, "open", "[]", alert.severity, stamp, stamp),
+                "INSERT OR IGNORE INTO alerts (key, status, lines, severity, created_at, updated_at, disposition,"
+                " thread_of, group_key, event_time) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                (key, "open", "[]", alert.severity, iso(at), iso(at), disposition, parent, group, iso(e.event_time)),
             )
-        channel = route(self.settings, alert)
-        if not channel:
-            log.warning("no channel for alert; stored only", extra={"event": key})
-            return
-        self.outbox.put(alert_message_id(key), ALERT, key, channel, self._render_alert(alert))
+        if disposition == "posted":
+            self.outbox.put(alert_message_id(key), ALERT, key, str(channel), self._render_alert(alert))
+        elif disposition == "repeat":
+            self._update_repeats(str(parent))
+        elif disposition == "burst":
+            self._update_burst(str(channel), at)
+        elif disposition == "confirmation" and request is not None:
+            self._confirm(alert, request)
+        else:
+            log.info("alert not posted", extra={"event": key, "disposition": disposition})
+        return disposition
+
+    # ------------------------------------------------------------------ noise control
+
+    def _repeat_parent(self, group: str, when: datetime) -> str | None:
+        if not self.settings.repeat_window_minutes:
+            return None
+        since = iso(when - timedelta(minutes=self.settings.repeat_window_minutes))
+        row = self.store.row(
+            "SELECT key FROM alerts WHERE group_key = ? AND disposition = 'posted' AND event_time >= ?"
+            " AND event_time <= ? ORDER BY event_time LIMIT 1",
+            [group, since, iso(when)],
+        )
+        return row["key"] if row else None
+
+    def _update_repeats(self, parent: str) -> None:
+        rows = self.store.rows(
+            "SELECT event_time FROM alerts WHERE thread_of = ? AND disposition = 'repeat' ORDER BY event_time", [parent]
+        )
+        text = (
+            f":repeat: Repeated {len(rows)} more time(s) by the same actor with the same effect: "
+            f"first {rows[0]['event_time']}, latest {rows[-1]['event_time']}. Each is stored (`/iam recent`)."
+        )
+        message = simple_message(text)
+        if not self.outbox.put(f"repeats:{parent}", "repeats", parent, "", message, thread_of=alert_message_id(parent)):
+            self.outbox.update(f"repeats:{parent}", message)
+
+    def _posted_last_minute(self, channel: str, at: datetime) -> int:
+        row = self.store.row(
+            "SELECT COUNT(*) AS n FROM messages WHERE kind = ? AND channel = ? AND created_at >= ?",
+            [ALERT, channel, iso(at - timedelta(minutes=1))],
+        )
+        return int(row["n"]) if row else 0
+
+    def _update_burst(self, channel: str, at: datetime) -> None:
+        bucket = at.strftime("%Y-%m-%dT%H:%M")
+        rows = self.store.rows(
+            "SELECT e.event_name, e.actor_name, COUNT(*) AS n FROM alerts a JOIN events e ON e.key = a.key"
+            " WHERE a.disposition = 'burst' AND a.created_at >= ? GROUP BY e.event_name, e.actor_name"
+            " ORDER BY n DESC",
+            [iso(at - timedelta(minutes=1))],
+        )
+        total = sum(r["n"] for r in rows)
+        top = "; ".join(f"{escape(r['event_name'])} by {escape(r['actor_name'])} ×{r['n']}" for r in rows[:5])
+        text = (
+            f":rotating_light: Burst: {total} more IAM event(s) in the last minute were stored but not posted one "
+            f"by one (over {self.settings.burst_per_minute} a minute in this channel). Most: {top}. "
+            "They are in `/iam recent` and the next digest."
+        )
+        mid = f"burst:{channel}:{bucket}"
+        if not self.outbox.put(mid, "burst", bucket, channel, simple_message(text)):
+            self.outbox.update(mid, simple_message(text))
+
+    def _suppression(self, alert: Alert) -> str | None:
+        e = alert.event
+        targets = {str(v) for v in e.target.values()}
+        for row in self.store.rows(
+            "SELECT * FROM suppressions WHERE lifted_by IS NULL AND expires_at > ?", [iso(self.clock())]
+        ):
+            if row["event_name"] and row["event_name"].lower() != e.event_name.lower():
+                continue
+            if row["actor"] and row["actor"] not in {e.actor.arn, e.actor.name, e.actor.user_name}:
+                continue
+            if row["target"] and row["target"] not in targets:
+                continue
+            if row["account_id"] and row["account_id"] != e.account_id:
+                continue
+            return str(row["id"])
+        return None
+
+    # ------------------------------------------------------------------ closing the loop
+
+    def _own_request(self, alert: Alert) -> Request | None:
+        """The request this event carries out: by the session name iambot assumes roles with, or, for
+        iambot's own principal, a request that succeeded within the hour on the same parameters."""
+        session = alert.event.actor.session_name or ""
+        if session.startswith("iambot-R"):
+            return approvals.get(self.store, session.removeprefix("iambot-"))
+        if not alert.risk.is_self:
+            return None
+        request = alert.event.request if isinstance(alert.event.request, dict) else {}
+        seen = {str(v) for v in request.values()} | {str(v) for v in alert.event.target.values()}
+        for row in self.store.rows(
+            "SELECT id, params FROM requests WHERE status = 'succeeded' AND finished_at >= ? ORDER BY finished_at DESC",
+            [iso(alert.event.event_time - timedelta(hours=1))],
+        ):
+            params = {str(v) for v in orjson.loads(row["params"]).values() if not isinstance(v, list | dict)}
+            if params and params <= seen:
+                return approvals.get(self.store, row["id"])
+        return None
+
+    def _confirm(self, alert: Alert, request: Request) -> None:
+        e = alert.event
+        text = (
+            f":white_check_mark: CloudTrail confirms {request.id}: `{escape(e.event_name)}` by "
+            f"{escape(e.actor.name)} at {e.event_time:%H:%M:%S} UTC"
+            + (f", which failed ({escape(e.error_code)})" if e.failed else "")
+        )
+        parent = alert_message_id(request.event_key) if request.event_key else None
+        if parent and self.outbox.get(parent):
+            self.outbox.put(f"confirm:{e.key}", "confirmation", e.key, "", simple_message(text), thread_of=parent)
 
     def alert(self, event_key: str) -> Alert | None:
         """The alert for a stored event, re-assessed from its raw record."""

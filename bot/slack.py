@@ -99,11 +99,18 @@ class Outbox:
         client: WebClient,
         clock: Callable[[], datetime] = now,
         lease: timedelta = timedelta(seconds=60),
+        interval: float = 1.0,
+        sleep: Callable[[float], None] = time.sleep,
+        monotonic: Callable[[], float] = time.monotonic,
     ):
         self.store = store
         self.client = client
         self.clock = clock
         self.lease = lease
+        self.interval = interval  # seconds between posts to one channel (Slack allows about one a second)
+        self.sleep = sleep
+        self.monotonic = monotonic
+        self._last_post: dict[str, float] = {}
         self._flushing = threading.Lock()
 
     # -------------------------------------------------------------- writing
@@ -194,6 +201,7 @@ class Outbox:
                 if found:
                     ts, posted_channel = found, channel
                 else:
+                    self._pace(channel)
                     resp = self.client.chat_postMessage(
                         channel=channel,
                         thread_ts=thread_ts,
@@ -216,6 +224,14 @@ class Outbox:
         except (SlackClientError, OSError) as exc:
             self._failed(row, f"{type(exc).__name__}: {exc}")
             stats.failed += 1
+
+    def _pace(self, channel: str) -> None:
+        last = self._last_post.get(channel)
+        if last is not None and self.interval:
+            wait = self.interval - (self.monotonic() - last)
+            if wait > 0:
+                self.sleep(wait)
+        self._last_post[channel] = self.monotonic()
 
     def _chat_update(self, row: dict[str, Any], payload: dict[str, Any]) -> None:
         self.client.chat_update(channel=row["channel"], ts=row["ts"], **payload)

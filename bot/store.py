@@ -155,8 +155,40 @@ def _m2_slack(db: sqlite_utils.Database) -> None:
     db["oidc_snapshots"].create_index(["provider_arn", "taken_at"])
 
 
+def _m3_sources(db: sqlite_utils.Database) -> None:
+    # Where each source has got to (LookupEvents: the newest event time committed).
+    db["cursors"].create({"name": str, "value": str, "updated_at": str}, pk="name")
+    # S3 objects and files already read, so a re-run of `iambot ingest` skips them.
+    db["ingested_objects"].create({"uri": str, "etag": str, "events": int, "at": str}, pk="uri")
+    db["suppressions"].create(
+        {
+            "id": str,
+            "event_name": str,
+            "actor": str,
+            "target": str,
+            "account_id": str,
+            "reason": str,
+            "created_by": str,
+            "created_at": str,
+            "expires_at": str,
+            "hits": int,
+            "lifted_by": str,
+        },
+        pk="id",
+        defaults={"hits": 0},
+    )
+    # How each new alert was handled: posted, repeat (into the first alert's thread), suppressed,
+    # backfill (older than the backfill age), confirmation (iambot's own change coming back), unrouted.
+    db["alerts"].add_column("disposition", str)
+    db["alerts"].add_column("thread_of", str)
+    db["alerts"].add_column("group_key", str)
+    db["alerts"].add_column("event_time", str)
+    db["alerts"].create_index(["group_key", "event_time"])
+    db["alerts"].create_index(["created_at"])
+
+
 # Each migration runs once, in order, inside a transaction; the index + 1 is its version.
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_m1_events, _m2_slack]
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_m1_events, _m2_slack, _m3_sources]
 
 
 class Store:
@@ -325,6 +357,18 @@ class Store:
                 ),
             )
         log.info("audit", extra={"action": action, "user": user_id, "request": request_id, "result": result})
+
+    def cursor(self, name: str) -> str | None:
+        row = self.row("SELECT value FROM cursors WHERE name = ?", [name])
+        return row["value"] if row else None
+
+    def set_cursor(self, name: str, value: str) -> None:
+        with self.transaction() as conn:
+            conn.execute(
+                "INSERT INTO cursors (name, value, updated_at) VALUES (?,?,?)"
+                " ON CONFLICT(name) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
+                (name, value, iso(now())),
+            )
 
     def audit_log(self, limit: int = 20, request_id: str | None = None) -> list[dict[str, Any]]:
         if request_id:

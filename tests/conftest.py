@@ -86,6 +86,8 @@ def settings_for(tmp_path, slack):
             "IAMBOT_DB": str(tmp_path / "iambot.db"),
             "IAMBOT_ALERT_CHANNEL": "#iam-alerts",
             "IAMBOT_APPROVERS": f"{APPROVER},{APPROVER2}",
+            # the fixtures' events happened days ago; tests of backfill set this themselves
+            "backfill_hours": 24 * 365 * 20,
         }
         values.update(extra)
         return load_settings(**values)
