@@ -104,7 +104,8 @@ def runtime_for(settings_for, aws):
 
     def make(socket_mode=False, **extra):
         sleeps: list[float] = []
-        rt = build(settings_for(**extra), socket_mode=socket_mode, aws=Aws(aws), sleep=sleeps.append)
+        settings = settings_for(**extra)
+        rt = build(settings, socket_mode=socket_mode, aws=Aws.from_settings(settings, aws), sleep=sleeps.append)
         rt.sleeps = sleeps
         made.append(rt)
         return rt
@@ -127,3 +128,18 @@ def http(runtime):
     client = HttpClient(runtime)
     yield client
     client.close()
+
+
+@pytest.fixture
+def http_for():
+    from tests.harness import HttpClient
+
+    made = []
+
+    def make(runtime):
+        made.append(HttpClient(runtime))
+        return made[-1]
+
+    yield make
+    for client in made:
+        client.close()
