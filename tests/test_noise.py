@@ -67,7 +67,7 @@ def test_a_burst_becomes_threads_and_a_summary_with_every_event_stored(runtime_f
 
 def test_suppression_needs_an_approver_and_counts_hits(runtime, http, slack, aws):
     text = 'mute event=UpdateAccessKey target=legacy-etl for=2h reason="planned rotation SEC-42"'
-    status, _ = http.slash(text, STRANGER)
+    assert http.slash(text, STRANGER)[0] == 200
     assert "Only approvers" in slack.wait_for(lambda s: s.responses)[0]["text"]
     http.slash(text, APPROVER)
     answer = slack.wait_for(lambda s: [r for r in s.responses if "Suppression" in r["text"]])[0]["text"]
@@ -148,7 +148,7 @@ def test_digest_numbers_for_a_known_set_of_events(runtime, http, slack, aws):
     from bot import digest
 
     iam = aws.client("iam")
-    event, key = access_key_event(iam)
+    event, _ = access_key_event(iam)
     others = [
         normalize(as_account(load(n)))
         for n in (
