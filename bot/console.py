@@ -27,7 +27,7 @@ _LINK = re.compile(r"<([^|>]+)\|([^>]+)>")
 def _plain(mrkdwn: str) -> str:
     """Slack mrkdwn to terminal text: links as their label, entities unescaped, emphasis dropped."""
     text = _LINK.sub(r"\2", mrkdwn)
-    text = re.sub(r":([a-z_]+):", "", text)
+    text = re.sub(r"(?<![\w:]):([a-z_]+):(?![\w:])", "", text)  # :emoji:, not the ":aws:" inside an ARN
     return html.unescape(text.replace("*", ""))
 
 

@@ -115,8 +115,35 @@ def test_self_arns_from_environment(run, monkeypatch):
     assert row["severity"] == "info" and row["is_self"] is True and row["remediations"] == []
 
 
-def test_demo_runs_on_the_bundled_sample(run):
+def test_demo_plays_the_whole_product_against_moto(run):
     result = run("demo")
-    assert result.exit_code == 0
-    assert "re-activated access key" in result.stdout
-    assert "[ Deactivate the access key ]" in result.stdout
+    assert result.exit_code == 0, result.stderr
+    out = " ".join(result.stdout.split())  # the terminal wraps lines
+    for title in (
+        "Access key status changed",
+        "Console password",
+        "Signing certificate",
+        "Server certificate",
+        "OIDC provider thumbprints",
+    ):
+        assert title.lower() in out.lower(), title
+    assert "[ Deactivate the access key ]" in out
+    assert "You asked for this remediation; someone else must approve it." in out
+    assert "In AWS the key is now Inactive" in out
+    assert "iambot digest" in out and "5 IAM event(s)" in out
+    assert "iambot manifest" in out  # says what to do next
+
+
+def test_demo_facts():
+    from bot.demo import run_demo
+
+    facts = run_demo()
+    assert [name for name, _ in facts["alerts"]] == [
+        "UpdateAccessKey",
+        "UpdateLoginProfile",
+        "UploadSigningCertificate",
+        "UpdateServerCertificate",
+        "UpdateOpenIDConnectProviderThumbprint",
+    ]
+    assert facts["request"] == "succeeded" and facts["key_status"] == "Inactive"
+    assert facts["digest_total"] == 5
