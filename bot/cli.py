@@ -224,8 +224,9 @@ def run(mode: str | None) -> None:
             fail("cannot start, missing configuration:\n  " + "\n  ".join(missing) + "\nSee README: Connecting Slack.")
     except ConfigError as exc:
         fail(str(exc))
-    logging.getLogger().setLevel(min(logging.getLogger().level, logging.INFO))
-    from bot import runner
+    from bot import logs, runner
+
+    logs.configure(settings, min(logging.getLogger().level, logging.INFO))
 
     try:
         if mode == "socket":
@@ -317,6 +318,22 @@ def policy() -> None:
     except ConfigError as exc:
         fail(str(exc))
     click.echo(orjson.dumps(build(settings), option=orjson.OPT_INDENT_2).decode())
+
+
+@cli.command("template")
+def template_cmd() -> None:
+    """Print the CloudFormation template (JSON): EventBridge rule → SQS queue with a dead-letter
+    queue, and iambot's role with the policy of `iambot policy`. Deploy it in us-east-1."""
+    import orjson
+
+    from bot.config import ConfigError, load_settings
+    from bot.template import template
+
+    try:
+        settings = load_settings()
+    except ConfigError as exc:
+        fail(str(exc))
+    click.echo(orjson.dumps(template(settings), option=orjson.OPT_INDENT_2).decode())
 
 
 def main() -> None:

@@ -64,6 +64,7 @@ class Settings(BaseSettings):
     burst_per_minute: int = Field(default=20, ge=1)  # alerts per channel per minute before summarizing
     channel_interval_seconds: float = Field(default=1.0, ge=0)  # Slack's ~1 message/s per channel
     # Sources and schedule
+    sqs_wait_seconds: int = Field(default=20, ge=0, le=20)  # SQS long polling
     lookup_events: bool = Field(default=False, alias="IAMBOT_LOOKUP_EVENTS")
     lookup_interval_seconds: int = Field(default=300, ge=30)
     lookup_overlap_minutes: int = Field(default=20, ge=0, le=24 * 60)

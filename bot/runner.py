@@ -28,6 +28,7 @@ def start_background(runtime: Runtime) -> Background:
             settings.sqs_queue_url,
             background.sink,
             runtime.store,
+            wait_seconds=settings.sqs_wait_seconds,
         )
     if settings.lookup_events:
         background.lookup = LookupPoller(
