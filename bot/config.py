@@ -11,7 +11,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
+from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 
@@ -77,6 +77,16 @@ class Settings(BaseSettings):
         if value and "{account_id}" not in value:
             raise ValueError("must contain {account_id}, e.g. arn:aws:iam::{account_id}:role/iambot-remediator")
         return value
+
+    @model_validator(mode="after")
+    def _digest_schedule(self) -> Settings:
+        from bot.scheduler import digest_trigger
+
+        try:
+            digest_trigger(self)
+        except (ValueError, KeyError, IndexError) as exc:
+            raise ValueError(f"digest_cron / digest_timezone: {exc}") from exc
+        return self
 
     @field_validator("remediations")
     @classmethod

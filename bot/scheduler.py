@@ -100,8 +100,43 @@ def build_scheduler(runtime: Any, background: Background, lookup: Any = None) ->
     return scheduler
 
 
+_DOW = ["sun", "mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+
+
+def crontab_day_of_week(field: str) -> str:
+    """Standard crontab weekdays (0 or 7 = Sunday, 1 = Monday) as names: APScheduler 3 numbers
+    them from Monday = 0, so "1-5" passed through would mean Tuesday to Saturday."""
+
+    def name(token: str) -> str:
+        return _DOW[int(token)] if token.isdigit() else token
+
+    parts = []
+    for item in field.split(","):
+        step = ""
+        if "/" in item:
+            item, step = item.split("/", 1)
+            step = "/" + step
+        if "-" in item:
+            a, b = item.split("-", 1)
+            parts.append(f"{name(a)}-{name(b)}{step}")
+        else:
+            parts.append(name(item) + step)
+    return ",".join(parts)
+
+
 def digest_trigger(settings: Any) -> CronTrigger:
-    return CronTrigger.from_crontab(settings.digest_cron, timezone=settings.digest_timezone)
+    fields = settings.digest_cron.split()
+    if len(fields) != 5:
+        raise ValueError(f"digest_cron {settings.digest_cron!r}: expected 5 fields (minute hour day month weekday)")
+    minute, hour, day, month, dow = fields
+    return CronTrigger(
+        minute=minute,
+        hour=hour,
+        day=day,
+        month=month,
+        day_of_week=crontab_day_of_week(dow),
+        timezone=settings.digest_timezone,
+    )
 
 
 def _guard(job: Any, name: str) -> Any:

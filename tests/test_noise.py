@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 
 import time_machine
 
@@ -187,3 +188,47 @@ def test_digest_numbers_for_a_known_set_of_events(runtime, http, slack, aws):
     # /iam digest posts one now
     http.slash("digest", REQUESTER)
     slack.wait_for(lambda s: [p for p in s.posted() if "iambot digest" in p["text"]])
+
+
+def test_scheduler_has_its_named_jobs_and_the_digest_follows_cron_and_time_zone(runtime_for):
+    from bot.scheduler import Background, build_scheduler, digest_trigger
+
+    runtime = runtime_for(digest_cron="30 8 * * 1-5", digest_timezone="Europe/Paris")
+    background = Background(runtime)
+    background.lookup = SimpleNamespace(poll=lambda: None)  # stands in for a LookupPoller
+    scheduler = build_scheduler(runtime, background, background.lookup)
+    assert {j.id for j in scheduler.get_jobs()} == {
+        "outbox-retry",
+        "request-expiry",
+        "oidc-snapshot",
+        "lookup-events",
+        "digest",
+    }
+    friday_evening = datetime(2026, 11, 20, 18, 0, tzinfo=UTC)
+    fire = digest_trigger(runtime.settings).get_next_fire_time(None, friday_evening)
+    assert fire.isoformat() == "2026-11-23T08:30:00+01:00"  # Monday, 08:30 Paris time
+
+
+def test_digest_is_computed_for_the_period_since_the_last_one(runtime, slack, aws):
+    event, _ = access_key_event(aws.client("iam"))
+    with time_machine.travel(NOW, tick=False):
+        runtime.service.ingest([event])
+    with time_machine.travel(NOW + timedelta(minutes=1), tick=False):
+        first = runtime.service.post_digest()
+    assert first.total == 1
+    with time_machine.travel(NOW + timedelta(days=1), tick=False):
+        second = runtime.service.post_digest()
+    assert second.quiet and second.since == NOW + timedelta(minutes=1)
+    texts = [p["text"] for p in slack.posted() if "digest" in p["text"]]
+    assert len(texts) == 2 and "quiet" in texts[1]
+
+
+def test_bad_digest_schedule_is_a_config_error():
+    import pytest
+
+    from bot.config import ConfigError, load_settings
+
+    with pytest.raises(ConfigError, match="digest_cron"):
+        load_settings(digest_cron="every morning")
+    with pytest.raises(ConfigError, match="digest_cron"):
+        load_settings(digest_timezone="Mars/Olympus")
