@@ -22,6 +22,7 @@ def start_background(runtime: Runtime) -> Background:
 
     settings, aws = runtime.settings, runtime.service.aws
     background = Background(runtime)
+    runtime.service.learn_own_principal()
     if settings.sqs_queue_url:
         background.sqs = SqsSource(
             aws.client("sqs", region_name=queue_region(settings.sqs_queue_url)),

@@ -568,6 +568,21 @@ class Service(ServiceExtras):
             self.outbox.flush()
         return expired
 
+    def learn_own_principal(self) -> str | None:
+        """Ask STS who iambot is, so its own calls coming back through CloudTrail are recognized
+        (an assumed role is matched on any session of that role)."""
+        try:
+            arn = self.aws.caller_arn()
+        except (ClientError, BotoCoreError) as exc:
+            log.warning("could not ask sts get-caller-identity: %s", exc)
+            return None
+        parts = arn.split("/")
+        glob = "/".join(parts[:2]) + "/*" if ":assumed-role/" in arn and len(parts) >= 3 else arn
+        context = self.assessor.context
+        if glob not in context.self_arns:
+            self.assessor = Assessor(self.assessor.catalog, RiskContext((*context.self_arns, glob)))
+        return glob
+
     def snapshot_oidc(self) -> int:
         account = self.aws.home_account()
         return oidc.snapshot(self.store, self.aws.iam(), account, at=self.clock())

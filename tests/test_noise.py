@@ -232,3 +232,17 @@ def test_bad_digest_schedule_is_a_config_error():
         load_settings(digest_cron="every morning")
     with pytest.raises(ConfigError, match="digest_cron"):
         load_settings(digest_timezone="Mars/Olympus")
+
+
+def test_own_principal_from_sts_is_recognized(runtime, slack, aws):
+    assert runtime.service.learn_own_principal() == "arn:aws:sts::123456789012:user/moto"  # moto's caller
+    record = as_account(load("UpdateAccessKey__authored__1.json"))
+    record["userIdentity"] = {
+        "type": "IAMUser",
+        "arn": "arn:aws:sts::123456789012:user/moto",
+        "accountId": "123456789012",
+        "userName": "moto",
+    }
+    runtime.service.ingest([normalize(record)])
+    assert dispositions(runtime) == {"self": 1}
+    assert slack.posted() == []
