@@ -21,6 +21,18 @@ from remediations.base import RemediationError
 MAX_REPLY = 3900
 
 
+# What can go wrong for reasons the person can act on: said to them, never a traceback.
+EXPECTED_FAILURES = (Refused, RemediationError, ClientError, BotoCoreError)
+
+
+def failure_text(exc: BaseException) -> str:
+    if isinstance(exc, Refused):
+        return f":no_entry: {exc}"
+    if isinstance(exc, RemediationError):
+        return f":x: {escape(str(exc))}"
+    return f":x: AWS said: {escape(str(exc))}"
+
+
 @dataclass(frozen=True)
 class Reply:
     text: str
@@ -301,10 +313,6 @@ def run(service: Any, user: str, text: str) -> Reply:
         answer = sub.run(service, user, args)
     except Usage as exc:
         answer = f":warning: {exc}"
-    except Refused as exc:
-        answer = f":no_entry: {exc}"
-    except RemediationError as exc:
-        answer = f":x: {escape(str(exc))}"
-    except (ClientError, BotoCoreError) as exc:
-        answer = f":x: AWS said: {escape(str(exc))}"
+    except EXPECTED_FAILURES as exc:
+        answer = failure_text(exc)
     return Reply(answer if len(answer) <= MAX_REPLY else answer[: MAX_REPLY - 1] + "…")

@@ -88,7 +88,8 @@ def _record(template: dict[str, Any], when: datetime, n: int, request: dict[str,
     return r
 
 
-def _certificate() -> tuple[str, str]:
+def self_signed_certificate() -> tuple[str, str]:
+    """A throwaway self-signed certificate and its key (PEM), for the demo and the tests."""
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import ec
@@ -159,7 +160,7 @@ def run_demo(show_updates: bool = False) -> dict[str, Any]:
         provider = iam.create_open_id_connect_provider(
             Url="https://token.actions.example.com", ThumbprintList=["a" * 40], ClientIDList=["sts.amazonaws.com"]
         )["OpenIDConnectProviderArn"]
-        pem, private = _certificate()
+        pem, private = self_signed_certificate()
         iam.upload_server_certificate(
             ServerCertificateName="www-example-com-2026", CertificateBody=pem, PrivateKey=private
         )

@@ -7,11 +7,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
-
-from bot.approvals import Refused
-from bot.blocks import escape
-from remediations.base import RemediationError
+from bot.commands import EXPECTED_FAILURES, failure_text
 
 log = logging.getLogger(__name__)
 
@@ -38,12 +34,8 @@ def guarded(respond: Any, client: Any, body: dict[str, Any], work: Callable[[], 
     """Run the work; show refusals and failures to the person, never swallow them."""
     try:
         answer = work()
-    except Refused as exc:
-        answer = f":no_entry: {exc}"
-    except RemediationError as exc:
-        answer = f":x: {escape(str(exc))}"
-    except (ClientError, BotoCoreError) as exc:
-        answer = f":x: AWS said: {escape(str(exc))}"
+    except EXPECTED_FAILURES as exc:
+        answer = failure_text(exc)
     except Exception as exc:
         log.exception("handler failed")
         answer = f":x: iambot hit an internal error ({type(exc).__name__}); it is logged. Nothing was changed."

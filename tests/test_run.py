@@ -24,6 +24,25 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def run_env(slack, tmp_path, port: int, aws_endpoint: str, **extra: str) -> dict[str, str]:
+    """The environment of an `iambot run` process pointed at the Slack fake and an AWS endpoint."""
+    return {
+        **os.environ,
+        "SLACK_BOT_TOKEN": "xoxb-test-not-a-real-token",
+        "SLACK_SIGNING_SECRET": SECRET,
+        "SLACK_API_URL": slack.url + "/api/",
+        "IAMBOT_DB": str(tmp_path / "iambot.db"),
+        "IAMBOT_ALERT_CHANNEL": "#iam-alerts",
+        "IAMBOT_APPROVERS": "UAPPROVE1",
+        "PORT": str(port),
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_ENDPOINT_URL": aws_endpoint,
+        **extra,
+    }
+
+
 def wait_until_serving(port: int, proc: subprocess.Popen, timeout: float = 20) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -38,21 +57,8 @@ def wait_until_serving(port: int, proc: subprocess.Popen, timeout: float = 20) -
 
 def test_run_http_serves_slack_and_stops_on_sigterm(slack, tmp_path):
     port = free_port()
-    env = {
-        **os.environ,
-        "SLACK_BOT_TOKEN": "xoxb-test-not-a-real-token",
-        "SLACK_SIGNING_SECRET": SECRET,
-        "SLACK_API_URL": slack.url + "/api/",
-        "IAMBOT_DB": str(tmp_path / "iambot.db"),
-        "IAMBOT_ALERT_CHANNEL": "#iam-alerts",
-        "IAMBOT_APPROVERS": "UAPPROVE1",
-        "IAMBOT_REMEDIATIONS": "deactivate-access-key",
-        "PORT": str(port),
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_ENDPOINT_URL": "http://127.0.0.1:9",  # no AWS here, and none needed to start
-    }
+    # no AWS here (nothing listens on port 9), and none is needed to start
+    env = run_env(slack, tmp_path, port, "http://127.0.0.1:9", IAMBOT_REMEDIATIONS="deactivate-access-key")
     iambot = Path(sys.executable).with_name("iambot")
     proc = subprocess.Popen([str(iambot), "run", "--http"], env=env, stderr=subprocess.PIPE)
     try:
@@ -98,22 +104,7 @@ def test_run_against_moto_server_from_queue_to_changed_iam_state(slack, tmp_path
     record["eventTime"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
 
     port = free_port()
-    env = {
-        **os.environ,
-        "SLACK_BOT_TOKEN": "xoxb-test-not-a-real-token",
-        "SLACK_SIGNING_SECRET": SECRET,
-        "SLACK_API_URL": slack.url + "/api/",
-        "IAMBOT_DB": str(tmp_path / "iambot.db"),
-        "IAMBOT_ALERT_CHANNEL": "#iam-alerts",
-        "IAMBOT_APPROVERS": "UAPPROVE1",
-        "IAMBOT_SQS_QUEUE_URL": url,
-        "sqs_wait_seconds": "1",
-        "PORT": str(port),
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_ENDPOINT_URL": endpoint,
-    }
+    env = run_env(slack, tmp_path, port, endpoint, IAMBOT_SQS_QUEUE_URL=url, sqs_wait_seconds="1")
     proc = subprocess.Popen(
         [str(Path(sys.executable).with_name("iambot")), "run", "--http"], env=env, stderr=subprocess.PIPE
     )
