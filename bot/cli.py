@@ -78,7 +78,17 @@ def triage(paths: tuple[Path, ...], fmt: str, db: Path | None, min_severity: str
             new_count += len(store.add_alerts(batch))
         batch.clear()
 
-    progress = _progress(files)
+    from bot import parallel
+
+    if fmt == "json" and store is None and len(files) > 1 and parallel.workers() > 1:
+        # the files are independent: read them on every core, write results in file order
+        def reject(item: Rejected) -> None:
+            rejected.append(item)
+            click.echo(f"iambot: skipped {item}", err=True)
+
+        parallel.triage_json(files, tuple(settings.self_arns), floor, out.write, stats, reject, unreadable.append)
+        files = []
+    progress = _progress(files) if files else None
     for path in files:
         try:
             for item in triage_files([path], assessor, stats):

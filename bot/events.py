@@ -440,8 +440,17 @@ def _is_container(item: Any) -> bool:
     return isinstance(item, dict) and (isinstance(item.get("Records"), list) or "detail-type" in item)
 
 
-def decode_bytes(data: bytes, where: str) -> Iterator[tuple[str, Any] | Rejected]:
-    """Yield (where, record) pairs or Rejected items from one file's bytes."""
+Location = tuple[str, int | None, int | None]  # file, line (JSON Lines), index in its document
+
+
+def location(loc: Location) -> str:
+    """"file:line[index]", formatted only for the records that need a name (IAM events, rejections)."""
+    where, number, index = loc
+    return where + (f":{number}" if number is not None else "") + (f"[{index}]" if index is not None else "")
+
+
+def decode_bytes(data: bytes, where: str) -> Iterator[tuple[Location, Any] | Rejected]:
+    """Yield (location, record) pairs or Rejected items from one file's bytes."""
     if data[:2] == b"\x1f\x8b":
         try:
             data = gzip.decompress(data)
@@ -466,10 +475,10 @@ def decode_bytes(data: bytes, where: str) -> Iterator[tuple[str, Any] | Rejected
                 continue
             many = isinstance(item, list) or _is_container(item)
             for index, record in enumerate(records_from_document(item)):
-                yield (f"{where}:{number}" + (f"[{index}]" if many else ""), record)
+                yield ((where, number, index if many else None), record)
         return
     for index, record in enumerate(records_from_document(doc)):
-        yield (f"{where}[{index}]", record)
+        yield ((where, None, index), record)
 
 
 class UnreadableInput(Exception):
@@ -505,21 +514,29 @@ def read_records(path: Path, stats: ReadStats | None = None) -> Iterator[IamEven
 
 
 def events_from_bytes(data: bytes, where: str, stats: ReadStats) -> Iterator[IamEvent | Rejected]:
-    for item in decode_bytes(data, where):
-        if isinstance(item, Rejected):
-            stats.rejected += 1
-            yield item
-            continue
-        at, record = item
-        stats.records += 1
-        if isinstance(record, dict) and record.get("eventSource") not in (IAM_SOURCE, None):
-            stats.skipped_non_iam += 1
-            continue
-        try:
-            event = normalize(record, at)
-        except RecordError as exc:
-            stats.rejected += 1
-            yield Rejected(at, str(exc), _excerpt(orjson.dumps(record) if record is not None else b"null"))
-            continue
-        stats.iam += 1
-        yield event
+    """IAM events (and rejections) from one file's bytes. This is triage's hot loop: a record of
+    another service costs one dict lookup; only IAM records are normalized and named."""
+    records = skipped = 0
+    try:
+        for item in decode_bytes(data, where):
+            if type(item) is Rejected:
+                stats.rejected += 1
+                yield item
+                continue
+            loc, record = item  # type: ignore[misc]
+            records += 1
+            if type(record) is dict and record.get("eventSource") not in (IAM_SOURCE, None):
+                skipped += 1
+                continue
+            at = location(loc)
+            try:
+                event = normalize(record, at)
+            except RecordError as exc:
+                stats.rejected += 1
+                yield Rejected(at, str(exc), _excerpt(orjson.dumps(record) if record is not None else b"null"))
+                continue
+            stats.iam += 1
+            yield event
+    finally:
+        stats.records += records
+        stats.skipped_non_iam += skipped

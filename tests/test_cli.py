@@ -147,3 +147,13 @@ def test_demo_facts():
     ]
     assert facts["request"] == "succeeded" and facts["key_status"] == "Inactive"
     assert facts["digest_total"] == 5
+
+
+def test_parallel_json_triage_matches_the_sequential_one(run, tmp_path):
+    from bot import parallel
+
+    assert parallel.workers() >= 1
+    fast = run("triage", "--format", "json", str(FIXTURES))  # several files: read on every core
+    slow = run("triage", "--format", "json", "--db", str(tmp_path / "x.db"), str(FIXTURES))  # one process
+    assert fast.exit_code == slow.exit_code == 0
+    assert fast.stdout == slow.stdout and fast.stdout.count("\n") > 40
