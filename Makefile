@@ -16,11 +16,16 @@ demo: $(STAMP)
 	$(BIN)/iambot demo
 
 test: $(STAMP)
-	$(BIN)/ruff check bot handlers remediations tests
+	$(BIN)/ruff check bot handlers remediations tests bench
 	$(BIN)/python -m pytest
 
+# Benchmarks (issue 5): prints a table of figures; needs jq (installed from Debian if missing)
+bench: $(STAMP)
+	command -v jq >/dev/null || apt-get install -y -q jq || sudo apt-get install -y -q jq
+	$(BIN)/python bench/run.py
+
 lint: $(STAMP)
-	$(BIN)/ruff check bot handlers remediations tests
+	$(BIN)/ruff check bot handlers remediations tests bench
 
 clean:
 	rm -rf $(VENV) build *.egg-info

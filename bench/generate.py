@@ -19,14 +19,24 @@ NOISE = [
     ("kms.amazonaws.com", ["Decrypt", "GenerateDataKey", "Encrypt", "DescribeKey"]),
 ]
 IAM = [
-    ("UpdateAccessKey", lambda r: {"userName": f"svc-{r.randint(1, 300)}", "accessKeyId": _key(r),
-                                   "status": r.choice(["Active", "Inactive"])}),
-    ("UpdateLoginProfile", lambda r: {"userName": f"user-{r.randint(1, 300)}",
-                                      "passwordResetRequired": r.random() < 0.5}),
+    (
+        "UpdateAccessKey",
+        lambda r: {
+            "userName": f"svc-{r.randint(1, 300)}",
+            "accessKeyId": _key(r),
+            "status": r.choice(["Active", "Inactive"]),
+        },
+    ),
+    (
+        "UpdateLoginProfile",
+        lambda r: {"userName": f"user-{r.randint(1, 300)}", "passwordResetRequired": r.random() < 0.5},
+    ),
     ("UploadSigningCertificate", lambda r: {"userName": f"user-{r.randint(1, 300)}", "certificateBody": "-----"}),
     ("CreateAccessKey", lambda r: {"userName": f"svc-{r.randint(1, 300)}"}),
-    ("AttachUserPolicy", lambda r: {"userName": f"user-{r.randint(1, 300)}",
-                                    "policyArn": "arn:aws:iam::aws:policy/AdministratorAccess"}),
+    (
+        "AttachUserPolicy",
+        lambda r: {"userName": f"user-{r.randint(1, 300)}", "policyArn": "arn:aws:iam::aws:policy/AdministratorAccess"},
+    ),
     ("ListUsers", lambda r: None),
     ("GetUser", lambda r: {"userName": f"user-{r.randint(1, 300)}"}),
 ]

@@ -62,7 +62,8 @@ class Settings(BaseSettings):
     repeat_window_minutes: int = Field(default=60, ge=0, le=24 * 60)  # 0: every event its own message
     backfill_hours: float = Field(default=24, gt=0)  # older events are stored and counted, not posted
     burst_per_minute: int = Field(default=20, ge=1)  # alerts per channel per minute before summarizing
-    channel_interval_seconds: float = Field(default=1.0, ge=0)  # Slack's ~1 message/s per channel
+    # Slack allows about 1 message/s per channel; a little slower avoids most 429s at the boundary
+    channel_interval_seconds: float = Field(default=1.1, ge=0)
     # Sources and schedule
     sqs_wait_seconds: int = Field(default=20, ge=0, le=20)  # SQS long polling
     lookup_events: bool = Field(default=False, alias="IAMBOT_LOOKUP_EVENTS")
