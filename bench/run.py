@@ -36,6 +36,7 @@ from generate import generate  # noqa: E402
 from tests.conftest import SECRET, as_account, load  # noqa: E402
 from tests.harness import block_actions, slash_command  # noqa: E402
 from tests.slack_fake import SlackFake, serve, sign  # noqa: E402
+from tests.test_sources import envelope  # noqa: E402
 
 BIN = Path(sys.executable).parent
 DATA = ROOT / "bench" / ".data"
@@ -202,21 +203,6 @@ def bench_ack(bot: Bot, slack: SlackFake, per_client: int) -> None:
 # ------------------------------------------------------------------------- 3. event → message
 
 
-def envelope(record: dict) -> str:
-    return json.dumps(
-        {
-            "version": "0",
-            "id": record["eventID"],
-            "detail-type": "AWS API Call via CloudTrail",
-            "source": "aws.iam",
-            "time": record["eventTime"],
-            "region": "us-east-1",
-            "resources": [],
-            "detail": record,
-        }
-    )
-
-
 def iam_record(i: int, prefix: str) -> dict:
     r = as_account(load("UpdateAccessKey__authored__1.json"))
     r["eventID"] = f"{prefix}-{i:06d}"
@@ -229,10 +215,10 @@ def iam_record(i: int, prefix: str) -> dict:
     return r
 
 
-def bench_latency(count: int, endpoint: str, slack: SlackFake, tmp: Path) -> None:
+def queue(endpoint: str, name: str) -> tuple[object, str]:
+    """An SQS client on moto server and a new queue."""
     import boto3
 
-    print(f"3. event → message latency ({count} events, one by one)", flush=True)
     sqs = boto3.client(
         "sqs",
         endpoint_url=endpoint,
@@ -240,7 +226,12 @@ def bench_latency(count: int, endpoint: str, slack: SlackFake, tmp: Path) -> Non
         aws_access_key_id="testing",
         aws_secret_access_key="testing",
     )
-    url = sqs.create_queue(QueueName="latency")["QueueUrl"]
+    return sqs, sqs.create_queue(QueueName=name)["QueueUrl"]
+
+
+def bench_latency(count: int, endpoint: str, slack: SlackFake, tmp: Path) -> None:
+    print(f"3. event → message latency ({count} events, one by one)", flush=True)
+    sqs, url = queue(endpoint, "latency")
     # the peer: the queue alone, send → receive
     raw = []
     for i in range(min(count, 200)):
@@ -349,17 +340,8 @@ def bench_processing(slack: SlackFake, tmp: Path) -> None:
 
 
 def bench_burst(total: int, seconds: float, endpoint: str, slack: SlackFake, tmp: Path) -> None:
-    import boto3
-
     print(f"4. burst: {total} events in {seconds:.0f} s, Slack allowing 1 message/s per channel", flush=True)
-    sqs = boto3.client(
-        "sqs",
-        endpoint_url=endpoint,
-        region_name="us-east-1",
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
-    url = sqs.create_queue(QueueName="burst")["QueueUrl"]
+    sqs, url = queue(endpoint, "burst")
     db = tmp / "burst.db"
     bot = Bot(slack.url, endpoint, db, IAMBOT_SQS_QUEUE_URL=url, sqs_wait_seconds="20")
     idle = bot.rss_mb()
