@@ -8,6 +8,7 @@ gunicorn (HTTP mode); Socket Mode needs no public URL.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -63,25 +64,30 @@ class Runtime:
     app: App
 
 
-def build(
-    settings: Settings, *, socket_mode: bool, aws: Any = None, sleep: Callable[[float], None] | None = None
-) -> Runtime:
-    """Everything the Slack app needs, from settings."""
-    import time
-
+def build_service(
+    settings: Settings, aws: Any = None, sleep: Callable[[float], None] = time.sleep
+) -> tuple[WebClient, Store, Outbox, Any]:
+    """The Slack client, store, outbox and service, from settings (no Slack app, no network)."""
     from bot.service import Service
     from remediations.aws import Aws
 
+    token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
+    client = web_client(token, settings.slack_api_url, sleep=sleep)
+    store = Store(settings.db)
+    outbox = Outbox(store, client, interval=settings.channel_interval_seconds, sleep=sleep)
+    return client, store, outbox, Service(settings, store, outbox, aws or Aws.from_settings(settings))
+
+
+def build(
+    settings: Settings, *, socket_mode: bool, aws: Any = None, sleep: Callable[[float], None] = time.sleep
+) -> Runtime:
+    """Everything the Slack app needs, from settings."""
     missing = settings.missing_for_slack()
     if socket_mode and settings.slack_app_token is None:
         missing.append("SLACK_APP_TOKEN")
     if missing:
         raise ConfigError("missing configuration: " + "; ".join(missing))
-    token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
-    client = web_client(token, settings.slack_api_url, sleep=sleep or time.sleep)
-    store = Store(settings.db)
-    outbox = Outbox(store, client, interval=settings.channel_interval_seconds, sleep=sleep or time.sleep)
-    service = Service(settings, store, outbox, aws or Aws.from_settings(settings))
+    client, store, outbox, service = build_service(settings, aws, sleep)
     app = create_app(settings, service, client, socket_mode=socket_mode)
     return Runtime(settings, store, client, outbox, service, app)
 

@@ -254,23 +254,19 @@ def ingest(target: str) -> None:
     post what is new. Files already read are skipped; events older than backfill_hours (24 by
     default) are stored and counted in the next digest instead of being posted one by one.
     Without Slack settings the messages wait in the outbox for `iambot run`."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from bot.app import build_service
     from bot.config import ConfigError, load_settings
     from bot.events import UnreadableInput
-    from bot.service import Service
-    from bot.slack import Outbox, web_client
     from bot.sources import files
-    from bot.store import Store
-    from remediations.aws import Aws
 
     try:
         settings = load_settings()
     except ConfigError as exc:
         fail(str(exc))
-    token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
-    store = Store(settings.db)
-    aws = Aws.from_settings(settings)
-    outbox = Outbox(store, web_client(token, settings.slack_api_url), interval=settings.channel_interval_seconds)
-    service = Service(settings, store, outbox, aws)
+    _, store, outbox, service = build_service(settings)
+    aws = service.aws
     dispositions: dict[str, int] = {}
     new = 0
 
@@ -283,22 +279,23 @@ def ingest(target: str) -> None:
         stats = files.ingest(target, store, sink, s3=s3)
     except (UnreadableInput, ValueError) as exc:
         fail(str(exc))
-    except Exception as exc:  # botocore errors: no credentials, no bucket, access denied
-        if type(exc).__module__.startswith("botocore"):
-            fail(f"could not read {target}: {exc}")
-        raise
+    except (ClientError, BotoCoreError) as exc:  # no credentials, no bucket, access denied
+        fail(f"could not read {target}: {exc}")
     for row in store.rows("SELECT disposition, COUNT(*) AS n FROM alerts GROUP BY disposition"):
         dispositions[row["disposition"] or "stored"] = row["n"]
     for r in stats.rejected:
         click.echo(f"iambot: skipped {r.where}: {r.reason}", err=True)
     posted = 0
+    token = settings.slack_bot_token
     if token:
         posted = outbox.flush().posted
     click.echo(
         f"Read {stats.objects} file(s) ({stats.skipped} already read): {stats.read.records} record(s), "
         f"{stats.read.iam} IAM, {new} new. Posted {posted} message(s)"
         + ("" if token else f"; {outbox.pending()} wait in the outbox for `iambot run` (no SLACK_BOT_TOKEN)")
-        + ". All alerts so far: " + ", ".join(f"{n} {k}" for k, n in sorted(dispositions.items())) + "."
+        + ". All alerts so far: "
+        + ", ".join(f"{n} {k}" for k, n in sorted(dispositions.items()))
+        + "."
     )
 
 

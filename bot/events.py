@@ -444,7 +444,7 @@ Location = tuple[str, int | None, int | None]  # file, line (JSON Lines), index 
 
 
 def location(loc: Location) -> str:
-    """"file:line[index]", formatted only for the records that need a name (IAM events, rejections)."""
+    """ "file:line[index]", formatted only for the records that need a name (IAM events, rejections)."""
     where, number, index = loc
     return where + (f":{number}" if number is not None else "") + (f"[{index}]" if index is not None else "")
 

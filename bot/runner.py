@@ -60,7 +60,7 @@ def run_socket_mode(settings: Settings) -> None:
     from slack_bolt.adapter.socket_mode import SocketModeHandler
 
     runtime = build(settings, socket_mode=True)
-    scheduler = start_background(runtime)
+    background = start_background(runtime)
     assert settings.slack_app_token is not None
     handler = SocketModeHandler(runtime.app, settings.slack_app_token.get_secret_value(), web_client=runtime.client)
     stop = threading.Event()
@@ -71,7 +71,7 @@ def run_socket_mode(settings: Settings) -> None:
     stop.wait()
     log.info("iambot stopping")
     handler.close()
-    scheduler.stop()
+    background.stop()
     runtime.store.close()
 
 
@@ -86,8 +86,8 @@ def run_http(settings: Settings, host: str = "0.0.0.0") -> None:
         log.info("iambot ready (HTTP)", extra={"port": settings.port})
 
     def worker_exit(server: Any, worker: Any) -> None:
-        if "scheduler" in state:
-            state["scheduler"].stop()
+        if "background" in state:
+            state["background"].stop()
             state["runtime"].store.close()
 
     class Server(BaseApplication):  # type: ignore[misc]
@@ -107,7 +107,7 @@ def run_http(settings: Settings, host: str = "0.0.0.0") -> None:
         def load(self) -> Any:
             runtime = build(settings, socket_mode=False)
             state["runtime"] = runtime
-            state["scheduler"] = start_background(runtime)
+            state["background"] = start_background(runtime)
             return wsgi(runtime.app, health=lambda: {"outbox_pending": runtime.outbox.pending()})
 
     Server().run()

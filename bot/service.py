@@ -28,7 +28,7 @@ from bot.store import Store, iso, now
 from bot.triage import Alert, Assessor
 from remediations import registry
 from remediations.aws import Aws
-from remediations.base import RemediationError
+from remediations.base import RemediationError, error_code
 
 log = logging.getLogger(__name__)
 
@@ -72,71 +72,7 @@ def explain_error(exc: ValidationError) -> str:
     return "; ".join(parts)
 
 
-class ServiceExtras:
-    """Digest and suppressions (mixed into Service below)."""
-
-    def post_digest(self: Any, until: datetime | None = None) -> Any:
-        from bot import digest
-
-        until = until or self.clock()
-        last = self.store.cursor("digest")
-        since = datetime.fromisoformat(last.replace("Z", "+00:00")) if last else until - timedelta(days=1)
-        d = digest.compute(self.store, since, until)
-        channel = self.settings.digest_channel or self.settings.alert_channel
-        if channel:
-            self.outbox.put(f"digest:{iso(until)}", "digest", iso(until), channel, digest.message(d))
-            self.outbox.flush()
-        self.store.set_cursor("digest", iso(until))
-        return d
-
-    def mute(self: Any, user: str, criteria: dict[str, str], hours: float, reason: str) -> str:
-        if not self.is_approver(user):
-            self.store.audit("mute", user, result="refused", detail="not an approver", params=criteria)
-            raise Refused("Only approvers can create suppressions.")
-        if not any(criteria.values()):
-            raise Refused("Say what to mute: event=, actor=, target= or account= (any combination).")
-        if not reason:
-            raise Refused('Give a reason, e.g. reason="planned key rotation, SEC-42".')
-        at = self.clock()
-        sid = "M" + approvals.new_id()[1:]
-        with self.store.transaction():
-            self.store.db["suppressions"].insert(
-                {
-                    "id": sid,
-                    "event_name": criteria.get("event"),
-                    "actor": criteria.get("actor"),
-                    "target": criteria.get("target"),
-                    "account_id": criteria.get("account"),
-                    "reason": reason,
-                    "created_by": user,
-                    "created_at": iso(at),
-                    "expires_at": iso(at + timedelta(hours=hours)),
-                    "hits": 0,
-                }
-            )
-            self.store.audit("mute", user, params=criteria, detail=f"{sid} for {hours:g} h: {reason}", at=at)
-        return sid
-
-    def unmute(self: Any, user: str, sid: str) -> None:
-        if not self.is_approver(user):
-            self.store.audit("unmute", user, result="refused", detail=sid)
-            raise Refused("Only approvers can lift suppressions.")
-        with self.store.transaction() as conn:
-            moved = conn.execute(
-                "UPDATE suppressions SET lifted_by = ? WHERE id = ? AND lifted_by IS NULL", (user, sid.upper())
-            ).rowcount
-            self.store.audit("unmute", user, detail=sid, result="ok" if moved else "refused")
-        if not moved:
-            raise Refused(f"No active suppression {sid}.")
-
-    def suppressions(self: Any) -> list[dict[str, Any]]:
-        return self.store.rows(
-            "SELECT * FROM suppressions WHERE lifted_by IS NULL AND expires_at > ? ORDER BY created_at",
-            [iso(self.clock())],
-        )
-
-
-class Service(ServiceExtras):
+class Service:
     def __init__(
         self,
         settings: Any,
@@ -434,7 +370,7 @@ class Service(ServiceExtras):
             destructive=cls.destructive,
             params=dumped,
             plan=plan.lines,
-            expected=orjson.loads(orjson.dumps(plan.expected, default=str)),
+            expected=_jsonable(plan.expected),
             user=user,
             event_key=event_key,
             account_id=account_id,
@@ -540,7 +476,7 @@ class Service(ServiceExtras):
             params = cls.parse(request.params)
             rem = cls(self.aws.iam(request.account_id, session_name=f"iambot-{request.id}"))
             plan = rem.plan(params)
-            live = orjson.loads(orjson.dumps(plan.expected, default=str))
+            live = _jsonable(plan.expected)
             if live != request.expected:
                 return approvals.DRIFTED, [
                     "Live state changed after the request, so nothing was done.",
@@ -552,8 +488,8 @@ class Service(ServiceExtras):
         except RemediationError as exc:
             return approvals.FAILED, [str(exc)]
         except ClientError as exc:
-            code = exc.response.get("Error", {}).get("Code", "")
-            return approvals.FAILED, [f"AWS refused: {code}: {exc.response.get('Error', {}).get('Message', exc)}"]
+            message = exc.response.get("Error", {}).get("Message", exc)
+            return approvals.FAILED, [f"AWS refused: {error_code(exc)}: {message}"]
         except (BotoCoreError, ValidationError) as exc:
             return approvals.FAILED, [f"{type(exc).__name__}: {exc}"]
 
@@ -567,6 +503,68 @@ class Service(ServiceExtras):
         if expired:
             self.outbox.flush()
         return expired
+
+    # ================================================================== digest and suppressions
+
+    def post_digest(self, until: datetime | None = None) -> Any:
+        from bot import digest
+
+        until = until or self.clock()
+        last = self.store.cursor("digest")
+        since = datetime.fromisoformat(last.replace("Z", "+00:00")) if last else until - timedelta(days=1)
+        d = digest.compute(self.store, since, until)
+        channel = self.settings.digest_channel or self.settings.alert_channel
+        if channel:
+            self.outbox.put(f"digest:{iso(until)}", "digest", iso(until), channel, digest.message(d))
+            self.outbox.flush()
+        self.store.set_cursor("digest", iso(until))
+        return d
+
+    def mute(self, user: str, criteria: dict[str, str], hours: float, reason: str) -> str:
+        if not self.is_approver(user):
+            self.store.audit("mute", user, result="refused", detail="not an approver", params=criteria)
+            raise Refused("Only approvers can create suppressions.")
+        if not any(criteria.values()):
+            raise Refused("Say what to mute: event=, actor=, target= or account= (any combination).")
+        if not reason:
+            raise Refused('Give a reason, e.g. reason="planned key rotation, SEC-42".')
+        at = self.clock()
+        sid = "M" + approvals.new_id()[1:]
+        with self.store.transaction():
+            self.store.db["suppressions"].insert(
+                {
+                    "id": sid,
+                    "event_name": criteria.get("event"),
+                    "actor": criteria.get("actor"),
+                    "target": criteria.get("target"),
+                    "account_id": criteria.get("account"),
+                    "reason": reason,
+                    "created_by": user,
+                    "created_at": iso(at),
+                    "expires_at": iso(at + timedelta(hours=hours)),
+                    "hits": 0,
+                }
+            )
+            self.store.audit("mute", user, params=criteria, detail=f"{sid} for {hours:g} h: {reason}", at=at)
+        return sid
+
+    def unmute(self, user: str, sid: str) -> None:
+        if not self.is_approver(user):
+            self.store.audit("unmute", user, result="refused", detail=sid)
+            raise Refused("Only approvers can lift suppressions.")
+        with self.store.transaction() as conn:
+            moved = conn.execute(
+                "UPDATE suppressions SET lifted_by = ? WHERE id = ? AND lifted_by IS NULL", (user, sid.upper())
+            ).rowcount
+            self.store.audit("unmute", user, detail=sid, result="ok" if moved else "refused")
+        if not moved:
+            raise Refused(f"No active suppression {sid}.")
+
+    def suppressions(self) -> list[dict[str, Any]]:
+        return self.store.rows(
+            "SELECT * FROM suppressions WHERE lifted_by IS NULL AND expires_at > ? ORDER BY created_at",
+            [iso(self.clock())],
+        )
 
     def learn_own_principal(self) -> str | None:
         """Ask STS who iambot is, so its own calls coming back through CloudTrail are recognized
@@ -586,6 +584,11 @@ class Service(ServiceExtras):
     def snapshot_oidc(self) -> int:
         account = self.aws.home_account()
         return oidc.snapshot(self.store, self.aws.iam(), account, at=self.clock())
+
+
+def _jsonable(state: dict[str, Any]) -> dict[str, Any]:
+    """A plan's expected state as it reads back from SQLite, so approval and execution compare alike."""
+    return orjson.loads(orjson.dumps(state, default=str))
 
 
 def _state(state: dict[str, Any]) -> str:

@@ -26,6 +26,7 @@ from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, R
 from slack_sdk.http_retry.handler import RetryHandler
 
 from bot.blocks import Message
+from bot.pace import Pacer
 from bot.store import Store, dumps, iso, now
 
 log = logging.getLogger(__name__)
@@ -107,10 +108,8 @@ class Outbox:
         self.client = client
         self.clock = clock
         self.lease = lease
-        self.interval = interval  # seconds between posts to one channel (Slack allows about one a second)
-        self.sleep = sleep
-        self.monotonic = monotonic
-        self._last_post: dict[str, float] = {}
+        # posts to one channel at least `interval` seconds apart (Slack allows about one a second)
+        self._pacer = Pacer(interval, sleep, monotonic)
         self._flushing = threading.Lock()
 
     # -------------------------------------------------------------- writing
@@ -201,7 +200,7 @@ class Outbox:
                 if found:
                     ts, posted_channel = found, channel
                 else:
-                    self._pace(channel)
+                    self._pacer.wait(channel)
                     resp = self.client.chat_postMessage(
                         channel=channel,
                         thread_ts=thread_ts,
@@ -224,14 +223,6 @@ class Outbox:
         except (SlackClientError, OSError) as exc:
             self._failed(row, f"{type(exc).__name__}: {exc}")
             stats.failed += 1
-
-    def _pace(self, channel: str) -> None:
-        last = self._last_post.get(channel)
-        if last is not None and self.interval:
-            wait = self.interval - (self.monotonic() - last)
-            if wait > 0:
-                self.sleep(wait)
-        self._last_post[channel] = self.monotonic()
 
     def _chat_update(self, row: dict[str, Any], payload: dict[str, Any]) -> None:
         self.client.chat_update(channel=row["channel"], ts=row["ts"], **payload)

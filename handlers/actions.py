@@ -42,7 +42,10 @@ def register(app: Any, service: Any) -> None:
 
     def deny(body: dict[str, Any], respond: Any, client: Any) -> None:
         _, request_id, user = _action(body)
-        guarded(respond, client, body, lambda: service.deny(request_id, user) and None)
+        def work() -> None:
+            service.deny(request_id, user)  # the message itself now shows who denied it
+
+        guarded(respond, client, body, work)
 
     def dismiss(body: dict[str, Any], respond: Any, client: Any) -> None:
         _, event_key, user = _action(body)

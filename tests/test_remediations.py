@@ -10,11 +10,9 @@ import json
 import re
 from datetime import UTC, datetime
 
-import boto3
 import pytest
 import time_machine
 from botocore.stub import Stubber
-from moto import mock_aws
 
 from remediations import registry
 from remediations.base import RemediationError
@@ -22,15 +20,9 @@ from remediations.base import RemediationError
 ACCOUNT = "123456789012"  # moto's default account
 
 
-@pytest.fixture(scope="module")
-def session():
-    return boto3.Session(aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1")
-
-
 @pytest.fixture
-def iam(session):
-    with mock_aws():
-        yield session.client("iam")
+def iam(aws):  # conftest: one long-lived boto3 Session under mock_aws
+    return aws.client("iam")
 
 
 def run(rid, iam, **params):
@@ -81,8 +73,8 @@ def test_disable_console_access(iam):
         iam.get_login_profile(UserName="ci-admin")
 
 
-def test_require_password_reset_with_stubber(session):
-    iam = session.client("iam")
+def test_require_password_reset_with_stubber(aws_session):
+    iam = aws_session.client("iam")
     cls = registry.get("require-password-reset")
     p = cls.parse({"user_name": "ci-admin"})
     when = datetime(2026, 11, 20, tzinfo=UTC)
@@ -118,8 +110,8 @@ def test_signing_certificate_remediations(iam):
     assert iam.list_signing_certificates(UserName="ci-admin")["Certificates"] == []
 
 
-def test_revert_server_certificate_rename_with_stubber(session):
-    iam = session.client("iam")
+def test_revert_server_certificate_rename_with_stubber(aws_session):
+    iam = aws_session.client("iam")
     cls = registry.get("revert-server-certificate-rename")
     p = cls.parse({"current_name": "www-2026-old", "original_name": "www-2026"})
 

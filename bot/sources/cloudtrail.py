@@ -19,6 +19,7 @@ from typing import Any
 import orjson
 
 from bot.events import IamEvent, RecordError, normalize, parse_time
+from bot.pace import Pacer
 from bot.store import iso, now
 
 log = logging.getLogger(__name__)
@@ -54,16 +55,7 @@ class LookupPoller:
         self.overlap = overlap
         self.first_lookback = first_lookback
         self.clock = clock
-        self.sleep = sleep
-        self.monotonic = monotonic
-        self._last_call: float | None = None
-
-    def _throttle(self) -> None:
-        if self._last_call is not None:
-            wait = 1 / REQUESTS_PER_SECOND - (self.monotonic() - self._last_call)
-            if wait > 0:
-                self.sleep(wait)
-        self._last_call = self.monotonic()
+        self._pacer = Pacer(1 / REQUESTS_PER_SECOND, sleep, monotonic)
 
     def poll(self) -> LookupStats:
         stats = LookupStats()
@@ -79,7 +71,7 @@ class LookupPoller:
         }
         events: list[IamEvent] = []
         while True:
-            self._throttle()
+            self._pacer.wait()
             page = self.cloudtrail.lookup_events(**kwargs)
             stats.pages += 1
             for item in page.get("Events", []):
