@@ -1,43 +1,15 @@
-"""Thin Slack listeners grouped by surface. Each acks, decodes ids, calls ``bot.service`` and
-lets the outbox re-render the messages. Nothing outside this package knows about Bolt."""
+"""Thin Slack listeners grouped by surface. Each acks at once, decodes ids, checks who is acting
+(through the workflow), calls a use case, and lets the outbox re-render the messages. The
+runtime registers them; nothing else here knows about Bolt."""
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Callable
-from typing import Any
+from slack_bolt import App
 
-from bot.commands import EXPECTED_FAILURES, failure_text
-
-log = logging.getLogger(__name__)
+from bot.workflow import Workflow
+from handlers import actions, commands
 
 
-def register_all(app: Any, service: Any) -> None:
-    from handlers import actions, commands
-
-    actions.register(app, service)
-    commands.register(app, service)
-
-
-def tell(respond: Any, client: Any, body: dict[str, Any], text: str) -> None:
-    """An ephemeral answer to the person who clicked or typed: response_url first, else postEphemeral."""
-    if body.get("response_url"):
-        respond(text=text, response_type="ephemeral", replace_original=False)
-        return
-    channel = (body.get("channel") or {}).get("id") or body.get("channel_id")
-    user = (body.get("user") or {}).get("id") or body.get("user_id")
-    if channel and user:
-        client.chat_postEphemeral(channel=channel, user=user, text=text)
-
-
-def guarded(respond: Any, client: Any, body: dict[str, Any], work: Callable[[], str | None]) -> None:
-    """Run the work; show refusals and failures to the person, never swallow them."""
-    try:
-        answer = work()
-    except EXPECTED_FAILURES as exc:
-        answer = failure_text(exc)
-    except Exception as exc:
-        log.exception("handler failed")
-        answer = f":x: iambot hit an internal error ({type(exc).__name__}); it is logged. Nothing was changed."
-    if answer:
-        tell(respond, client, body, answer)
+def register_all(app: App, wf: Workflow) -> None:
+    actions.register(app, wf)
+    commands.register(app, wf)

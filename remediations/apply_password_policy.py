@@ -40,6 +40,10 @@ class ApplyPasswordPolicy(Remediation):
         password_reuse_prevention: int = Field(default=24, ge=1, le=24)
         hard_expiry: bool = False
 
+    @classmethod
+    def defaults(cls, settings: Any) -> dict[str, Any]:
+        return dict(getattr(settings, "password_policy", None) or {})
+
     def _current(self) -> dict[str, Any] | None:
         try:
             policy = self.iam.get_account_password_policy()["PasswordPolicy"]

@@ -21,7 +21,7 @@ from remediations.base import RemediationError
 
 log = logging.getLogger(__name__)
 
-# IAM is global; its endpoint and its CloudTrail events live in us-east-1.
+# IAM and Organizations are global; their endpoints and their CloudTrail events live in us-east-1.
 IAM_REGION = "us-east-1"
 RETRIES = Config(retries={"mode": "standard", "max_attempts": 5}, connect_timeout=5, read_timeout=30)
 _SESSION_NAME = re.compile(r"[^\w+=,.@-]")
@@ -63,9 +63,14 @@ class Aws:
 
     def iam(self, account_id: str | None = None, session_name: str = "iambot") -> Any:
         """An IAM client acting in ``account_id`` (iambot's own account when None)."""
+        return self.acting("iam", account_id, session_name)
+
+    def acting(self, service: str, account_id: str | None = None, session_name: str = "iambot") -> Any:
+        """A client of ``service`` (iam, organizations) acting in ``account_id`` (iambot's own
+        account when None), through IAMBOT_REMEDIATION_ROLE in any other account."""
         try:
             if account_id is None or account_id == self.home_account():
-                return self.client("iam", region_name=IAM_REGION)
+                return self.client(service, region_name=IAM_REGION)
         except (ClientError, BotoCoreError) as exc:
             raise RemediationError(f"iambot cannot tell which AWS account its credentials belong to: {exc}") from exc
         role = self.role_for(account_id)
@@ -86,4 +91,4 @@ class Aws:
             aws_access_key_id=creds["AccessKeyId"],
             aws_secret_access_key=creds["SecretAccessKey"],
             aws_session_token=creds["SessionToken"],
-        ).client("iam", region_name=IAM_REGION, config=RETRIES)
+        ).client(service, region_name=IAM_REGION, config=RETRIES)

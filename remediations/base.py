@@ -1,17 +1,25 @@
 """The remediation contract.
 
-A remediation declares ``id`` (stable kebab-case), ``title``, ``permissions`` (the exact
-``iam:*`` actions it calls, reads included), ``destructive`` (irreversible) and a pydantic
-``Params`` model that forbids unknown keys. ``plan(params)`` reads live state and returns
-"Would …" lines plus the state it expects; ``apply(params)`` makes the change, is idempotent,
-and catches only the specific "already done / no such entity" errors. The runner, not the
-remediation, decides dry-run, and re-plans at execution to refuse when live state drifted.
+A remediation declares ``id`` (stable kebab-case), ``title``, ``service`` (the boto3 client it
+acts through: ``iam`` or ``organizations``), ``permissions`` (the exact actions it calls, reads
+included), ``destructive`` (irreversible) and a pydantic ``Params`` model that forbids unknown
+keys. ``plan(params)`` reads live state and returns "Would …" lines plus the state it expects;
+``apply(params)`` makes the change, is idempotent, and catches only the specific "already done /
+no such entity" errors. The runner, not the remediation, decides dry-run, and re-plans at
+execution to refuse when live state drifted.
+
+A remediation also carries what else it knows: ``defaults(settings)`` (parameters an operator
+configures), ``prepare(params, knowledge)`` (parameters only iambot's own records hold, such as
+the thumbprints an OIDC provider had before a change), and ``jobs()`` (scheduled reads that keep
+those records, with the permissions they need). Nothing outside ``remediations/`` names one.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from datetime import datetime
+from typing import Any, ClassVar, Protocol
 
 from botocore.exceptions import ClientError
 from pydantic import BaseModel, ConfigDict, Field
@@ -22,6 +30,10 @@ class BaseParams(BaseModel):
 
 
 UserName = Field(min_length=1, max_length=64, pattern=r"^[\w+=,.@-]+$")
+RoleName = Field(min_length=1, max_length=64, pattern=r"^[\w+=,.@-]+$")
+GroupName = Field(min_length=1, max_length=128, pattern=r"^[\w+=,.@-]+$")
+PolicyName = Field(min_length=1, max_length=128, pattern=r"^[\w+=,.@-]+$")
+PolicyArn = Field(min_length=20, max_length=2048, pattern=r"^arn:aws[\w-]*:iam::(aws|\d{12}):policy/[\w+=,.@/-]+$")
 AccessKeyId = Field(min_length=16, max_length=128, pattern=r"^[\w]+$")
 
 
@@ -42,6 +54,46 @@ class Outcome:
     lines: list[str]
 
 
+class SnapshotStore(Protocol):
+    """Where iambot keeps state recorded before a change (the store's snapshots)."""
+
+    def record(self, kind: str, key: str, value: Any, account_id: str | None = None, at: datetime | None = None) -> bool:
+        ...
+
+    def latest(self, kind: str, key: str) -> Any:
+        ...
+
+    def before(self, kind: str, key: str, when: datetime) -> Any:
+        ...
+
+
+@dataclass(frozen=True)
+class Knowledge:
+    """What a remediation may consult when it is requested from an alert."""
+
+    snapshots: SnapshotStore | None
+    event_time: datetime | None = None
+    account_id: str | None = None
+
+
+@dataclass(frozen=True)
+class JobContext:
+    client: Any  # the remediation's service client, in iambot's own account
+    account_id: str
+    snapshots: SnapshotStore
+    now: datetime
+
+
+@dataclass(frozen=True)
+class Job:
+    """A scheduled read a remediation needs (named, every ``minutes``)."""
+
+    name: str
+    minutes: int
+    run: Callable[[JobContext], int]
+    permissions: tuple[str, ...]
+
+
 def error_code(exc: ClientError) -> str:
     return str(exc.response.get("Error", {}).get("Code", ""))
 
@@ -49,16 +101,36 @@ def error_code(exc: ClientError) -> str:
 class Remediation:
     id: ClassVar[str]
     title: ClassVar[str]
+    service: ClassVar[str] = "iam"
     permissions: ClassVar[tuple[str, ...]]
     destructive: ClassVar[bool] = False
     Params: ClassVar[type[BaseParams]]
 
-    def __init__(self, iam: Any):
-        self.iam = iam
+    def __init__(self, client: Any, snapshots: SnapshotStore | None = None):
+        self.client = client
+        self.snapshots = snapshots
+
+    @property
+    def iam(self) -> Any:
+        return self.client
 
     @classmethod
     def parse(cls, raw: dict[str, Any]) -> BaseParams:
         return cls.Params.model_validate(raw)
+
+    @classmethod
+    def defaults(cls, settings: Any) -> dict[str, Any]:
+        """Parameters an operator set in the configuration; a request may override them."""
+        return {}
+
+    @classmethod
+    def prepare(cls, params: dict[str, Any], knowledge: Knowledge) -> dict[str, Any]:
+        """Complete the parameters an alert supplies with what only iambot's records hold."""
+        return params
+
+    @classmethod
+    def jobs(cls) -> tuple[Job, ...]:
+        return ()
 
     def plan(self, params: Any) -> Plan:  # pragma: no cover - abstract
         raise NotImplementedError

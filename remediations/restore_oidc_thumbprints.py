@@ -1,11 +1,26 @@
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from botocore.exceptions import ClientError
 from pydantic import Field, field_validator
 
-from remediations.base import BaseParams, Outcome, Plan, Remediation, RemediationError, error_code
+from remediations.base import (
+    BaseParams,
+    Job,
+    JobContext,
+    Knowledge,
+    Outcome,
+    Plan,
+    Remediation,
+    RemediationError,
+    error_code,
+)
+
+log = logging.getLogger(__name__)
+SNAPSHOT = "oidc-thumbprints"
+SNAPSHOT_PERMISSIONS = ("iam:ListOpenIDConnectProviders", "iam:GetOpenIDConnectProvider")
 
 OidcArn = Field(pattern=r"^arn:aws[\w-]*:iam::\d{12}:oidc-provider/.+$", max_length=2048)
 
@@ -19,9 +34,31 @@ def current_thumbprints(iam: Any, provider_arn: str) -> list[str] | None:
         raise
 
 
+def snapshot(ctx: JobContext) -> int:
+    """Record each provider's thumbprints when they differ from the last record; rows added.
+
+    CloudTrail records the new list of UpdateOpenIDConnectProviderThumbprint but not the old one,
+    so iambot keeps its own record on a schedule."""
+    added = 0
+    iam = ctx.client
+    for item in iam.list_open_id_connect_providers().get("OpenIDConnectProviderList", []):
+        arn = item["Arn"]
+        try:
+            found = iam.get_open_id_connect_provider(OpenIDConnectProviderArn=arn)["ThumbprintList"]
+        except ClientError as exc:
+            if error_code(exc) == "NoSuchEntity":
+                continue  # deleted between the list and the get
+            raise
+        if ctx.snapshots.record(SNAPSHOT, arn, sorted(t.lower() for t in found), ctx.account_id, ctx.now):
+            added += 1
+    if added:
+        log.info("oidc snapshot", extra={"account": ctx.account_id, "changed": added})
+    return added
+
+
 class RestoreOidcThumbprints(Remediation):
     """Puts back the thumbprint list recorded before the change (from iambot's snapshots of
-    OIDC providers), or a list the operator gives."""
+    OIDC providers, taken every hour), or a list the operator gives."""
 
     id = "restore-oidc-thumbprints"
     title = "Restore the previous thumbprints"
@@ -46,6 +83,26 @@ class RestoreOidcThumbprints(Remediation):
                 if len(tp) != 40 or any(c not in "0123456789abcdef" for c in tp):
                     raise ValueError(f"{tp!r} is not a 40-character hex SHA-1 thumbprint")
             return value
+
+    @classmethod
+    def prepare(cls, params: dict[str, Any], knowledge: Knowledge) -> dict[str, Any]:
+        if params.get("thumbprints"):
+            return params
+        arn = params.get("provider_arn", "")
+        previous = None
+        if knowledge.snapshots is not None and knowledge.event_time is not None:
+            previous = knowledge.snapshots.before(SNAPSHOT, arn, knowledge.event_time)
+        if not previous:
+            raise RemediationError(
+                "iambot has no record of this provider's thumbprints from before the change, so it cannot "
+                "say what to restore. If you know the right list, ask for it with "
+                f"`/iam remediate restore-oidc-thumbprints provider_arn={arn} thumbprints=<40-hex>,<40-hex>`"
+            )
+        return {**params, "thumbprints": previous}
+
+    @classmethod
+    def jobs(cls) -> tuple[Job, ...]:
+        return (Job("oidc-snapshot", 60, snapshot, SNAPSHOT_PERMISSIONS),)
 
     def plan(self, p: Any) -> Plan:
         current = current_thumbprints(self.iam, p.provider_arn)

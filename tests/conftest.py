@@ -1,72 +1,44 @@
+"""Fixtures shared by the whole suite: AWS through moto, the loopback Slack fake, and the
+runtime built from settings the way `iambot run` builds it. Helpers live in tests/support."""
+
 from __future__ import annotations
 
-import json
-from pathlib import Path
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 
 # moto must be imported before any boto3 Session is made, or its hooks miss that session.
 from moto import mock_aws
 
-FIXTURES = Path(__file__).parent / "fixtures" / "cloudtrail"
-RECORDS = FIXTURES / "records"
-AUTHORED = FIXTURES / "authored"
-DETONATIONS = FIXTURES / "detonation-logs"
+from tests.support.slack_fake import SECRET, SlackFake, serve
 
-
-def load(name: str) -> dict:
-    for folder in (RECORDS, AUTHORED):
-        path = folder / name
-        if path.exists():
-            return json.loads(path.read_text())
-    raise FileNotFoundError(name)
-
-
-def all_record_files() -> list[Path]:
-    return sorted(RECORDS.glob("*.json")) + sorted(AUTHORED.glob("*.json"))
+REQUESTER, APPROVER, APPROVER2, STRANGER = "UREQUEST1", "UAPPROVE1", "UAPPROVE2", "USTRANGER"
+ALERTS, APPROVALS, CRITICAL = "C0ALERTS", "C0APPROVE", "C0CRIT"
 
 
 @pytest.fixture
-def assessor():
-    from bot.triage import Assessor
+def assessor() -> Any:
+    from bot.assess import Assessor
 
     return Assessor()
 
 
-# ---------------------------------------------------------------- Slack app harness
-
-MOTO_ACCOUNT = "123456789012"
-REQUESTER, APPROVER, APPROVER2, STRANGER = "UREQUEST1", "UAPPROVE1", "UAPPROVE2", "USTRANGER"
-SECRET = "test-signing-secret-not-real"
-
-
-def as_account(record: dict, account: str = MOTO_ACCOUNT) -> dict:
-    """A fixture record moved into another account id (moto's, by default)."""
-    import re
-
-    text = json.dumps(record)
-    for old in set(re.findall(r"\b\d{12}\b", text)):
-        text = text.replace(old, account)
-    return json.loads(text)
-
-
 @pytest.fixture(scope="session")
-def aws_session():
+def aws_session() -> Any:
     import boto3
 
     return boto3.Session(aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1")
 
 
 @pytest.fixture
-def aws(aws_session):
+def aws(aws_session: Any) -> Iterator[Any]:
     with mock_aws():
         yield aws_session
 
 
 @pytest.fixture
-def slack():
-    from tests.slack_fake import SlackFake, serve
-
+def slack() -> Iterator[SlackFake]:
     fake = SlackFake()
     server, _ = serve(fake)
     yield fake
@@ -75,55 +47,61 @@ def slack():
 
 
 @pytest.fixture
-def settings_for(tmp_path, slack):
-    from bot.config import load_settings
+def settings_for(tmp_path: Any, slack: SlackFake) -> Callable[..., Any]:
+    """Settings from given values only: the machine's environment and files never leak in."""
+    from bot.runtime.settings import given
 
-    def make(**extra):
-        values = {
+    def make(**extra: Any) -> Any:
+        values: dict[str, Any] = {
             "SLACK_BOT_TOKEN": "xoxb-test-not-a-real-token",
             "SLACK_SIGNING_SECRET": SECRET,
             "SLACK_API_URL": slack.url + "/api/",
             "IAMBOT_DB": str(tmp_path / "iambot.db"),
-            "IAMBOT_ALERT_CHANNEL": "#iam-alerts",
+            "IAMBOT_ALERT_CHANNEL": ALERTS,
             "IAMBOT_APPROVERS": f"{APPROVER},{APPROVER2}",
             # the fixtures' events happened days ago; tests of backfill set this themselves
             "backfill_hours": 24 * 365 * 20,
+            "channel_interval_seconds": 0,
         }
         values.update(extra)
-        return load_settings(**values)
+        return given(**values)
 
     return make
 
 
 @pytest.fixture
-def runtime_for(settings_for, aws):
-    from bot.app import build
+def runtime_for(settings_for: Callable[..., Any], aws: Any) -> Iterator[Callable[..., Any]]:
+    """The runtime `iambot run` builds (the Bolt app included), AWS in moto, sleeps recorded."""
+    from bot.runtime.wiring import build
     from remediations.aws import Aws
 
-    made = []
+    made: list[Any] = []
 
-    def make(socket_mode=False, **extra):
+    def make(socket_mode: bool = False, **extra: Any) -> Any:
         sleeps: list[float] = []
         settings = settings_for(**extra)
-        rt = build(settings, socket_mode=socket_mode, aws=Aws.from_settings(settings, aws), sleep=sleeps.append)
+        rt = build(settings, slack_app=True, socket_mode=socket_mode, aws=Aws.from_settings(settings, aws),
+                   sleep=sleeps.append)
         rt.sleeps = sleeps
         made.append(rt)
         return rt
 
     yield make
     for rt in made:
+        if rt.running:
+            rt.stop(1.0)
         rt.store.close()
 
 
 @pytest.fixture
-def runtime(runtime_for):
+def runtime(runtime_for: Callable[..., Any]) -> Any:
     return runtime_for()
 
 
 @pytest.fixture
-def http(runtime):
-    """The real Bolt app behind the WSGI app, served over loopback HTTP."""
-    from tests.harness import HttpClient
+def http(runtime: Any) -> Iterator[Any]:
+    """The real Bolt app behind the production HTTP front, served over loopback."""
+    from tests.support.harness import HttpClient
 
     client = HttpClient(runtime)
     yield client
@@ -131,12 +109,12 @@ def http(runtime):
 
 
 @pytest.fixture
-def http_for():
-    from tests.harness import HttpClient
+def http_for() -> Iterator[Callable[..., Any]]:
+    from tests.support.harness import HttpClient
 
-    made = []
+    made: list[Any] = []
 
-    def make(runtime):
+    def make(runtime: Any) -> Any:
         made.append(HttpClient(runtime))
         return made[-1]
 

@@ -1,4 +1,12 @@
-"""Where IAM events come from: an SQS queue fed by EventBridge, CloudTrail LookupEvents, and
-CloudTrail log files (local or S3). Each hands batches of IamEvents to a sink, which stores
-them (each once) and decides how they reach Slack; a source only moves on after the sink
-has committed."""
+"""Where identity events come from: an SQS queue fed by EventBridge (and S3 notifications),
+CloudTrail LookupEvents, and CloudTrail log files (a folder or an S3 prefix). Each implements
+:class:`~bot.sources.base.Source`; the runtime starts whichever the settings configure."""
+
+from bot.sources.base import Deps, PollResult, Sink, Source, SourceType
+from bot.sources.files import FilesSource
+from bot.sources.lookup import LookupSource
+from bot.sources.sqs import SqsSource
+
+SOURCES: tuple[SourceType, ...] = (SqsSource, LookupSource, FilesSource)
+
+__all__ = ["SOURCES", "Deps", "FilesSource", "LookupSource", "PollResult", "Sink", "Source", "SourceType", "SqsSource"]

@@ -1,35 +1,34 @@
 """CloudTrail log files from a folder or an S3 prefix (the delivery layout, ``.json.gz``).
 
 Each file or object is read once: its URI and ETag (or size and mtime) are recorded after its
-events are committed, so running ``iambot ingest`` again skips what it has read.
+events are committed, so reading again skips what was read. `iambot ingest TARGET` polls once;
+with ``watch`` set in iambot.toml, `iambot run` polls the target on a schedule.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
+import threading
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
-from bot.events import (
-    IamEvent,
-    ReadStats,
-    Rejected,
-    UnreadableInput,
-    events_from_bytes,
-    iter_files,
-    read_records,
-)
-from bot.store import iso, now
+from botocore.exceptions import BotoCoreError, ClientError
+
+from bot.events import IamEvent, ReadStats, Rejected, UnreadableInput, events_from_bytes, iter_files, read_file
+from bot.sources.base import Deps, PollResult, Source, Statement, store_rejections
 
 log = logging.getLogger(__name__)
+SUFFIXES = (".json.gz", ".json", ".jsonl", ".ndjson")
+BATCH = 500
 
 
 @dataclass
 class IngestStats:
     objects: int = 0
     skipped: int = 0
+    new: int = 0
     read: ReadStats = field(default_factory=ReadStats)
     rejected: list[Rejected] = field(default_factory=list)
 
@@ -37,78 +36,118 @@ class IngestStats:
 def parse_s3(uri: str) -> tuple[str, str]:
     rest = uri.removeprefix("s3://")
     bucket, _, prefix = rest.partition("/")
-    if not bucket:
+    if not bucket or not uri.startswith("s3://"):
         raise ValueError(f"{uri}: expected s3://bucket/prefix")
     return bucket, prefix
 
 
-def _seen(store: Any, uri: str, tag: str) -> bool:
-    row = store.row("SELECT etag FROM ingested_objects WHERE uri = ?", [uri])
-    return bool(row and row["etag"] == tag)
+def read_object(s3: Any, bucket: str, key: str) -> bytes:
+    """An S3 object's bytes; UnreadableInput (with AWS's reason) when it cannot be read."""
+    try:
+        return s3.get_object(Bucket=bucket, Key=key)["Body"].read()  # type: ignore[no-any-return]
+    except (ClientError, BotoCoreError) as exc:
+        raise UnreadableInput(f"s3://{bucket}/{key}: {exc}") from exc
 
 
-def _mark(store: Any, uri: str, tag: str, count: int) -> None:
-    with store.transaction() as conn:
-        conn.execute(
-            "INSERT INTO ingested_objects (uri, etag, events, at) VALUES (?,?,?,?)"
-            " ON CONFLICT(uri) DO UPDATE SET etag = excluded.etag, events = excluded.events, at = excluded.at",
-            (uri, tag, count, iso(now())),
-        )
+def bucket_statements(buckets: list[str], kms_keys: list[str]) -> list[Statement]:
+    """Read access to CloudTrail's log buckets (and the KMS keys their logs are encrypted with)."""
+    if not buckets:
+        return []
+    statements: list[Statement] = [
+        {"Sid": "IambotTrailList", "Effect": "Allow", "Action": ["s3:ListBucket"],
+         "Resource": [f"arn:aws:s3:::{b}" for b in buckets]},
+        {"Sid": "IambotTrailRead", "Effect": "Allow", "Action": ["s3:GetObject"],
+         "Resource": [f"arn:aws:s3:::{b}/*" for b in buckets]},
+    ]
+    if kms_keys:
+        statements.append({"Sid": "IambotTrailDecrypt", "Effect": "Allow", "Action": ["kms:Decrypt"], "Resource": kms_keys})
+    return statements
 
 
-def ingest(
-    target: str,
-    store: Any,
-    sink: Callable[[list[IamEvent]], Any],
-    s3: Any = None,
-    batch: int = 500,
-) -> IngestStats:
-    stats = IngestStats()
-    for uri, tag, items in _sources(target, s3, stats):
-        if _seen(store, uri, tag):
-            stats.skipped += 1
-            continue
-        stats.objects += 1
-        pending: list[IamEvent] = []
-        count = 0
-        try:
-            for item in items:
-                if isinstance(item, Rejected):
-                    stats.rejected.append(item)
-                    continue
-                pending.append(item)
-                if len(pending) >= batch:
-                    sink(pending)
-                    count += len(pending)
-                    pending = []
-        except UnreadableInput as exc:
-            stats.rejected.append(Rejected(uri, str(exc), ""))
-            continue  # not marked as read: fixed objects are read next time
-        if pending:
-            sink(pending)
-            count += len(pending)
-        _mark(store, uri, tag, count)
-    if stats.rejected:
-        store.add_rejected(stats.rejected, source="ingest")
-    return stats
+class FilesSource:
+    kind: ClassVar[str] = "files"
 
+    def __init__(self, target: str, deps: Deps, interval: float = 300.0):
+        self.target = target
+        self.deps = deps
+        self.name = f"files:{target}"
+        self.interval = interval
+        self.stale_after = max(3 * interval, 900)
+        self.s3 = deps.aws.client("s3") if target.startswith("s3://") else None
+        if self.s3 is not None:
+            parse_s3(target)
 
-def _sources(target: str, s3: Any, stats: IngestStats) -> Iterator[tuple[str, str, Iterator[IamEvent | Rejected]]]:
-    if target.startswith("s3://"):
-        bucket, prefix = parse_s3(target)
-        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
-            for obj in page.get("Contents", []):
-                key = obj["Key"]
-                if not (key.endswith(".json.gz") or key.endswith(".json") or key.endswith(".jsonl")):
-                    continue
-                uri = f"s3://{bucket}/{key}"
+    @classmethod
+    def from_settings(cls, settings: Any, deps: Deps) -> Source | None:
+        if not settings.watch:
+            return None
+        return cls(settings.watch, deps, settings.watch_interval_seconds)
 
-                def read(key: str = key, uri: str = uri) -> Iterator[IamEvent | Rejected]:
-                    data = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
-                    yield from events_from_bytes(data, uri, stats.read)
+    @classmethod
+    def permissions(cls, settings: Any) -> list[Statement]:
+        buckets = list(settings.trail_buckets)
+        if settings.watch and settings.watch.startswith("s3://"):
+            buckets.append(parse_s3(settings.watch)[0])
+        return bucket_statements(sorted(set(buckets)), list(settings.trail_kms_keys))
 
-                yield uri, str(obj.get("ETag", "")), read()
-        return
-    for path in iter_files([Path(target)]):
-        st = path.stat()
-        yield str(path.resolve()), f"{st.st_size}:{st.st_mtime_ns}", read_records(path, stats.read)
+    def poll(self, stop: threading.Event) -> PollResult:
+        stats = self.ingest(stop)
+        return PollResult(stats.objects, stats.new, len(stats.rejected))
+
+    def ingest(self, stop: threading.Event | None = None) -> IngestStats:
+        """Read every file or object not read before; commit each one's events, then mark it read."""
+        stats = IngestStats()
+        store, sink = self.deps.store, self.deps.sink
+        for uri, tag, items in self._sources(stats):
+            if stop is not None and stop.is_set():
+                break
+            if store.cursors.seen(uri, tag):
+                stats.skipped += 1
+                continue
+            stats.objects += 1
+            pending: list[IamEvent] = []
+            count = 0
+            try:
+                for item in items:
+                    if isinstance(item, Rejected):
+                        stats.rejected.append(item)
+                        continue
+                    pending.append(item)
+                    if len(pending) >= BATCH:
+                        stats.new += len(sink.take(pending, source=self.kind).taken)
+                        count, pending = count + len(pending), []
+            except UnreadableInput as exc:
+                stats.rejected.append(Rejected(uri, str(exc), ""))
+                continue  # not marked as read: a fixed object is read next time
+            if pending:
+                stats.new += len(sink.take(pending, source=self.kind).taken)
+                count += len(pending)
+            with store.unit():
+                store.cursors.mark(uri, tag, count)
+        store_rejections(store, stats.rejected, self.kind)
+        return stats
+
+    def _sources(self, stats: IngestStats) -> Iterator[tuple[str, str, Iterator[IamEvent | Rejected]]]:
+        selection = self.deps.selection
+        if self.s3 is not None:
+            bucket, prefix = parse_s3(self.target)
+            for page in self.s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+                for obj in page.get("Contents", []):
+                    key = obj["Key"]
+                    if not key.endswith(SUFFIXES):
+                        continue
+                    uri = f"s3://{bucket}/{key}"
+
+                    def read(key: str = key, uri: str = uri) -> Iterator[IamEvent | Rejected]:
+                        stats.read.files += 1
+                        yield from events_from_bytes(read_object(self.s3, bucket, key), uri, stats.read, selection)
+
+                    yield uri, str(obj.get("ETag", "")), read()
+            return
+        for path in iter_files([Path(self.target)]):
+            try:
+                st = path.stat()
+            except OSError as exc:
+                stats.rejected.append(Rejected(str(path), exc.strerror or str(exc), ""))
+                continue
+            yield str(path.resolve()), f"{st.st_size}:{st.st_mtime_ns}", read_file(path, stats.read, selection)

@@ -1,94 +1,244 @@
-"""The SQS queue an EventBridge rule (source aws.iam, detail-type "AWS API Call via CloudTrail") feeds.
+"""The SQS queue an EventBridge rule feeds (and, for Organization trails, S3 event notifications).
 
-Long polling, ten messages a batch. A message is deleted only after its events are committed
-to SQLite, so a crash between the two means a redelivery, which the store's dedupe key turns
-into nothing. A message that cannot be parsed is kept in the ``rejected`` table with the reason
-and then deleted: its body is in SQLite for a person to read, and the queue's dead-letter
-queue is left for messages that fail for other reasons (a database error, a crash), which
-are not deleted and come back after the visibility timeout until the redrive policy moves them.
+Long polling, ten messages a batch. What happens to a message:
+
+- its events are committed (one unit of work for the batch), then it is deleted; a crash
+  between the two means a redelivery, which the store turns into nothing;
+- an S3 event notification (direct, through SNS, or through EventBridge): the objects it names
+  are read through the files reader and their records taken in, then it is deleted;
+- a body that is not JSON or holds no records: stored in ``rejected`` with the reason and the
+  whole body, then deleted — retrying cannot change it, and nothing is lost;
+- a failure that may pass (the database locked, an object not readable yet, a bug): the
+  message is not deleted and comes back after the visibility timeout; on its last receive
+  before the dead-letter queue takes it (``sqs_max_receive_count``) it is also stored in
+  ``rejected`` with the reason, so the operator sees it in iambot as well as in the DLQ.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
 
-from botocore.exceptions import BotoCoreError, ClientError
+import orjson
 
-from bot.events import IamEvent, ReadStats, Rejected, events_from_bytes
+from bot.events import IamEvent, ReadStats, Rejected, UnreadableInput, events_from_bytes, excerpt
+from bot.sources.base import Deps, PollResult, Source, Statement, store_rejections
+from bot.sources.files import SUFFIXES, bucket_statements, read_object
+from bot.store import StoreBusy
 
 log = logging.getLogger(__name__)
+BUSY_RETRY_SECONDS = 30  # how long a batch waits out a locked database before letting SQS redeliver it
+
+
+def queue_arn(url: str) -> str | None:
+    """arn:aws:sqs:us-east-1:123456789012:name from https://sqs.us-east-1.amazonaws.com/123456789012/name."""
+    parts = url.split("/")
+    host = parts[2] if len(parts) > 4 else ""
+    labels = host.split(".")
+    if len(labels) < 3 or labels[0] != "sqs" or not parts[3].isdigit():
+        return None
+    return f"arn:aws:sqs:{labels[1]}:{parts[3]}:{parts[4]}"
+
+
+def queue_region(url: str) -> str | None:
+    arn = queue_arn(url)
+    return arn.split(":")[3] if arn else None
+
+
+def s3_objects(doc: Any) -> list[tuple[str, str]] | None:
+    """The (bucket, key) pairs an S3 event notification names, or None when ``doc`` is not one."""
+    if isinstance(doc, dict) and doc.get("Type") == "Notification" and isinstance(doc.get("Message"), str):
+        try:
+            doc = orjson.loads(doc["Message"])  # through SNS
+        except orjson.JSONDecodeError:
+            return None
+    if isinstance(doc, dict) and doc.get("source") == "aws.s3" and isinstance(doc.get("detail"), dict):
+        detail = doc["detail"]  # through EventBridge ("Object Created")
+        bucket = (detail.get("bucket") or {}).get("name") if isinstance(detail.get("bucket"), dict) else None
+        key = (detail.get("object") or {}).get("key") if isinstance(detail.get("object"), dict) else None
+        return [(bucket, key)] if isinstance(bucket, str) and isinstance(key, str) else []
+    if isinstance(doc, dict) and doc.get("Event") == "s3:TestEvent":
+        return []
+    records = doc.get("Records") if isinstance(doc, dict) else None
+    if not isinstance(records, list) or not records:
+        return None
+    if not all(isinstance(r, dict) and r.get("eventSource") == "aws:s3" for r in records):
+        return None
+    found = []
+    for r in records:
+        s3 = r.get("s3") if isinstance(r.get("s3"), dict) else {}
+        bucket = (s3.get("bucket") or {}).get("name") if isinstance(s3.get("bucket"), dict) else None
+        key = (s3.get("object") or {}).get("key") if isinstance(s3.get("object"), dict) else None
+        if isinstance(bucket, str) and isinstance(key, str):
+            found.append((bucket, key.replace("+", " ")))  # notifications URL-encode keys
+    return found
 
 
 @dataclass
-class SqsStats:
-    messages: int = 0
-    events: int = 0
-    rejected: int = 0
-    deleted: int = 0
+class _Message:
+    id: str
+    receipt: str
+    receives: int
+    body: str
+    events: list[IamEvent] = field(default_factory=list)
+    rejected: list[Rejected] = field(default_factory=list)
+    outcome: str = "ok"  # ok | unreadable | retry
+    reason: str = ""
 
 
 class SqsSource:
+    kind: ClassVar[str] = "sqs"
+
     def __init__(
         self,
         sqs: Any,
         queue_url: str,
-        sink: Callable[[list[IamEvent]], Any],
-        store: Any,
+        deps: Deps,
         wait_seconds: int = 20,
+        max_receive_count: int = 5,
+        s3: Any = None,
+        sleep: Callable[[float], None] = time.sleep,
     ):
         self.sqs = sqs
         self.queue_url = queue_url
-        self.sink = sink
-        self.store = store
+        self.deps = deps
         self.wait_seconds = wait_seconds
+        self.max_receive_count = max_receive_count
+        self.s3 = s3
+        self.sleep = sleep
+        self.name = "sqs"
+        self.interval = 0.0
+        self.stale_after = max(120.0, 4 * wait_seconds)
 
-    def poll_once(self) -> SqsStats:
-        """Receive one batch, commit its events, then delete the messages."""
-        stats = SqsStats()
+    @classmethod
+    def from_settings(cls, settings: Any, deps: Deps) -> Source | None:
+        if not settings.sqs_queue_url:
+            return None
+        aws = deps.aws
+        return cls(
+            aws.client("sqs", region_name=queue_region(settings.sqs_queue_url)),
+            settings.sqs_queue_url,
+            deps,
+            wait_seconds=settings.sqs_wait_seconds,
+            max_receive_count=settings.sqs_max_receive_count,
+            s3=aws.client("s3"),
+        )
+
+    @classmethod
+    def permissions(cls, settings: Any) -> list[Statement]:
+        if not settings.sqs_queue_url:
+            return []
+        arn = queue_arn(settings.sqs_queue_url) or "*"
+        return [
+            {"Sid": "IambotQueue", "Effect": "Allow", "Action": ["sqs:DeleteMessage", "sqs:ReceiveMessage"], "Resource": arn},
+            *bucket_statements(list(settings.trail_buckets), list(settings.trail_kms_keys)),
+        ]
+
+    # ------------------------------------------------------------------ one batch
+
+    def poll(self, stop: threading.Event) -> PollResult:
+        """Receive one batch, commit its events, then delete what is done."""
         resp = self.sqs.receive_message(
             QueueUrl=self.queue_url,
             MaxNumberOfMessages=10,
             WaitTimeSeconds=self.wait_seconds,
             MessageSystemAttributeNames=["ApproximateReceiveCount"],
         )
-        messages = resp.get("Messages", [])
-        stats.messages = len(messages)
-        events: list[IamEvent] = []
-        rejected: list[Rejected] = []
-        read = ReadStats()
-        for msg in messages:
-            where = f"sqs:{msg['MessageId']}"
-            for item in events_from_bytes(msg.get("Body", "").encode(), where, read):
-                (rejected if isinstance(item, Rejected) else events).append(item)
-        if events:
-            self.sink(events)  # commits; if it raises, nothing is deleted and SQS redelivers
-        if rejected:
-            self.store.add_rejected(rejected, source="sqs")
-            for r in rejected:
-                log.warning("sqs message rejected", extra={"where": r.where, "reason": r.reason})
-        stats.events, stats.rejected = len(events), len(rejected)
-        if messages:
-            entries = [{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)]
+        raw = resp.get("Messages", [])
+        if stop.is_set() or not raw:
+            return PollResult(len(raw))  # stopping: what was received comes back after the visibility timeout
+        batch = [self._read(m) for m in raw]
+        self._commit(batch, stop)
+        self._reject(batch)
+        done = [m for m in batch if m.outcome in ("ok", "unreadable")]
+        if done:
+            entries = [{"Id": str(i), "ReceiptHandle": m.receipt} for i, m in enumerate(done)]
             result = self.sqs.delete_message_batch(QueueUrl=self.queue_url, Entries=entries)
-            stats.deleted = len(result.get("Successful", []))
             for failure in result.get("Failed", []):
-                log.warning(
-                    "sqs delete failed; the message will come back and be deduplicated",
-                    extra={"code": failure.get("Code")},
-                )
-        return stats
+                log.warning("sqs delete failed; the message will come back and be deduplicated",
+                            extra={"code": failure.get("Code")})
+        return PollResult(len(raw), sum(len(m.events) for m in batch), sum(len(m.rejected) for m in batch))
 
-    def run(self, stop: threading.Event) -> None:
-        """Poll until ``stop`` is set; the batch in hand is always finished first."""
-        log.info("sqs source started", extra={"queue": self.queue_url})
-        while not stop.is_set():
+    def _read(self, raw: dict[str, Any]) -> _Message:
+        attrs = raw.get("Attributes") if isinstance(raw.get("Attributes"), dict) else {}
+        count = attrs.get("ApproximateReceiveCount", "1")
+        body = raw.get("Body") if isinstance(raw.get("Body"), str) else ""
+        msg = _Message(str(raw.get("MessageId", "?")), str(raw.get("ReceiptHandle", "")),
+                       int(count) if str(count).isdigit() else 1, body)
+        where = f"sqs:{msg.id}"
+        data = body.encode("utf-8", "surrogatepass")
+        try:
+            objects = s3_objects(orjson.loads(data))
+        except orjson.JSONDecodeError:
+            objects = None
+        stats = ReadStats()
+        try:
+            if objects is not None:
+                for bucket, key in objects:
+                    if key.endswith(SUFFIXES) and self.s3 is not None:
+                        self._take_object(msg, bucket, key, stats)
+                return msg
+            for item in events_from_bytes(data, where, stats, self.deps.selection):
+                (msg.rejected if isinstance(item, Rejected) else msg.events).append(item)  # type: ignore[arg-type]
+        except UnreadableInput as exc:
+            msg.outcome, msg.reason = "retry", str(exc)
+            return msg
+        if stats.records == 0 and not msg.events:
+            reason = msg.rejected[0].reason if msg.rejected else "the message holds no CloudTrail record"
+            msg.outcome, msg.reason = "unreadable", reason
+            if not msg.rejected:
+                msg.rejected.append(Rejected(where, reason, excerpt(body)))
+        return msg
+
+    def _take_object(self, msg: _Message, bucket: str, key: str, stats: ReadStats) -> None:
+        uri = f"s3://{bucket}/{key}"
+        data = read_object(self.s3, bucket, key)  # UnreadableInput: try again later
+        for item in events_from_bytes(data, uri, stats, self.deps.selection):
+            (msg.rejected if isinstance(item, Rejected) else msg.events).append(item)  # type: ignore[arg-type]
+
+    def _commit(self, batch: list[_Message], stop: threading.Event) -> None:
+        ready = [m for m in batch if m.outcome == "ok" and m.events]
+        if not ready:
+            return
+        waited = 0.0
+        while True:
             try:
-                self.poll_once()
-            except (ClientError, BotoCoreError) as exc:
-                log.error("sqs receive failed; retrying in 10 s", extra={"error": str(exc)})
-                stop.wait(10)
-        log.info("sqs source stopped")
+                self.deps.sink.take([e for m in ready for e in m.events], source=self.kind)
+                return
+            except StoreBusy as exc:
+                if waited >= BUSY_RETRY_SECONDS or stop.is_set():
+                    for m in ready:
+                        m.outcome, m.reason = "retry", str(exc)
+                    return
+                self.sleep(2.0)
+                waited += 2.0
+            except Exception:  # isolate the message that breaks the batch
+                log.exception("sqs batch failed; taking its messages one by one")
+                for m in ready:
+                    try:
+                        self.deps.sink.take(m.events, source=self.kind)
+                    except Exception as one:
+                        m.outcome, m.reason = "retry", f"{type(one).__name__}: {one}"
+                return
+
+    def _reject(self, batch: list[_Message]) -> None:
+        """Rejections are stored once: with the message when it is deleted, or on its last receive."""
+        for m in batch:
+            last = m.receives >= self.max_receive_count
+            try:
+                if m.outcome == "ok":
+                    store_rejections(self.deps.store, m.rejected, self.kind)
+                elif m.outcome == "unreadable":
+                    store_rejections(self.deps.store, m.rejected, self.kind, body=m.body[: 256 * 1024])
+                elif last:
+                    gave_up = Rejected(f"sqs:{m.id}", f"gave up after {m.receives} receives: {m.reason}", excerpt(m.body))
+                    store_rejections(self.deps.store, [*m.rejected, gave_up], self.kind, body=m.body[: 256 * 1024])
+            except StoreBusy:
+                if m.outcome == "unreadable":
+                    m.outcome = "retry"  # keep it until its rejection is stored
+            if m.outcome != "ok":
+                log.warning("sqs message not taken", extra={"message": m.id, "outcome": m.outcome, "reason": m.reason[:300]})

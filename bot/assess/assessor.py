@@ -1,0 +1,166 @@
+"""From an event to an explained, risk-scored :class:`Alert`.
+
+The entry's first matching case says what happened (and may set the severity it starts from);
+generic factors and the entry's own factors move that severity, each with a reason.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any
+
+from bot.assess.factors import FACTORS, GENERIC, Factor, RiskContext
+from bot.catalog import SEVERITIES, Catalog, CatalogError, Entry
+from bot.catalog import load as load_catalog
+from bot.catalog.fields import Subject, lookup, matches, render, resolve_targets, resolves, show
+from bot.catalog.model import Summary
+from bot.events import IamEvent
+
+
+@dataclass(frozen=True, slots=True)
+class Risk:
+    severity: str
+    base: str
+    factors: tuple[Factor, ...]
+    is_self: bool = False
+
+    @property
+    def reasons(self) -> list[str]:
+        return [f.reason for f in self.factors]
+
+
+@dataclass(frozen=True, slots=True)
+class Offer:
+    """A remediation that applies to this event, with parameters taken from it."""
+
+    id: str
+    params: dict[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class Alert:
+    event: IamEvent
+    entry: Entry
+    targets: dict[str, str]
+    risk: Risk
+    summary: str
+    offers: tuple[Offer, ...]
+
+    @property
+    def severity(self) -> str:
+        return self.risk.severity
+
+    def with_offers(self, offers: tuple[Offer, ...]) -> Alert:
+        return replace(self, offers=offers)
+
+    def as_json(self) -> dict[str, Any]:
+        e = self.event
+        return {
+            "event_id": e.event_id,
+            "key": e.key,
+            "event_source": e.event_source,
+            "event_name": e.event_name,
+            "event_time": e.event_time.isoformat().replace("+00:00", "Z"),
+            "account_id": e.account_id,
+            "region": e.region,
+            "actor": e.actor.as_dict(),
+            "target": self.targets,
+            "source_ip": e.source_ip,
+            "user_agent": e.user_agent,
+            "error_code": e.error_code,
+            "error_message": e.error_message,
+            "read_only": e.read_only,
+            "severity": self.severity,
+            "base_severity": self.risk.base,
+            "reasons": self.risk.reasons,
+            "factors": [f.name for f in self.risk.factors],
+            "remediations": [o.id for o in self.offers],
+            "summary": self.summary,
+            "title": self.entry.title,
+            "attack": self.entry.attack,
+            "is_self": self.risk.is_self,
+            "origin": e.origin,
+        }
+
+
+def step(severity: str, delta: int) -> str:
+    index = SEVERITIES.index(severity) + delta
+    return SEVERITIES[max(0, min(len(SEVERITIES) - 1, index))]
+
+
+def at_least(severity: str, floor: str | None) -> str:
+    return severity if floor is None or SEVERITIES.index(severity) >= SEVERITIES.index(floor) else floor
+
+
+def case_for(entry: Entry, subject: Subject) -> Summary:
+    """The first case whose conditions match and whose fields the event supplies; failing that,
+    the first match (a denied call often has null parameters: a vaguer case reads better)."""
+    cases = [c for c in entry.summary if matches(c.when, subject)]
+    failed = subject.event.failed
+    return next((c for c in cases if resolves(c.attempt if failed else c.text, subject)), cases[0])
+
+
+def summarize(case: Summary, subject: Subject) -> str:
+    event = subject.event
+    text = render(case.attempt if event.failed else case.text, subject)
+    return f"{text} ({event.error_code})" if event.failed else text
+
+
+def score(entry: Entry, case: Summary, subject: Subject, context: RiskContext) -> Risk:
+    """Severity: the case's (or entry's) base, moved by the factors; iambot's own calls are info."""
+    base = case.severity or entry.base_severity
+    if context.is_self(subject.event):
+        reason = Factor("bot-principal", 0, "Made by iambot's own principal: a remediation, not a threat")
+        return Risk("info", base, (reason,), is_self=True)
+    names = (*GENERIC, *entry.factors)
+    found = tuple(f for f in (FACTORS[n](subject, context) for n in names) if f is not None)
+    severity = step(base, sum(f.delta for f in found))
+    for factor in found:
+        severity = at_least(severity, factor.at_least)
+    return Risk(severity, base, found)
+
+
+def offers(entry: Entry, subject: Subject, risk: Risk) -> tuple[Offer, ...]:
+    """Remediations that apply: none for failed calls (nothing changed) or the bot's own calls;
+    an offer whose parameters the event does not supply is left out."""
+    if subject.event.failed or risk.is_self:
+        return ()
+    found = []
+    for offer in entry.remediations:
+        if not matches(offer.when, subject):
+            continue
+        params = {name: show(lookup(subject, source)) for name, source in offer.params.items()}
+        if any(v is None for v in params.values()):
+            continue
+        if params.get("user_name") == "root":
+            continue  # the root user's credentials are not managed through IAM user APIs
+        found.append(Offer(offer.id, {k: str(v) for k, v in params.items()}))
+    return tuple(found)
+
+
+def check_factors(catalog: Catalog) -> None:
+    for entry in catalog:
+        for name in entry.factors:
+            if name not in FACTORS or name in GENERIC:
+                where = f"events/{entry.source.split('.')[0]}/{entry.name}.toml"
+                listable = ", ".join(sorted(set(FACTORS) - set(GENERIC)))
+                raise CatalogError(f"{where}: unknown risk factor {name!r} (listable: {listable})")
+
+
+class Assessor:
+    """Catalog + risk context, applied to events."""
+
+    def __init__(self, catalog: Catalog | None = None, context: RiskContext | None = None):
+        self.catalog = catalog or load_catalog()
+        self.context = context or RiskContext()
+        check_factors(self.catalog)
+
+    def with_context(self, context: RiskContext) -> Assessor:
+        return Assessor(self.catalog, context)
+
+    def __call__(self, event: IamEvent) -> Alert:
+        entry = self.catalog.get(event.event_source, event.event_name, event.read_only)
+        subject = Subject(event, resolve_targets(entry, event))
+        case = case_for(entry, subject)
+        risk = score(entry, case, subject, self.context)
+        return Alert(event, entry, dict(subject.targets), risk, summarize(case, subject), offers(entry, subject, risk))

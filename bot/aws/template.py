@@ -1,0 +1,180 @@
+"""CloudFormation templates: the main stack (EventBridge rules → SQS queue with a dead-letter
+queue, and the role iambot runs as, holding exactly the policy `iambot policy` prints) and a
+forwarder stack for the other regions where sign-in, STS and Roles Anywhere events are recorded.
+
+Deploy the main stack in us-east-1, where IAM and Organizations events are delivered; deploy the
+forwarder in every other region iambot should watch (and in IAM Identity Center's home region).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.aws.policy import statements
+from bot.catalog import Catalog
+from bot.catalog import load as load_catalog
+
+DETAIL_TYPES = [
+    "AWS API Call via CloudTrail",
+    "AWS Console Signin via CloudTrail",  # as EventBridge's guide spells it
+    "AWS Console Sign In via CloudTrail",  # as sign-in events have also been seen to arrive
+    "AWS Service Event via CloudTrail",  # IAM Identity Center's sign-in events
+]
+# Read-only management events (STS GetCallerIdentity, GetAccessKeyInfo) reach EventBridge only
+# through a rule in this state.
+ALL_MANAGEMENT_EVENTS = "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS"
+
+
+def patterns(catalog: Catalog) -> dict[str, dict[str, Any]]:
+    """One EventBridge pattern for every source taken whole, one for the STS calls iambot explains."""
+    whole = sorted(s.eventbridge_source for s in catalog.sources.values() if not s.named_only)
+    found: dict[str, dict[str, Any]] = {"Identity": {"source": whole, "detail-type": DETAIL_TYPES}}
+    for s in sorted(catalog.sources.values(), key=lambda s: s.service):
+        if s.named_only:
+            found[s.service.capitalize()] = {
+                "source": [s.eventbridge_source],
+                "detail-type": ["AWS API Call via CloudTrail"],
+                "detail": {"eventName": catalog.names(s.source)},
+            }
+    return found
+
+
+def _rules(catalog: Catalog, target: dict[str, Any]) -> dict[str, Any]:
+    rules = {}
+    for name, pattern in patterns(catalog).items():
+        rules[f"{name}Rule"] = {
+            "Type": "AWS::Events::Rule",
+            "Properties": {
+                "Description": f"iambot: {name} events recorded by CloudTrail",
+                "EventPattern": pattern,
+                "State": "ENABLED" if name == "Identity" else ALL_MANAGEMENT_EVENTS,
+                "Targets": [target],
+            },
+        }
+    return rules
+
+
+def template(settings: Any) -> dict[str, Any]:
+    catalog = load_catalog()
+    rules = _rules(catalog, {"Id": "iambot-queue", "Arn": {"Fn::GetAtt": ["EventQueue", "Arn"]}})
+    queue_arn = {"Fn::GetAtt": ["EventQueue", "Arn"]}
+    role_statements = statements(settings, queue_arn=queue_arn)
+    if not any(s.get("Sid") == "IambotQueue" for s in role_statements):
+        role_statements.append(
+            {"Sid": "IambotQueue", "Effect": "Allow", "Action": ["sqs:DeleteMessage", "sqs:ReceiveMessage"],
+             "Resource": queue_arn}
+        )
+    return {
+        "AWSTemplateFormatVersion": "2010-09-09",
+        "Description": "iambot: identity events from CloudTrail to an SQS queue, and the role iambot runs as",
+        "Parameters": {
+            "TrustedService": {
+                "Type": "String",
+                "Default": "ecs-tasks.amazonaws.com",
+                "Description": "The AWS service iambot runs on (ecs-tasks, ec2, lambda …); it assumes the role",
+            },
+            "MessageRetentionSeconds": {"Type": "Number", "Default": 1209600, "MinValue": 60, "MaxValue": 1209600},
+        },
+        "Resources": {
+            "DeadLetterQueue": {
+                "Type": "AWS::SQS::Queue",
+                "Properties": {"MessageRetentionPeriod": 1209600, "SqsManagedSseEnabled": True},
+            },
+            "EventQueue": {
+                "Type": "AWS::SQS::Queue",
+                "Properties": {
+                    "MessageRetentionPeriod": {"Ref": "MessageRetentionSeconds"},
+                    "VisibilityTimeout": 120,
+                    "ReceiveMessageWaitTimeSeconds": 20,
+                    "SqsManagedSseEnabled": True,
+                    # a message that fails this many receives moves aside, not lost (sqs_max_receive_count)
+                    "RedrivePolicy": {
+                        "deadLetterTargetArn": {"Fn::GetAtt": ["DeadLetterQueue", "Arn"]},
+                        "maxReceiveCount": settings.sqs_max_receive_count,
+                    },
+                },
+            },
+            "EventQueuePolicy": {
+                "Type": "AWS::SQS::QueuePolicy",
+                "Properties": {
+                    "Queues": [{"Ref": "EventQueue"}],
+                    "PolicyDocument": {
+                        "Version": "2012-10-17",
+                        "Statement": [
+                            {
+                                "Sid": "EventBridgeSends",
+                                "Effect": "Allow",
+                                "Principal": {"Service": "events.amazonaws.com"},
+                                "Action": "sqs:SendMessage",
+                                "Resource": {"Fn::GetAtt": ["EventQueue", "Arn"]},
+                                "Condition": {
+                                    "ArnEquals": {"aws:SourceArn": [{"Fn::GetAtt": [r, "Arn"]} for r in sorted(rules)]}
+                                },
+                            }
+                        ],
+                    },
+                },
+            },
+            **rules,
+            "BotRole": {
+                "Type": "AWS::IAM::Role",
+                "Properties": {
+                    "AssumeRolePolicyDocument": {
+                        "Version": "2012-10-17",
+                        "Statement": [
+                            {
+                                "Effect": "Allow",
+                                "Principal": {"Service": {"Ref": "TrustedService"}},
+                                "Action": "sts:AssumeRole",
+                            }
+                        ],
+                    },
+                    "Policies": [
+                        {"PolicyName": "iambot", "PolicyDocument": {"Version": "2012-10-17", "Statement": role_statements}}
+                    ],
+                },
+            },
+        },
+        "Outputs": {
+            "QueueUrl": {"Description": "Set IAMBOT_SQS_QUEUE_URL to this", "Value": {"Ref": "EventQueue"}},
+            "RoleArn": {"Description": "The role iambot runs as", "Value": {"Fn::GetAtt": ["BotRole", "Arn"]}},
+            "DeadLetterQueueUrl": {"Value": {"Ref": "DeadLetterQueue"}},
+        },
+    }
+
+
+def forwarder() -> dict[str, Any]:
+    """Rules in another region that send the same events to us-east-1's default event bus."""
+    bus = {"Fn::Sub": "arn:${AWS::Partition}:events:us-east-1:${AWS::AccountId}:event-bus/default"}
+    rules = _rules(load_catalog(), {"Id": "iambot-home", "Arn": bus, "RoleArn": {"Fn::GetAtt": ["ForwardRole", "Arn"]}})
+    return {
+        "AWSTemplateFormatVersion": "2010-09-09",
+        "Description": "iambot: forward this region's sign-in, STS and Roles Anywhere events to us-east-1",
+        "Resources": {
+            **rules,
+            "ForwardRole": {
+                "Type": "AWS::IAM::Role",
+                "Properties": {
+                    "AssumeRolePolicyDocument": {
+                        "Version": "2012-10-17",
+                        "Statement": [
+                            {
+                                "Effect": "Allow",
+                                "Principal": {"Service": "events.amazonaws.com"},
+                                "Action": "sts:AssumeRole",
+                            }
+                        ],
+                    },
+                    "Policies": [
+                        {
+                            "PolicyName": "iambot-forward",
+                            "PolicyDocument": {
+                                "Version": "2012-10-17",
+                                "Statement": [{"Effect": "Allow", "Action": "events:PutEvents", "Resource": bus}],
+                            },
+                        }
+                    ],
+                },
+            },
+        },
+    }

@@ -1,0 +1,174 @@
+"""Loading the catalog: the sources, one TOML file per event (``events/<service>/<Name>.toml``),
+validated at load. Events of a covered source without an entry get a modest generic one."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Iterator
+from functools import cache
+from importlib import resources
+from importlib.resources.abc import Traversable
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from bot.catalog.model import Entry, Summary
+from bot.events import Selection
+
+
+class CatalogError(ValueError):
+    """A catalog data file is invalid; the message names the file and the problem."""
+
+
+class Source(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    service: str = Field(pattern=r"^[a-z0-9-]+$")
+    source: str = Field(pattern=r"^[a-z0-9-]+\.amazonaws\.com$")
+    label: str
+    recorded: Literal["global", "regional", "home"]
+    docs: str
+    named_only: bool = False
+    generic_severity: Literal["info", "low"] = "low"
+    detail_type: str = "AWS API Call via CloudTrail"
+
+    @property
+    def eventbridge_source(self) -> str:
+        return f"aws.{self.service}"
+
+
+def _unlisted(source: str) -> Source:
+    """A source outside sources.toml (only hand-fed records reach here): described plainly."""
+    service = source.split(".", 1)[0] or "unknown"
+    return Source(
+        service=service if re.fullmatch(r"[a-z0-9-]+", service) else "unknown",
+        source=source if re.fullmatch(r"[a-z0-9-]+\.amazonaws\.com", source) else "unknown.amazonaws.com",
+        label=service,
+        recorded="regional",
+        docs="https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-event-reference.html",
+    )
+
+
+def _split_camel(name: str) -> str:
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", " ", name)
+
+
+def generic_entry(source: Source, event_name: str, read_only: bool) -> Entry:
+    """A correct, modest entry for an event of a covered source that the catalog does not know."""
+    words = _split_camel(event_name).lower()
+    kind = "read" if read_only else "change"
+    return Entry(
+        source=source.source,
+        name=event_name,
+        title=_split_camel(event_name)[:80] or event_name[:80],
+        base_severity="info" if read_only else source.generic_severity,
+        docs=[source.docs.format(name=event_name)],
+        meaning=(
+            f"A {source.label} {kind} call ({event_name}: {words}). iambot has no specific entry for it, "
+            "so it reports the facts CloudTrail recorded without further interpretation."
+        ),
+        why=(
+            "Reads map out who can do what, which is how an intruder plans the next step; "
+            if read_only
+            else "Any change to identity and access can grant or remove access to the whole account; "
+        )
+        + "check that the caller meant to do this.",
+        summary=[Summary(text="{actor} called " + event_name, attempt="{actor} tried to call " + event_name)],
+        generic=True,
+    )
+
+
+class Catalog:
+    """Entries by (source, event name), with a generic fallback for covered sources."""
+
+    def __init__(self, sources: dict[str, Source], entries: dict[tuple[str, str], Entry]):
+        self.sources = sources
+        self.entries = entries
+
+    def get(self, source: str, event_name: str, read_only: bool = False) -> Entry:
+        entry = self.entries.get((source, event_name))
+        if entry is not None:
+            return entry
+        known = self.sources.get(source) or _unlisted(source)
+        return generic_entry(known, event_name, read_only)
+
+    def find(self, event_name: str) -> list[Entry]:
+        """Entries with this name in any source, case-insensitively (for `explain`)."""
+        wanted = event_name.lower()
+        return [e for (_, name), e in sorted(self.entries.items()) if name.lower() == wanted]
+
+    def __contains__(self, key: tuple[str, str]) -> bool:
+        return key in self.entries
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    def __iter__(self) -> Iterator[Entry]:
+        return iter(self.entries.values())
+
+    def names(self, source: str | None = None) -> list[str]:
+        return sorted(name for (src, name) in self.entries if source is None or src == source)
+
+    def first_class(self) -> list[Entry]:
+        return [e for e in self.entries.values() if e.first_class]
+
+    def selection(self) -> Selection:
+        """Which CloudTrail records the readers keep."""
+        full = frozenset(s.source for s in self.sources.values() if not s.named_only)
+        named = {s.source: frozenset(self.names(s.source)) for s in self.sources.values() if s.named_only}
+        return Selection(full, named)
+
+
+def _problems(exc: ValidationError) -> str:
+    return "; ".join(f"{'.'.join(str(p) for p in err['loc']) or '(top)'}: {err['msg']}" for err in exc.errors())
+
+
+def parse_entry(text: str, where: str) -> Entry:
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise CatalogError(f"{where}: not valid TOML: {exc}") from exc
+    try:
+        return Entry.model_validate(data)
+    except ValidationError as exc:
+        raise CatalogError(f"{where}: {_problems(exc)}") from exc
+
+
+def load_sources(folder: Traversable) -> dict[str, Source]:
+    data = tomllib.loads((folder / "sources.toml").read_text(encoding="utf-8"))
+    try:
+        found = [Source.model_validate(item) for item in data.get("source", [])]
+    except ValidationError as exc:
+        raise CatalogError(f"sources.toml: {_problems(exc)}") from exc
+    return {s.source: s for s in found}
+
+
+def load_from(folder: Traversable) -> Catalog:
+    sources = load_sources(folder)
+    by_service = {s.service: s for s in sources.values()}
+    entries: dict[tuple[str, str], Entry] = {}
+    events = folder / "events"
+    for service_dir in sorted(events.iterdir(), key=lambda p: p.name):
+        if not service_dir.is_dir():
+            continue
+        source = by_service.get(service_dir.name)
+        if source is None:
+            raise CatalogError(f"events/{service_dir.name}: not a service listed in sources.toml")
+        for item in sorted(service_dir.iterdir(), key=lambda p: p.name):
+            if not item.name.endswith(".toml"):
+                continue
+            where = f"events/{service_dir.name}/{item.name}"
+            entry = parse_entry(item.read_text(encoding="utf-8"), where)
+            if item.name != f"{entry.name}.toml":
+                raise CatalogError(f"{where}: file name does not match name = {entry.name!r}")
+            if entry.source != source.source:
+                raise CatalogError(f"{where}: source {entry.source!r} does not belong in events/{source.service}")
+            entries[entry.key] = entry
+    return Catalog(sources, entries)
+
+
+@cache
+def load() -> Catalog:
+    """The bundled catalog. Cached: it is read once per process."""
+    return load_from(resources.files("bot.catalog"))

@@ -1,0 +1,127 @@
+"""The ``iambot`` command. Heavy imports happen inside commands so ``iambot --help`` stays fast.
+
+Every mistake a person can make (a missing path, a bad setting, an unusable database, a
+token Slack refuses) ends in one line naming the cause and exit status 2 — never a traceback.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import click
+
+from bot.cli.common import explained, fail, settings_or_fail
+from bot.cli.ingest import ingest
+from bot.cli.triage import triage
+
+log = logging.getLogger(__name__)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="iambot")
+@click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
+def cli(verbose: int) -> None:
+    """iambot: explains AWS identity events from CloudTrail, scores their risk, and remediates after approval."""
+    level = logging.WARNING - 10 * min(verbose, 2)
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+
+
+@cli.command()
+@click.argument("event_name")
+def explain(event_name: str) -> None:
+    """Print what iambot knows about an event name (e.g. UpdateAccessKey, or sso:CreatePermissionSet)."""
+    from bot.catalog import load
+    from bot.catalog.explain import explain_text
+    from remediations import registry
+
+    service, _, name = event_name.rpartition(":")
+    entries = [e for e in load().find(name) if not service or e.source.split(".")[0] == service.lower()]
+    if not entries:
+        fail(f"no catalog entry for {event_name[:80]!r}; other events of the covered services get a generic alert")
+    click.echo("\n\n".join(explain_text(e, registry.titles()) for e in entries))
+
+
+@cli.command()
+def demo() -> None:
+    """Play the whole product on embedded defaults: no Slack workspace or AWS account needed."""
+    from bot.cli.demo import run_demo
+
+    run_demo()
+
+
+@cli.command()
+@click.option("--socket-mode", "mode", flag_value="socket", help="Connect out to Slack (needs SLACK_APP_TOKEN).")
+@click.option("--http", "mode", flag_value="http", help="Serve POST /slack/events and GET /healthz on PORT.")
+def run(mode: str | None) -> None:
+    """Run the bot: the Slack app, the configured sources and the scheduled jobs.
+
+    Socket Mode when SLACK_APP_TOKEN is set (or --socket-mode), otherwise HTTP on PORT. Checks the
+    configuration, the database and the Slack token first, and names what is wrong (exit 2)."""
+    settings = settings_or_fail()
+    mode = mode or ("http" if settings.http_mode else "socket")
+    missing = settings.missing_for_slack()
+    if mode == "socket" and settings.slack_app_token is None:
+        missing.append("SLACK_APP_TOKEN (Socket Mode)")
+    if mode == "http" and settings.slack_signing_secret is None and not any("SIGNING" in m for m in missing):
+        missing.append("SLACK_SIGNING_SECRET (HTTP mode)")
+    if missing:
+        fail("cannot start, missing configuration:\n  " + "\n  ".join(missing) + "\nSee README: Connecting Slack.")
+    from bot.runtime import logs
+    from bot.runtime.run import run as run_bot
+
+    logs.configure(settings.secrets(), min(logging.getLogger().level, logging.INFO))
+    with explained():
+        run_bot(settings, socket_mode=mode == "socket")
+
+
+@cli.command()
+@click.option("--url", help="Public https:// base URL for HTTP mode; without it the app uses Socket Mode.")
+@click.option("--name", default="iambot", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["yaml", "json"]), default="yaml", show_default=True)
+def manifest(url: str | None, name: str, fmt: str) -> None:
+    """Print the Slack app manifest with exactly the scopes and settings iambot uses."""
+    from bot.slack.manifest import dump
+    from bot.slack.manifest import manifest as build
+
+    try:
+        click.echo(dump(build(url, name), fmt), nl=False)
+    except ValueError as exc:
+        fail(str(exc))
+
+
+@cli.command()
+def policy() -> None:
+    """Print the least-privilege IAM policy for what is configured (remediations, sources, reads)."""
+    import orjson
+
+    from bot.aws.policy import policy as build
+
+    click.echo(orjson.dumps(build(settings_or_fail()), option=orjson.OPT_INDENT_2).decode())
+
+
+@cli.command("template")
+@click.option("--forwarder", is_flag=True, help="The stack for other regions: forwards their events to us-east-1.")
+def template_cmd(forwarder: bool) -> None:
+    """Print the CloudFormation template (JSON): EventBridge rules → SQS queue with a dead-letter queue,
+    and iambot's role with the policy of `iambot policy`. Deploy it in us-east-1."""
+    import orjson
+
+    from bot.aws import template
+
+    doc = template.forwarder() if forwarder else template.template(settings_or_fail())
+    click.echo(orjson.dumps(doc, option=orjson.OPT_INDENT_2).decode())
+
+
+cli.add_command(triage)
+cli.add_command(ingest)
+
+
+def main() -> None:
+    try:
+        cli(prog_name="iambot")
+    except KeyboardInterrupt:  # pragma: no cover - a person pressing Ctrl-C
+        sys.exit(130)
+
+
+__all__ = ["cli", "main"]

@@ -1,0 +1,242 @@
+"""One CloudTrail record to one :class:`IamEvent`, whatever the record holds.
+
+``normalize`` is total: any JSON value either becomes an event or raises :class:`RecordError`
+with a reason a person can read. Fields of the wrong type are treated as absent, never trusted.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+
+from bot.events.model import Actor, IamEvent, JsonObject, RecordError
+
+MAX_DEPTH = 64  # real records nest about 10 deep; policy documents arrive as strings
+MAX_ID = 128
+_EVENT_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,127}")
+_SOURCE = re.compile(r"[a-z0-9][a-z0-9.-]{0,127}")
+_FRACTION = re.compile(r"(\.\d{6})\d+")
+_CONSOLE = frozenset({"console.amazonaws.com", "signin.amazonaws.com"})
+_READ_PREFIXES = ("Get", "List", "Describe", "Generate", "Simulate", "Lookup", "Search", "Is")
+SIGNIN_SOURCE = "signin.amazonaws.com"
+
+
+def clipped(value: Any, limit: int = 60) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def parse_time(value: Any) -> datetime:
+    """CloudTrail time to an aware UTC datetime.
+
+    Accepts AWS's ``2024-08-28T09:54:40Z`` and the forms seen in published fixtures:
+    ``2022-09-15 13:45:24`` and nanosecond fractions ``2023-01-03 01:52:07.000000000``.
+    """
+    if isinstance(value, datetime):
+        dt = value
+    elif isinstance(value, str) and 0 < len(value.strip()) <= 64:
+        text = value.strip()
+        if text.endswith(("Z", "z")):
+            text = text[:-1] + "+00:00"
+        text = _FRACTION.sub(r"\1", text)
+        try:
+            dt = datetime.fromisoformat(text)
+        except ValueError:
+            raise RecordError(f"eventTime {clipped(value)} is not a time") from None
+    else:
+        raise RecordError(f"eventTime {clipped(value)} is not a time")
+    try:
+        return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
+    except (OverflowError, ValueError):
+        raise RecordError(f"eventTime {clipped(value)} is out of range") from None
+
+
+def truthy(value: Any) -> bool | None:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str):
+        v = value.strip().lower()
+        if v in {"true", "yes"}:
+            return True
+        if v in {"false", "no"}:
+            return False
+    return None
+
+
+def text(value: Any, limit: int = 2048) -> str | None:
+    """A non-empty string field, or None; numbers are kept as text (account ids arrive as both)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        value = str(value)
+    if isinstance(value, str) and value:
+        return value[:limit]
+    return None
+
+
+def obj(value: Any) -> JsonObject:
+    return value if isinstance(value, dict) else {}
+
+
+def depth_exceeds(value: Any, limit: int = MAX_DEPTH) -> bool:
+    """True when ``value`` nests deeper than ``limit`` (checked without recursion)."""
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    while stack:
+        item, level = stack.pop()
+        if level > limit:
+            return True
+        if isinstance(item, dict):
+            stack.extend((v, level + 1) for v in item.values())
+        elif isinstance(item, list):
+            stack.extend((v, level + 1) for v in item)
+    return False
+
+
+def record_id(record: JsonObject) -> str:
+    """The record's eventID, or a stable hash of the record when it has none."""
+    event_id = record.get("eventID")
+    if isinstance(event_id, str) and 0 < len(event_id) <= MAX_ID and event_id.isprintable():
+        return event_id
+    try:
+        body = orjson.dumps(record, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS, default=repr)
+    except (TypeError, orjson.JSONEncodeError) as exc:
+        raise RecordError(f"record cannot be serialized: {exc}") from None
+    return "sha256:" + hashlib.sha256(body).hexdigest()[:32]
+
+
+def _actor(record: JsonObject, source: str) -> Actor:
+    ui = record.get("userIdentity")
+    if not isinstance(ui, dict):
+        return Actor(type="Unknown", arn=None, name="unknown")
+    kind = text(ui.get("type"), 64) or "Unknown"
+    arn = text(ui.get("arn"))
+    ctx = obj(ui.get("sessionContext"))
+    attrs = obj(ctx.get("attributes"))
+    issuer = obj(ctx.get("sessionIssuer"))
+    user_agent = text(record.get("userAgent")) or ""
+    invoked_by = text(ui.get("invokedBy"), 256)
+    federated = kind in ("AssumedRole", "FederatedUser", "SAMLUser", "WebIdentityUser")
+    mfa = truthy(attrs.get("mfaAuthenticated"))
+    if mfa is False and kind not in ("IAMUser", "Root"):
+        # A role session's "false" says only that AssumeRole was called without MFA; sessions from
+        # IAM Identity Center, SAML or web identity never say true, whatever the IdP enforced.
+        mfa = None
+    if source == SIGNIN_SOURCE:
+        # MFAUsed describes IAM's own MFA check; for federated sign-ins the IdP decides
+        used = truthy(obj(record.get("additionalEventData")).get("MFAUsed"))
+        mfa = None if federated else (used if used is not None else mfa)
+    console = bool(
+        truthy(record.get("sessionCredentialFromConsole"))
+        or user_agent in _CONSOLE
+        or invoked_by in _CONSOLE
+        or source == SIGNIN_SOURCE
+    )
+    user_name = text(ui.get("userName"), 256)
+    role_name = session_name = None
+    tail = arn.split(":", 5)[-1] if arn and arn.count(":") >= 5 else ""
+    if kind == "Root":
+        name = "root"
+    elif kind == "IAMUser":
+        name = user_name or (tail.rsplit("/", 1)[-1] if tail else "") or "unknown user"
+    elif kind == "AssumedRole":
+        parts = tail.split("/")
+        if len(parts) >= 3:
+            role_name, session_name = parts[1] or None, parts[-1] or None
+        elif len(parts) == 2:
+            role_name = parts[1] or None
+        role_name = role_name or text(issuer.get("userName"), 256)
+        if role_name and role_name.startswith("AWSReservedSSO_") and session_name:
+            name = session_name  # IAM Identity Center: the session name is the person
+        elif role_name and session_name:
+            name = f"{role_name}/{session_name}"
+        else:
+            name = role_name or session_name or "unknown role"
+    elif kind == "FederatedUser":
+        name = (tail.rsplit("/", 1)[-1] if tail else "") or user_name or "unknown federated user"
+    elif kind == "AWSService":
+        name = invoked_by or "an AWS service"
+    elif kind == "AWSAccount":
+        name = f"account {text(ui.get('accountId'), 64) or '?'}"
+    elif kind == "IdentityCenterUser":  # a user of the IAM Identity Center access portal
+        behalf = obj(ui.get("onBehalfOf"))
+        name = user_name or text(behalf.get("userId"), 256) or "an IAM Identity Center user"
+    else:
+        name = user_name or (arn.rsplit("/", 1)[-1] if arn else None) or text(ui.get("principalId"), 256) or "unknown"
+    return Actor(
+        type=kind,
+        arn=arn,
+        name=name[:256],
+        account_id=text(ui.get("accountId"), 64),
+        principal_id=text(ui.get("principalId"), 256),
+        access_key_id=text(ui.get("accessKeyId"), 128),
+        user_name=user_name,
+        role_name=role_name,
+        session_name=session_name,
+        issuer_arn=text(issuer.get("arn")),
+        mfa=mfa,
+        console=console,
+        invoked_by=invoked_by,
+    )
+
+
+def _failure(record: JsonObject, name: str, source: str, response: JsonObject) -> tuple[str | None, str | None]:
+    """(error code, message). A failed sign-in has no errorCode: CloudTrail writes
+    responseElements {"ConsoleLogin": "Failure"} (IAM Identity Center: serviceEventDetails
+    {"CredentialVerification": "Failure"}) and an errorMessage; it is reported as "Failure"."""
+    code = text(record.get("errorCode"), 256)
+    message = text(record.get("errorMessage"), 4096)
+    details = obj(record.get("serviceEventDetails"))
+    if code is None and source == SIGNIN_SOURCE and "Failure" in (text(response.get(name), 64), text(details.get(name), 64)):
+        code = "Failure"
+    return code, message
+
+
+def normalize(record: Any, origin: str = "") -> IamEvent:
+    """One CloudTrail record (already decoded) to an IamEvent. Raises RecordError."""
+    if not isinstance(record, dict):
+        raise RecordError(f"expected a JSON object, got {type(record).__name__}")
+    name = record.get("eventName")
+    if not isinstance(name, str) or not name:
+        raise RecordError("record has no eventName")
+    if not _EVENT_NAME.fullmatch(name):
+        raise RecordError(f"eventName {clipped(name)} is not an API call name")
+    source = record.get("eventSource")
+    if not isinstance(source, str) or not source:
+        raise RecordError(f"{name} record has no eventSource")
+    if not _SOURCE.fullmatch(source):
+        raise RecordError(f"eventSource {clipped(source)} is not a service endpoint")
+    when = parse_time(record.get("eventTime"))
+    if depth_exceeds(record):
+        raise RecordError(f"{name} record nests deeper than {MAX_DEPTH} levels")
+    actor = _actor(record, source)
+    raw_request = record.get("requestParameters")
+    request = obj(raw_request)
+    response = obj(record.get("responseElements"))
+    error_code, error_message = _failure(record, name, source, response)
+    read_only = truthy(record.get("readOnly"))
+    if read_only is None:
+        read_only = name.startswith(_READ_PREFIXES)
+    return IamEvent(
+        event_id=record_id(record),
+        event_name=name,
+        event_source=source,
+        event_time=when,
+        account_id=text(record.get("recipientAccountId"), 64) or actor.account_id,
+        region=text(record.get("awsRegion"), 64),
+        actor=actor,
+        source_ip=text(record.get("sourceIPAddress"), 256),
+        user_agent=text(record.get("userAgent"), 1024),
+        request=request,
+        response=response,
+        additional=obj(record.get("additionalEventData")),
+        error_code=error_code,
+        error_message=error_message,
+        read_only=read_only,
+        request_recorded=isinstance(raw_request, dict),
+        raw=record,
+        origin=origin,
+    )

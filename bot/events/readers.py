@@ -1,0 +1,183 @@
+"""Readers for every shape CloudTrail reaches people in.
+
+A single record, the S3 delivery document ``{"Records": [...]}`` (plain or ``.json.gz``), a JSON
+array, JSON Lines, the EventBridge envelope (``detail-type`` "AWS API Call via CloudTrail" or
+"AWS Console Signin via CloudTrail"), and folders of these. Bad input never stops the rest: it
+comes out as a :class:`Rejected` item naming where it was and what is wrong. Only records of the
+sources iambot explains (a :class:`Selection`) are normalized; the rest are counted.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from bot.events.gz import gunzip
+from bot.events.model import IamEvent, ReadStats, RecordError, Rejected, UnreadableInput
+from bot.events.normalize import normalize
+
+SUFFIXES = frozenset({".json", ".gz", ".jsonl", ".ndjson"})
+EXCERPT = 200
+
+Location = tuple[str, int | None, int | None]  # file, line (JSON Lines), index in its document
+
+
+@dataclass(frozen=True, slots=True)
+class Selection:
+    """Which records are identity events: every call of ``sources``, and of ``named`` sources only
+    the listed event names (STS: the few calls worth explaining, not millions of AssumeRole)."""
+
+    sources: frozenset[str]
+    named: dict[str, frozenset[str]]
+
+    def wants(self, source: Any, name: Any) -> bool:
+        if source in self.sources:
+            return True
+        names = self.named.get(source) if isinstance(source, str) else None
+        return bool(names and name in names)
+
+    @property
+    def every_source(self) -> frozenset[str]:
+        return self.sources | frozenset(self.named)
+
+
+def location(loc: Location) -> str:
+    """ "file:line[index]", formatted only for the records that need a name (events, rejections)."""
+    where, number, index = loc
+    return where + (f":{number}" if number is not None else "") + (f"[{index}]" if index is not None else "")
+
+
+def excerpt(data: Any) -> str:
+    if isinstance(data, bytes):
+        return data[:EXCERPT].decode("utf-8", "replace")
+    if isinstance(data, str):
+        return data[:EXCERPT]
+    try:
+        return orjson.dumps(data, default=repr, option=orjson.OPT_NON_STR_KEYS)[:EXCERPT].decode("utf-8", "replace")
+    except (TypeError, orjson.JSONEncodeError):
+        return repr(data)[:EXCERPT]
+
+
+def _is_container(item: Any) -> bool:
+    return isinstance(item, dict) and (isinstance(item.get("Records"), list) or "detail-type" in item)
+
+
+def records_from_document(doc: Any) -> Iterator[Any]:
+    """The CloudTrail records inside one decoded JSON document, whatever its shape."""
+    if isinstance(doc, list):
+        for item in doc:
+            if _is_container(item):
+                yield from records_from_document(item)
+            else:
+                yield item
+    elif isinstance(doc, dict):
+        if isinstance(doc.get("Records"), list):
+            yield from doc["Records"]
+        elif "detail-type" in doc and "detail" in doc:  # EventBridge envelope
+            yield doc.get("detail")
+        else:
+            yield doc
+    else:
+        yield doc
+
+
+def decode_bytes(data: bytes, where: str) -> Iterator[tuple[Location, Any] | Rejected]:
+    """(location, record) pairs or Rejected items from one file's bytes. Raises UnreadableInput
+    only when the whole input cannot be read (a corrupt gzip stream)."""
+    if data[:2] == b"\x1f\x8b":
+        data = gunzip(data, where)
+    if not data.strip():
+        return
+    try:
+        doc = orjson.loads(data)
+    except orjson.JSONDecodeError as whole_error:
+        lines = data.splitlines()
+        if len(lines) < 2:
+            yield Rejected(where, f"not valid JSON: {whole_error}", excerpt(data))
+            return
+        for number, line in enumerate(lines, 1):
+            if not line.strip():
+                continue
+            try:
+                item = orjson.loads(line)
+            except orjson.JSONDecodeError as exc:
+                yield Rejected(f"{where}:{number}", f"not valid JSON: {exc}", excerpt(line))
+                continue
+            many = isinstance(item, list) or _is_container(item)
+            for index, record in enumerate(records_from_document(item)):
+                yield ((where, number, index if many else None), record)
+        return
+    for index, record in enumerate(records_from_document(doc)):
+        yield ((where, None, index), record)
+
+
+def events_from_bytes(
+    data: bytes, where: str, stats: ReadStats, selection: Selection
+) -> Iterator[IamEvent | Rejected]:
+    """Identity events (and rejections) from one file's bytes. This is triage's hot loop: a
+    record of another service costs two dict lookups; only wanted records are normalized."""
+    records = skipped = 0
+    sources, named = selection.sources, selection.named
+    try:
+        for item in decode_bytes(data, where):
+            if type(item) is Rejected:
+                stats.rejected += 1
+                yield item
+                continue
+            loc, record = item  # type: ignore[misc]
+            records += 1
+            if type(record) is dict:
+                source = record.get("eventSource")
+                if source is not None and source not in sources:
+                    names = named.get(source) if type(source) is str else None
+                    if not names or record.get("eventName") not in names:
+                        skipped += 1
+                        continue
+            at = location(loc)
+            try:
+                event = normalize(record, at)
+            except RecordError as exc:
+                stats.rejected += 1
+                yield Rejected(at, str(exc), excerpt(record))
+                continue
+            stats.kept += 1
+            yield event
+    finally:
+        stats.records += records
+        stats.skipped += skipped
+
+
+def iter_files(paths: Iterable[str | os.PathLike[str]]) -> Iterator[Path]:
+    """Files under the given paths, directories walked in sorted order. Raises UnreadableInput."""
+    for raw in paths:
+        path = Path(raw)
+        try:
+            if path.is_dir():
+                yield from sorted(
+                    p for p in path.rglob("*") if p.is_file() and not p.name.startswith(".") and p.suffix in SUFFIXES
+                )
+            elif path.exists():
+                yield path
+            else:
+                raise UnreadableInput(f"{path}: no such file or directory")
+        except OSError as exc:
+            raise UnreadableInput(f"{path}: {exc.strerror or exc}") from exc
+
+
+def read_bytes(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise UnreadableInput(f"{path}: {exc.strerror or exc}") from exc
+
+
+def read_file(path: Path, stats: ReadStats, selection: Selection) -> Iterator[IamEvent | Rejected]:
+    """Identity events and rejections from one file; other records are counted and skipped."""
+    data = read_bytes(path)
+    stats.files += 1
+    yield from events_from_bytes(data, str(path), stats, selection)

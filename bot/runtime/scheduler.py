@@ -1,0 +1,60 @@
+"""APScheduler jobs, by name. A job that fails is logged and runs again at its next time.
+
+outbox-retry (wakes the poster), request-expiry, digest (crontab and time zone from the
+settings), and the jobs the enabled remediations need (oidc-snapshot keeps the thumbprints that
+restore-oidc-thumbprints puts back).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from apscheduler.schedulers.background import BackgroundScheduler
+
+from bot.runtime.cron import trigger
+from bot.store import now
+from bot.workflow import Workflow
+from remediations import registry
+from remediations.base import JobContext
+
+log = logging.getLogger(__name__)
+
+OUTBOX_SECONDS = 15
+EXPIRY_SECONDS = 60
+
+
+def guard(job: Callable[[], Any], name: str) -> Callable[[], None]:
+    def run() -> None:
+        try:
+            job()
+        except Exception:
+            log.exception("%s failed; it runs again at its next time", name)
+
+    run.__name__ = name
+    return run
+
+
+def build_scheduler(wf: Workflow, aws: Any, wake: Callable[[], None]) -> BackgroundScheduler:
+    settings = wf.settings
+    scheduler = BackgroundScheduler(timezone="UTC", job_defaults={"coalesce": True, "max_instances": 1})
+    scheduler.add_job(wake, "interval", seconds=OUTBOX_SECONDS, id="outbox-retry", name="outbox retry")
+    scheduler.add_job(guard(wf.remediations.expire, "request expiry"), "interval", seconds=EXPIRY_SECONDS,
+                      id="request-expiry", name="request expiry")
+    scheduler.add_job(guard(wf.digests.scheduled, "digest"), trigger(settings.digest_cron, settings.digest_timezone),
+                      id="digest", name="digest")
+    for rid in settings.enabled_remediations():
+        cls = registry.REMEDIATIONS[rid]
+        for job in cls.jobs():
+            if scheduler.get_job(job.name):
+                continue
+
+            def run(job: Any = job, service: str = cls.service) -> int:
+                ctx = JobContext(aws.acting(service), aws.home_account(), wf.store.snapshots, now())
+                return int(job.run(ctx))
+
+            scheduler.add_job(guard(run, job.name), "interval", minutes=job.minutes, id=job.name, name=job.name,
+                              next_run_time=datetime.now(UTC))
+    return scheduler

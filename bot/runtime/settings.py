@@ -1,0 +1,342 @@
+"""One Settings object, read once: the documented environment variables and ``iambot.toml``.
+
+pydantic-settings does the reading (its TOML source included); the environment wins over the
+file. Only the upper-case variables in the README are read from the environment, and the file
+may hold only the settings' own lower-case names: an unknown key, a misplaced one or a wrong
+type is an error naming it. Secrets are ``SecretStr`` so they never print.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from bot.runtime.cron import CronError, trigger
+
+Severity = Literal["info", "low", "medium", "high", "critical"]
+CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{6,}$")
+USER_ID = re.compile(r"^[UW][A-Z0-9]{6,}$")
+GROUP_ID = re.compile(r"^S[A-Z0-9]{6,}$")
+REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d$")
+
+
+class ConfigError(ValueError):
+    """Configuration is missing or invalid; the message says exactly what."""
+
+
+def _looks_like_a_name(value: str) -> bool:
+    return value.startswith(("#", "@")) or value != value.upper()
+
+
+def _channel(value: str | None) -> str | None:
+    if value is None or value == "":
+        return None
+    if not CHANNEL_ID.match(value):
+        hint = " — that looks like a name; open the channel's details in Slack, the id is at the bottom"
+        raise ValueError(f"{value!r} is not a Slack channel id like C0123ABCD" + (hint if _looks_like_a_name(value) else ""))
+    return value
+
+
+def _users(values: list[str]) -> list[str]:
+    for v in values:
+        if not USER_ID.match(v):
+            hint = " — that looks like a name; in Slack, a person's profile → ⋮ → Copy member ID"
+            raise ValueError(f"{v!r} is not a Slack user id like U0123ABCD" + (hint if _looks_like_a_name(v) else ""))
+    return values
+
+
+class Route(BaseModel):
+    """Send matching alerts to a channel. Empty criteria match everything."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    channel: str
+    severities: list[Severity] = Field(default_factory=list)
+    accounts: list[str] = Field(default_factory=list)
+    events: list[str] = Field(default_factory=list)
+
+    @field_validator("channel")
+    @classmethod
+    def _channel_id(cls, value: str) -> str:
+        return _channel(value) or ""
+
+
+# The environment variables iambot reads (and nothing else from the environment).
+ENVIRONMENT = {
+    "slack_bot_token": "SLACK_BOT_TOKEN",
+    "slack_signing_secret": "SLACK_SIGNING_SECRET",
+    "slack_app_token": "SLACK_APP_TOKEN",
+    "slack_api_url": "SLACK_API_URL",
+    "config_path": "IAMBOT_CONFIG",
+    "db": "IAMBOT_DB",
+    "alert_channel": "IAMBOT_ALERT_CHANNEL",
+    "approvers": "IAMBOT_APPROVERS",
+    "sqs_queue_url": "IAMBOT_SQS_QUEUE_URL",
+    "port": "PORT",
+    "self_arns": "IAMBOT_SELF_ARNS",
+    "remediation_role": "IAMBOT_REMEDIATION_ROLE",
+    "external_id": "IAMBOT_EXTERNAL_ID",
+    "remediations": "IAMBOT_REMEDIATIONS",
+    "lookup_events": "IAMBOT_LOOKUP_EVENTS",
+}
+CSV = ("approvers", "self_arns", "remediations")
+SECRET_FIELDS = ("slack_bot_token", "slack_signing_secret", "slack_app_token", "external_id")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(extra="forbid", populate_by_name=True, validate_default=True)
+
+    # --- from the environment (also settable in the file, by these lower-case names)
+    slack_bot_token: SecretStr | None = None
+    slack_signing_secret: SecretStr | None = None
+    slack_app_token: SecretStr | None = None
+    slack_api_url: str = Field(default="https://slack.com/api/", pattern=r"^https?://\S+$")
+    config_path: Path | None = None
+    db: Path = Path("iambot.db")
+    alert_channel: str | None = None
+    approvers: list[str] = Field(default_factory=list)
+    sqs_queue_url: str | None = Field(default=None, pattern=r"^https?://\S+$")
+    port: int = Field(default=3000, ge=1, le=65535)
+    self_arns: list[str] = Field(default_factory=list)  # ARN globs of iambot's own principals
+    remediation_role: str | None = None  # role to assume in other accounts; "{account_id}" is filled in
+    external_id: SecretStr | None = None
+    remediations: list[str] = Field(default_factory=list)  # enabled remediations; empty: all
+    lookup_events: bool = False
+
+    # --- the file only
+    approvals_channel: str | None = None
+    digest_channel: str | None = None
+    routes: list[Route] = Field(default_factory=list)
+    approver_groups: list[str] = Field(default_factory=list)
+    requesters: list[str] = Field(default_factory=list)  # who may ask for remediations; empty: anyone
+    requester_groups: list[str] = Field(default_factory=list)
+    people: dict[str, str] = Field(default_factory=dict)  # CloudTrail actor (ARN glob, name or e-mail) → Slack user
+    approvals_required: int = Field(default=1, ge=1, le=5)
+    destructive_approvals_required: int = Field(default=2, ge=1, le=5)
+    request_ttl_minutes: int = Field(default=60, ge=1, le=7 * 24 * 60)
+    password_policy: dict[str, Any] = Field(default_factory=dict)
+    min_severity: Severity = "low"  # posted from this severity up; the rest is stored and in the digest
+    automation_arns: list[str] = Field(default_factory=list)  # ARN globs of CI/IaC principals: their changes step down
+    repeat_window_minutes: int = Field(default=60, ge=0, le=24 * 60)  # 0: every event its own message
+    backfill_hours: float = Field(default=24, gt=0)  # older events are stored and counted, not posted
+    burst_per_minute: int = Field(default=20, ge=1)  # alerts per channel per minute before summarizing
+    channel_interval_seconds: float = Field(default=1.1, ge=0)  # Slack allows about 1 message/s per channel
+    sqs_wait_seconds: int = Field(default=20, ge=0, le=20)
+    sqs_max_receive_count: int = Field(default=5, ge=1, le=1000)  # the queue's redrive policy
+    lookup_interval_seconds: int = Field(default=300, ge=30)
+    lookup_overlap_minutes: int = Field(default=20, ge=0, le=24 * 60)
+    lookup_regions: list[str] = Field(default_factory=lambda: ["us-east-1"])  # where sign-in and STS events land
+    identity_center_region: str | None = None  # IAM Identity Center's home region
+    trail_buckets: list[str] = Field(default_factory=list)  # S3 buckets of CloudTrail logs iambot may read
+    trail_kms_keys: list[str] = Field(default_factory=list)  # KMS keys those logs are encrypted with
+    watch: str | None = Field(default=None, pattern=r"^(s3://[a-z0-9][a-z0-9.-]{1,62}(/\S*)?|[^\x00]+)$")  # read on a schedule
+    watch_interval_seconds: int = Field(default=300, ge=30)
+    digest_cron: str = "0 9 * * *"
+    digest_timezone: str = "UTC"
+
+    @field_validator("alert_channel", "approvals_channel", "digest_channel")
+    @classmethod
+    def _channels(cls, value: str | None) -> str | None:
+        return _channel(value)
+
+    @field_validator("approvers", "requesters")
+    @classmethod
+    def _user_ids(cls, value: list[str]) -> list[str]:
+        return _users(value)
+
+    @field_validator("people")
+    @classmethod
+    def _people(cls, value: dict[str, str]) -> dict[str, str]:
+        _users(list(value.values()))
+        return value
+
+    @field_validator("approver_groups", "requester_groups")
+    @classmethod
+    def _groups(cls, value: list[str]) -> list[str]:
+        for v in value:
+            if not GROUP_ID.match(v):
+                raise ValueError(f"{v!r} is not a Slack user group id like S0123ABCD")
+        return value
+
+    @field_validator("lookup_regions")
+    @classmethod
+    def _regions(cls, value: list[str]) -> list[str]:
+        for v in value:
+            if not REGION.match(v):
+                raise ValueError(f"{v!r} is not an AWS region like us-east-1")
+        return value
+
+    @field_validator("remediation_role")
+    @classmethod
+    def _template(cls, value: str | None) -> str | None:
+        if value and "{account_id}" not in value:
+            raise ValueError("must contain {account_id}, e.g. arn:aws:iam::{account_id}:role/iambot-remediator")
+        return value
+
+    @field_validator("remediations")
+    @classmethod
+    def _known(cls, value: list[str]) -> list[str]:
+        from remediations import registry
+
+        unknown = [v for v in value if registry.get(v) is None]
+        if unknown:
+            raise ValueError(f"unknown remediation(s) {', '.join(unknown)}; known: {', '.join(registry.ids())}")
+        return value
+
+    @field_validator(*CSV, mode="before")
+    @classmethod
+    def _csv(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [v.strip() for v in value.split(",") if v.strip()]
+        return value
+
+    @model_validator(mode="after")
+    def _schedule(self) -> Settings:
+        try:
+            trigger(self.digest_cron, self.digest_timezone)
+        except CronError as exc:
+            raise ValueError(f"digest_cron / digest_timezone: {exc}") from exc
+        return self
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, DocumentedEnvironment(settings_cls), TomlFile(settings_cls))
+
+    # ------------------------------------------------------------------ derived
+
+    @property
+    def http_mode(self) -> bool:
+        return self.slack_app_token is None
+
+    def enabled_remediations(self) -> list[str]:
+        from remediations import registry
+
+        return self.remediations or registry.ids()
+
+    def missing_for_slack(self) -> list[str]:
+        """The settings Slack needs in the chosen mode that are not set."""
+        missing = []
+        if self.slack_bot_token is None:
+            missing.append("SLACK_BOT_TOKEN")
+        if self.http_mode and self.slack_signing_secret is None:
+            missing.append("SLACK_SIGNING_SECRET (or SLACK_APP_TOKEN for Socket Mode)")
+        if not self.alert_channel and not self.routes:
+            missing.append("IAMBOT_ALERT_CHANNEL (or routes in the config file)")
+        if not self.approvers and not self.approver_groups:
+            missing.append("IAMBOT_APPROVERS (or approver_groups in the config file)")
+        return missing
+
+    def secrets(self) -> list[str]:
+        found = [getattr(self, name) for name in SECRET_FIELDS]
+        return [s.get_secret_value() for s in found if s is not None]
+
+
+class DocumentedEnvironment(PydanticBaseSettingsSource):
+    """The documented upper-case environment variables, as plain strings; nothing else."""
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:  # pragma: no cover
+        return None, field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        return {name: os.environ[var] for name, var in ENVIRONMENT.items() if os.environ.get(var, "") != ""}
+
+
+class TomlFile(PydanticBaseSettingsSource):
+    """``IAMBOT_CONFIG`` (or ./iambot.toml if present): the settings' lower-case names only."""
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:  # pragma: no cover
+        return None, field_name, False
+
+    def path(self) -> Path | None:
+        named = os.environ.get("IAMBOT_CONFIG")
+        if named:
+            return Path(named)
+        default = Path("iambot.toml")
+        return default if default.is_file() else None
+
+    def __call__(self) -> dict[str, Any]:
+        path = self.path()
+        if path is None:
+            return {}
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError as exc:
+            raise ConfigError(f"IAMBOT_CONFIG names {path}, which does not exist") from exc
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{path}: cannot be read ({exc})") from exc
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
+        upper = sorted(k for k in data if k in ENVIRONMENT.values())
+        if upper:
+            raise ConfigError(f"{path}: {', '.join(upper)} belong in the environment, not in the file")
+        return data
+
+
+def explain(exc: ValidationError, file_keys: set[str], path: Path | None) -> str:
+    """Pydantic's errors as one line per problem, naming the setting and where it was set."""
+    lines = []
+    for err in exc.errors():
+        loc = ".".join(str(p) for p in err["loc"])
+        top = str(err["loc"][0]) if err["loc"] else ""
+        if top in file_keys and path is not None:
+            name = f"{path}: {loc}"
+        elif top in ENVIRONMENT and os.environ.get(ENVIRONMENT[top]):
+            name = ENVIRONMENT[top]
+        else:
+            name = loc
+        message = "unknown setting" if err["type"] == "extra_forbidden" else err["msg"].removeprefix("Value error, ")
+        lines.append(f"{name}: {message}" if name else message)
+    return "; ".join(lines)
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Environment first, then the file; ``overrides`` (by field or variable name) win over both.
+    Raises ConfigError with every problem named."""
+    by_variable = {var: name for name, var in ENVIRONMENT.items()}
+    values = {by_variable.get(k, k): v for k, v in overrides.items()}
+    try:
+        return Settings(**values)
+    except ValidationError as exc:
+        source = TomlFile(Settings)
+        path = source.path()
+        try:
+            keys = set(source()) if path else set()
+        except ConfigError:
+            keys = set()
+        raise ConfigError(explain(exc, keys, path)) from exc
+
+
+class _Given(Settings):
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings,)
+
+
+def given(**values: Any) -> Settings:
+    """Settings from these values only (by field or variable name): no environment, no file.
+    The demo and the tests use it, so neither depends on the machine it runs on."""
+    by_variable = {var: name for name, var in ENVIRONMENT.items()}
+    try:
+        return _Given(**{by_variable.get(k, k): v for k, v in values.items()})
+    except ValidationError as exc:
+        raise ConfigError(explain(exc, set(), None)) from exc

@@ -1,0 +1,128 @@
+"""Wiring: everything `iambot run`, `ingest`, the demo and the tests need, built from settings.
+
+This is the one place that knows every layer: it builds the store, the Slack client and
+poster, the workflow, the Bolt app (registering the listeners from ``handlers/``), the sources
+configured and the scheduler. Nothing else imports ``handlers``.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+from slack_bolt import App
+
+from bot.catalog import load as load_catalog
+from bot.runtime.background import Background, PosterLoop, SourceLoop
+from bot.runtime.health import Health
+from bot.runtime.scheduler import build_scheduler
+from bot.runtime.settings import ConfigError, Settings
+from bot.slack.app import create_app
+from bot.slack.client import web_client
+from bot.slack.directory import SlackDirectory
+from bot.slack.outbox import Poster
+from bot.slack.render import Renderer
+from bot.sources import SOURCES, Deps
+from bot.store import Store, now
+from bot.workflow import Workflow
+from remediations.aws import Aws
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    store: Store
+    aws: Aws
+    client: Any
+    workflow: Workflow
+    poster: Poster
+    background: Background = field(default_factory=Background)
+    app: App | None = None
+    running: bool = False
+    sleeps: list[float] = field(default_factory=list)
+
+    def notify(self) -> None:
+        """Something new is in the outbox: the poster thread sends it, or (no thread) now.
+        Without a bot token nothing is sent: the outbox keeps it for `iambot run`."""
+        if self.running:
+            self.background.notify()
+        elif self.client.token is not None:
+            self.poster.flush()
+
+    @property
+    def health(self) -> Health:
+        return Health(self.store, self.background)
+
+    def learn_own_principal(self) -> str | None:
+        """Ask STS who iambot is, so its own calls coming back through CloudTrail are recognized
+        (an assumed role is matched on any session of that role)."""
+        try:
+            arn = self.aws.caller_arn()
+        except (ClientError, BotoCoreError) as exc:
+            log.warning("could not ask sts get-caller-identity: %s", exc)
+            return None
+        parts = arn.split("/")
+        glob = "/".join(parts[:2]) + "/*" if ":assumed-role/" in arn and len(parts) >= 3 else arn
+        self.workflow.intake.add_self_arn(glob)
+        return glob
+
+    def start_background(self) -> Background:
+        """The sources configured, the poster and the scheduled jobs, running."""
+        bg = self.background
+        deps = Deps(self.aws, self.workflow.intake, self.store, load_catalog().selection())
+        bg.sources = [SourceLoop(s, bg.stop) for cls in SOURCES if (s := cls.from_settings(self.settings, deps))]
+        bg.poster = PosterLoop(self.poster.flush, bg.stop)
+        bg.scheduler = build_scheduler(self.workflow, self.aws, bg.notify)
+        self.store.outbox.release_leases()  # leases of a process that died are void: resume at once
+        self.workflow.intake.reroute()
+        self.running = True
+        bg.start()
+        log.info("background started", extra={"sources": [loop.source.name for loop in bg.sources],
+                                               "jobs": [j.id for j in bg.scheduler.get_jobs()]})
+        return bg
+
+    def stop(self, timeout: float = 3.0) -> None:
+        self.background.shutdown(timeout)
+        self.running = False
+
+
+def build(
+    settings: Settings,
+    *,
+    slack_app: bool = False,
+    socket_mode: bool = False,
+    aws: Aws | None = None,
+    client: Any = None,
+    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], datetime] = now,
+    verify_token: bool = True,
+) -> Runtime:
+    """Everything, from settings. Raises StoreError (the database) and ConfigError (the settings)."""
+    store = Store(settings.db)
+    aws = aws or Aws.from_settings(settings)
+    token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
+    client = client or web_client(token, settings.slack_api_url, sleep=sleep)
+    holder: dict[str, Runtime] = {}
+    workflow = Workflow.build(settings, store, aws, SlackDirectory(client), clock, lambda: holder["rt"].notify())
+    poster = Poster(store, client, Renderer(workflow.views), clock=clock,
+                    interval=settings.channel_interval_seconds, sleep=sleep)
+    runtime = Runtime(settings, store, aws, client, workflow, poster)
+    holder["rt"] = runtime
+    if slack_app:
+        from handlers import register_all
+
+        secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
+        try:
+            runtime.app = create_app(client, secret, socket_mode=socket_mode, verify_token=verify_token)
+        except ValueError as exc:
+            store.close()
+            raise ConfigError(str(exc)) from exc
+        register_all(runtime.app, workflow)
+    return runtime

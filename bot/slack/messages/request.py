@@ -1,0 +1,113 @@
+"""The approval message of a request, and its one-line summary on the alert."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, ConfirmObject, ContextBlock, PlainTextObject
+
+from bot.slack.ids import Action
+from bot.slack.messages.base import Message, Part, emoji, header, line, message, rich, t, titled, user
+from bot.store import Request
+from bot.workflow import RequestView
+
+REQUEST_STATUS = {
+    "requested": ("hourglass_flowing_sand", "Waiting for approval"),
+    "approved": ("white_check_mark", "Approved, starting"),
+    "running": ("gear", "Running"),
+    "succeeded": ("white_check_mark", "Done"),
+    "failed": ("x", "Failed"),
+    "drifted": ("octagonal_sign", "Stopped: live state changed since approval"),
+    "denied": ("no_entry", "Denied"),
+    "cancelled": ("leftwards_arrow_with_hook", "Cancelled by the requester"),
+    "expired": ("alarm_clock", "Expired without enough approvals"),
+}
+
+
+def status_text(status: str) -> str:
+    return REQUEST_STATUS.get(status, ("grey_question", status))[1]
+
+
+def _users(ids: tuple[str, ...] | list[str]) -> list[Part]:
+    out: list[Part] = []
+    for i, uid in enumerate(ids):
+        if i:
+            out.append(t(", "))
+        out.append(user(uid))
+    return out
+
+
+def request_line(request: Request, title: str) -> Any:
+    """One line about a request, for the alert it belongs to."""
+    icon, status = REQUEST_STATUS.get(request.status, ("grey_question", request.status))
+    parts: list[Part] = [emoji(icon), t(f" {status} · "), t(title, bold=True), t(f" ({request.id}) requested by "),
+                         user(request.requested_by)]
+    if request.approvals:
+        parts += [t(", approved by "), *_users(request.approvals)]
+    elif request.decided_by:
+        parts += [t(f", {request.status} by "), user(request.decided_by)]
+    if request.outcome:
+        parts.append(t(": " + " ".join(request.outcome)))
+    return line(*parts)
+
+
+def _params_text(params: Mapping[str, Any]) -> str:
+    return "\n".join(f"{k} = {', '.join(map(str, v)) if isinstance(v, list) else v}" for k, v in params.items()) or "—"
+
+
+def request_message(view: RequestView) -> Message:
+    """The dry-run plan, who asked, approvals so far, and the buttons while it can be decided."""
+    request, title = view.request, view.title
+    icon, status = REQUEST_STATUS.get(request.status, ("grey_question", request.status))
+    asks: list[Part] = [user(request.requested_by), t(" asks to run "), t(title, bold=True)]
+    if view.context:
+        asks += [t(" for: "), t(view.context)]
+    if request.account_id:
+        asks.append(t(f" in account {request.account_id}"))
+    blocks: list[Block] = [
+        header(f"Remediation request {request.id} · {title}"),
+        rich(line(*asks)),
+        titled("Plan (dry run against live AWS state)", "\n".join(request.plan)),
+    ]
+    if view.destructive:
+        blocks.append(rich(line(emoji("warning"), t(" Irreversible.", bold=True),
+                                t(f" Needs {request.approvals_needed} approvals."))))
+    approvals = _users(request.approvals) or [t("none yet")]
+    blocks.append(
+        rich(
+            line(t("Status  ", bold=True), emoji(icon), t(f" {status}\n")),
+            line(t("Approvals  ", bold=True), t(f"{len(request.approvals)} of {request.approvals_needed}: "), *approvals),
+            line(t("\nExpires  ", bold=True), t(request.expires_at)),
+            line(t("\nParameters\n", bold=True), t(_params_text(request.params), multiline=True)),
+        )
+    )
+    if request.decided_by and request.status in ("denied", "cancelled"):
+        reason = [t(": " + request.reason)] if request.reason else []
+        blocks.append(rich(line(t(f"{status} by "), user(request.decided_by), *reason)))
+    if request.outcome:
+        blocks.append(titled("Outcome", "\n".join(request.outcome)))
+    if request.status == "requested":
+        confirm = None
+        if view.destructive:
+            confirm = ConfirmObject(
+                title="Approve an irreversible change?",
+                text=" ".join(request.plan)[:280] or title,
+                confirm="Approve",
+                deny="Cancel",
+            )
+        blocks.append(
+            ActionsBlock(
+                block_id="request-actions",
+                elements=[
+                    ButtonElement(text="Approve", action_id=Action.APPROVE, value=request.id, style="primary",
+                                  confirm=confirm),
+                    ButtonElement(text="Deny", action_id=Action.DENY, value=request.id, style="danger"),
+                ],
+            )
+        )
+    blocks.append(
+        ContextBlock(elements=[PlainTextObject(text=f"/iam approve {request.id} · /iam deny {request.id} reason · audited",
+                                               emoji=False)])
+    )
+    return message(f"Remediation request {request.id}: {title} ({request.status})", blocks)

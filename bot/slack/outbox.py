@@ -1,0 +1,152 @@
+"""Sending the outbox to Slack: each due row rendered from the current state, posted once, then
+updated in place.
+
+A post that fails stays in the outbox and is retried with backoff, so an alert is never lost
+while Slack is down; a row is posted only while it has no ``ts`` and only by the holder of its
+lease, so it is never posted twice. If the process died in the middle of a post, the retry
+first looks for the message in the channel by its metadata before posting again.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from slack_sdk.errors import SlackApiError, SlackClientError
+
+from bot.pace import Pacer
+from bot.slack.messages import Message
+from bot.store import MessageRow, Store, StoreBusy, now, parse_iso
+
+log = logging.getLogger(__name__)
+
+METADATA_TYPE = "iambot_message"
+# chat.update errors after which an update can never succeed: stop trying, keep the row.
+FINAL_UPDATE_ERRORS = {"message_not_found", "cant_update_message", "edit_window_closed", "channel_not_found"}
+
+
+@dataclass
+class FlushStats:
+    posted: int = 0
+    updated: int = 0
+    failed: int = 0
+    waiting: int = 0  # replies whose parent is not posted yet
+    dropped: int = 0  # rows whose subject no longer exists
+
+
+def backoff(attempts: int) -> timedelta:
+    """5 s, 10 s, 20 s … capped at 10 minutes."""
+    return timedelta(seconds=min(600, 5 * 2 ** max(0, attempts - 1)))
+
+
+class Poster:
+    def __init__(
+        self,
+        store: Store,
+        client: Any,
+        render: Callable[[MessageRow], Message | None],
+        clock: Callable[[], datetime] = now,
+        lease: timedelta = timedelta(seconds=60),
+        interval: float = 1.0,
+        sleep: Callable[[float], None] = time.sleep,
+        monotonic: Callable[[], float] = time.monotonic,
+    ):
+        self.store = store
+        self.client = client
+        self.render = render
+        self.clock = clock
+        self.lease = lease
+        self._pacer = Pacer(interval, sleep, monotonic)  # posts to one channel `interval` seconds apart
+        self._flushing = threading.Lock()
+
+    def flush(self, limit: int = 200) -> FlushStats:
+        """Send what is due: new posts first in creation order, then updates."""
+        stats = FlushStats()
+        with self._flushing:  # one flusher per process
+            try:
+                due = self.store.outbox.due(self.clock(), limit)
+            except StoreBusy:
+                log.warning("the store is busy; posting waits for the next flush")
+                return stats
+            for row in due:
+                self._send(row, stats)
+        return stats
+
+    def _send(self, row: MessageRow, stats: FlushStats) -> None:
+        thread_ts, channel = None, row.channel
+        if row.thread_of:
+            parent = self.store.outbox.get(row.thread_of)
+            if parent is None or not parent.ts:
+                stats.waiting += 1
+                return
+            thread_ts, channel = parent.ts, parent.channel
+        if not self.store.outbox.claim(row.id, row.version, self.clock(), self.lease):
+            return
+        message = self.render(row)
+        if message is None:
+            self.store.outbox.sent(row.id, row.ts or "-", row.channel, row.version, self.clock())
+            stats.dropped += 1
+            return
+        try:
+            if row.ts:
+                self.client.chat_update(channel=row.channel, ts=row.ts, **message.as_kwargs())
+                self.store.outbox.sent(row.id, row.ts, row.channel, row.version, self.clock())
+                stats.updated += 1
+                return
+            found = self._find_posted(row, channel, thread_ts) if row.attempts > 0 else None
+            if found:
+                ts, posted_channel = found, channel
+            else:
+                self._pacer.wait(channel)
+                resp = self.client.chat_postMessage(
+                    channel=channel,
+                    thread_ts=thread_ts,
+                    unfurl_links=False,
+                    unfurl_media=False,
+                    metadata={"event_type": METADATA_TYPE, "event_payload": {"id": row.id}},
+                    **message.as_kwargs(),
+                )
+                ts, posted_channel = resp["ts"], resp.get("channel") or channel
+            self.store.outbox.sent(row.id, ts, posted_channel, row.version, self.clock())
+            stats.posted += 1
+        except SlackApiError as exc:
+            error = str(exc.response.get("error", "")) if exc.response is not None else ""
+            if row.ts and error in FINAL_UPDATE_ERRORS:
+                log.warning("slack update abandoned", extra={"outbox_id": row.id, "error": error})
+                self.store.outbox.sent(row.id, row.ts, row.channel, row.version, self.clock())
+                return
+            self._failed(row, error or str(exc))
+            stats.failed += 1
+        except (SlackClientError, OSError) as exc:
+            self._failed(row, f"{type(exc).__name__}: {exc}")
+            stats.failed += 1
+
+    def _find_posted(self, row: MessageRow, channel: str, thread_ts: str | None) -> str | None:
+        """After an interrupted post: the ts of our message if Slack has it (found by metadata)."""
+        try:
+            oldest = str(parse_iso(row.created_at).timestamp() - 5)
+            if thread_ts:
+                resp = self.client.conversations_replies(
+                    channel=channel, ts=thread_ts, oldest=oldest, limit=200, include_all_metadata=True
+                )
+            else:
+                resp = self.client.conversations_history(
+                    channel=channel, oldest=oldest, limit=200, include_all_metadata=True
+                )
+        except (SlackApiError, SlackClientError, OSError) as exc:
+            log.warning("could not check for an interrupted post", extra={"outbox_id": row.id, "error": str(exc)})
+            return None
+        for msg in resp.get("messages", []):
+            meta = msg.get("metadata") or {}
+            if meta.get("event_type") == METADATA_TYPE and (meta.get("event_payload") or {}).get("id") == row.id:
+                return str(msg["ts"])
+        return None
+
+    def _failed(self, row: MessageRow, error: str) -> None:
+        log.warning("slack post failed; kept in the outbox", extra={"outbox_id": row.id, "error": error})
+        self.store.outbox.failed(row.id, error, self.clock() + backoff(row.attempts + 1))

@@ -1,0 +1,62 @@
+"""From an outbox row to the message it should show now: each kind rendered from the current state."""
+
+from __future__ import annotations
+
+import logging
+
+from bot.slack.messages import (
+    Message,
+    alert_message,
+    burst_message,
+    confirmation_message,
+    digest_message,
+    repeats_message,
+    request_message,
+)
+from bot.store import MessageRow
+from bot.workflow import Digest
+from bot.workflow import messages as m
+from bot.workflow.views import Views
+from remediations import registry
+
+log = logging.getLogger(__name__)
+
+
+def permalink(channel: str | None, ts: str | None) -> str | None:
+    if not channel or not ts:
+        return None
+    return f"https://slack.com/archives/{channel}/p{ts.replace('.', '')}"
+
+
+class Renderer:
+    def __init__(self, views: Views):
+        self.views = views
+        self.destructive = frozenset(rid for rid, cls in registry.REMEDIATIONS.items() if cls.destructive)
+
+    def link(self, event_key: str) -> str | None:
+        row = self.views.store.outbox.get(m.alert_id(event_key))
+        return permalink(row.channel, row.ts) if row else None
+
+    def __call__(self, row: MessageRow) -> Message | None:
+        """The message for ``row``, or None when what it shows no longer exists."""
+        data = row.data if isinstance(row.data, dict) else {}
+        match row.kind:
+            case m.Kind.ALERT:
+                view = self.views.alert_view(row.ref)
+                return alert_message(view, self.destructive) if view else None
+            case m.Kind.REQUEST:
+                request = self.views.request_view(row.ref)
+                return request_message(request) if request else None
+            case m.Kind.REPEATS:
+                return repeats_message(self.views.repeats(row.ref))
+            case m.Kind.BURST:
+                return burst_message(self.views.burst(data))
+            case m.Kind.CONFIRMATION:
+                confirmation = self.views.confirmation(row.ref, data)
+                return confirmation_message(confirmation) if confirmation else None
+            case m.Kind.DIGEST:
+                return digest_message(Digest.of(data), self.link)
+        if isinstance(row.payload, dict) and isinstance(row.payload.get("blocks"), list):
+            return Message(str(row.payload.get("text", "")), row.payload["blocks"])  # rendered by an older iambot
+        log.warning("no renderer for this message", extra={"outbox_id": row.id, "kind": row.kind})
+        return None

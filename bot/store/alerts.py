@@ -1,0 +1,111 @@
+"""Alerts: how each new event was handled (its disposition) and where it stands (its status)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from bot.store.db import Database, iso, now
+
+
+@dataclass(frozen=True, slots=True)
+class AlertRow:
+    key: str
+    status: str  # open | dismissed
+    disposition: str | None  # posted | repeat | burst | suppressed | backfill | quiet | confirmation | self | unrouted
+    severity: str | None
+    thread_of: str | None
+    actor: str | None
+    created_at: str
+    event_time: str | None
+
+    @classmethod
+    def of(cls, row: dict[str, Any]) -> AlertRow:
+        return cls(
+            key=row["key"],
+            status=row["status"],
+            disposition=row["disposition"],
+            severity=row["severity"],
+            thread_of=row["thread_of"],
+            actor=row.get("actor"),
+            created_at=row["created_at"],
+            event_time=row["event_time"],
+        )
+
+
+class Alerts:
+    def __init__(self, db: Database):
+        self.db = db
+
+    def add(
+        self,
+        key: str,
+        *,
+        disposition: str,
+        severity: str,
+        group_key: str,
+        event_time: datetime,
+        actor: str | None,
+        thread_of: str | None = None,
+        at: datetime | None = None,
+    ) -> bool:
+        stamp = iso(at or now())
+        return bool(
+            self.db.execute(
+                "INSERT INTO alerts (key, status, lines, severity, created_at, updated_at, disposition, thread_of,"
+                " group_key, event_time, actor) VALUES (?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT (key) DO NOTHING",
+                (key, "open", "[]", severity, stamp, stamp, disposition, thread_of, group_key, iso(event_time), actor),
+            )
+        )
+
+    def get(self, key: str) -> AlertRow | None:
+        row = self.db.one("SELECT * FROM alerts WHERE key = ?", (key,))
+        return AlertRow.of(row) if row else None
+
+    def move(self, key: str, from_status: str, to_status: str, at: datetime | None = None) -> bool:
+        """Compare-and-set the alert's status; True for exactly one caller."""
+        return bool(
+            self.db.execute(
+                "UPDATE alerts SET status = ?, updated_at = ? WHERE key = ? AND status = ?",
+                (to_status, iso(at or now()), key, from_status),
+            )
+        )
+
+    def set_disposition(self, key: str, disposition: str) -> None:
+        self.db.execute("UPDATE alerts SET disposition = ? WHERE key = ?", (disposition, key))
+
+    def repeat_parent(self, group: str, since: datetime, until: datetime) -> str | None:
+        row = self.db.one(
+            "SELECT key FROM alerts WHERE group_key = ? AND disposition = 'posted' AND event_time >= ?"
+            " AND event_time <= ? ORDER BY event_time LIMIT 1",
+            (group, iso(since), iso(until)),
+        )
+        return row["key"] if row else None
+
+    def repeat_times(self, parent: str) -> list[str]:
+        rows = self.db.query(
+            "SELECT event_time FROM alerts WHERE thread_of = ? AND disposition = 'repeat' ORDER BY event_time",
+            (parent,),
+        )
+        return [r["event_time"] for r in rows]
+
+    def burst_counts(self, since: datetime) -> list[tuple[str, str, int]]:
+        """(event name, actor, count) of alerts summarised as a burst since ``since``, most first."""
+        rows = self.db.query(
+            "SELECT e.event_name, e.actor_name, COUNT(*) AS n FROM alerts a JOIN events e ON e.key = a.key"
+            " WHERE a.disposition = 'burst' AND a.created_at >= ? GROUP BY e.event_name, e.actor_name"
+            " ORDER BY n DESC, e.event_name",
+            (iso(since),),
+        )
+        return [(r["event_name"], r["actor_name"] or "?", int(r["n"])) for r in rows]
+
+    def dispositions(self) -> dict[str, int]:
+        rows = self.db.query("SELECT disposition, COUNT(*) AS n FROM alerts GROUP BY disposition")
+        return {r["disposition"] or "stored": int(r["n"]) for r in rows}
+
+    def unrouted(self, limit: int = 500) -> list[str]:
+        rows = self.db.query(
+            "SELECT key FROM alerts WHERE disposition = 'unrouted' ORDER BY created_at LIMIT ?", (limit,)
+        )
+        return [r["key"] for r in rows]

@@ -1,0 +1,200 @@
+"""The schema, as ordered migrations. Each runs once, in order, inside a transaction; its index
+plus one is the database's ``user_version``. Never edit a released migration: add one."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import sqlite_utils
+
+
+def _m1_events(db: sqlite_utils.Database) -> None:
+    db["events"].create(
+        {
+            "key": str,
+            "id": str,
+            "event_name": str,
+            "event_time": str,
+            "account_id": str,
+            "region": str,
+            "actor_type": str,
+            "actor_arn": str,
+            "actor_name": str,
+            "target": str,
+            "source_ip": str,
+            "user_agent": str,
+            "error_code": str,
+            "severity": str,
+            "summary": str,
+            "is_self": int,
+            "origin": str,
+            "ingested_at": str,
+            "raw": str,
+        },
+        pk="key",
+    )
+    db["events"].create_index(["id"])
+    db["events"].create_index(["event_time"])
+    db["events"].create_index(["event_name", "actor_arn"])
+    db["rejected"].create(
+        {"id": int, "at": str, "source": str, "where_": str, "reason": str, "excerpt": str},
+        pk="id",
+    )
+
+
+def _m2_slack(db: sqlite_utils.Database) -> None:
+    # Where each alert stands (open, requested, dismissed, remediated, failed) and its note lines.
+    db["alerts"].create(
+        {"key": str, "status": str, "lines": str, "severity": str, "created_at": str, "updated_at": str},
+        pk="key",
+        foreign_keys=[("key", "events", "key")],
+    )
+    # The outbox: one row per logical Slack message, holding the payload it should show now.
+    # A row with no ts has never been posted; version > sent_version means an update is due.
+    db["messages"].create(
+        {
+            "id": str,
+            "kind": str,
+            "ref": str,
+            "channel": str,
+            "thread_of": str,
+            "payload": str,
+            "version": int,
+            "sent_version": int,
+            "ts": str,
+            "attempts": int,
+            "next_at": str,
+            "lease_until": str,
+            "last_error": str,
+            "created_at": str,
+            "sent_at": str,
+        },
+        pk="id",
+        defaults={"version": 1, "sent_version": 0, "attempts": 0},
+    )
+    db["messages"].create_index(["kind", "ref"])
+    db["requests"].create(
+        {
+            "id": str,
+            "remediation_id": str,
+            "params": str,
+            "event_key": str,
+            "account_id": str,
+            "status": str,
+            "requested_by": str,
+            "requested_at": str,
+            "expires_at": str,
+            "approvals_needed": int,
+            "plan": str,
+            "expected": str,
+            "decided_by": str,
+            "decided_at": str,
+            "reason": str,
+            "outcome": str,
+            "finished_at": str,
+        },
+        pk="id",
+    )
+    db["requests"].create_index(["status"])
+    db["requests"].create_index(["event_key"])
+    db["approvals"].create({"request_id": str, "user_id": str, "at": str}, pk=("request_id", "user_id"))
+    db["audit"].create(
+        {
+            "id": int,
+            "at": str,
+            "user_id": str,
+            "action": str,
+            "request_id": str,
+            "event_key": str,
+            "remediation_id": str,
+            "params": str,
+            "result": str,
+            "detail": str,
+        },
+        pk="id",
+    )
+    db["audit"].create_index(["request_id"])
+    # The audit log is append-only: the database itself refuses edits and deletions.
+    for verb in ("UPDATE", "DELETE"):
+        db.execute(
+            f"CREATE TRIGGER audit_no_{verb.lower()} BEFORE {verb} ON audit "
+            "BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END"
+        )
+    db["oidc_snapshots"].create(
+        {"id": int, "account_id": str, "provider_arn": str, "thumbprints": str, "taken_at": str}, pk="id"
+    )
+    db["oidc_snapshots"].create_index(["provider_arn", "taken_at"])
+
+
+def _m3_sources(db: sqlite_utils.Database) -> None:
+    # Where each source has got to (LookupEvents: the newest event time committed).
+    db["cursors"].create({"name": str, "value": str, "updated_at": str}, pk="name")
+    # S3 objects and files already read, so a re-run of `iambot ingest` skips them.
+    db["ingested_objects"].create({"uri": str, "etag": str, "events": int, "at": str}, pk="uri")
+    db["suppressions"].create(
+        {
+            "id": str,
+            "event_name": str,
+            "actor": str,
+            "target": str,
+            "account_id": str,
+            "reason": str,
+            "created_by": str,
+            "created_at": str,
+            "expires_at": str,
+            "hits": int,
+            "lifted_by": str,
+        },
+        pk="id",
+        defaults={"hits": 0},
+    )
+    # How each new alert was handled: posted, repeat (into the first alert's thread), suppressed,
+    # backfill (older than the backfill age), confirmation (iambot's own change coming back), unrouted.
+    db["alerts"].add_column("disposition", str)
+    db["alerts"].add_column("thread_of", str)
+    db["alerts"].add_column("group_key", str)
+    db["alerts"].add_column("event_time", str)
+    db["alerts"].create_index(["group_key", "event_time"])
+    db["alerts"].create_index(["created_at"])
+
+
+def _m4_sources_and_outbox(db: sqlite_utils.Database) -> None:
+    """Identity sources beyond IAM; the outbox renders at send time; flat costs as history grows."""
+    db["events"].add_column("event_source", str)
+    db.execute("UPDATE events SET event_source = 'iam.amazonaws.com' WHERE event_source IS NULL")
+    db["events"].add_column("source_net", str)
+    db["events"].create_index(["actor_arn", "event_source", "source_ip"])
+    db["events"].create_index(["ingested_at"])
+    db["events"].create_index(["source_ip", "event_time"])
+    # data: what the message is about (the renderer builds the payload from it and from state);
+    # due: 1 while the message waits to be posted or updated (an index finds them at once)
+    db["messages"].add_column("data", str)
+    db["messages"].add_column("due", int)
+    db["messages"].add_column("due_since", str)
+    db.execute(
+        "UPDATE messages SET due = CASE WHEN ts IS NULL OR sent_version < version THEN 1 ELSE 0 END,"
+        " due_since = CASE WHEN ts IS NULL OR sent_version < version THEN created_at END"
+    )
+    db["messages"].create_index(["due", "next_at"])
+    db["messages"].create_index(["kind", "channel", "created_at"])
+    db["alerts"].add_column("actor", str)  # the CloudTrail actor's ARN or name, for separation of duties
+    db["alerts"].create_index(["disposition", "created_at"])
+    db["requests"].add_column("actor", str)  # who made the change this request undoes
+    db["snapshots"].create(
+        {"id": str, "kind": str, "account_id": str, "key": str, "value": str, "taken_at": str}, pk="id"
+    )
+    db["snapshots"].create_index(["kind", "key", "taken_at"])
+    db.execute(
+        "INSERT INTO snapshots (id, kind, account_id, key, value, taken_at) SELECT 'oidc-' || id,"
+        " 'oidc-thumbprints', account_id, provider_arn, thumbprints, taken_at FROM oidc_snapshots"
+    )
+    db["rejected"].add_column("body", str)  # the whole message, for a person to replay
+
+
+# Each migration runs once, in order, inside a transaction; the index + 1 is its version.
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
+    _m1_events,
+    _m2_slack,
+    _m3_sources,
+    _m4_sources_and_outbox,
+]

@@ -1,0 +1,78 @@
+"""The use cases, with no Slack and no Bolt: intake (noise control included), requests and
+approvals, dismissals, suppressions and the digest. Each takes the store and settings; none
+posts anything itself: it records what Slack should show in the outbox and says so (notify).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from bot.assess import Assessor
+from bot.store import Store, now
+from bot.workflow.alerts import Alerts
+from bot.workflow.authz import Act, ActorRef, Authorizer, Directory, NoDirectory, Refused
+from bot.workflow.digest import Digest, Digests
+from bot.workflow.intake import Intake, IntakeResult, Taken
+from bot.workflow.remediate import Remediations
+from bot.workflow.suppressions import Suppressions
+from bot.workflow.views import AlertView, RequestView, Views
+
+
+@dataclass(frozen=True)
+class Workflow:
+    """The use cases, wired to one store and settings."""
+
+    settings: Any
+    store: Store
+    authz: Authorizer
+    intake: Intake
+    views: Views
+    alerts: Alerts
+    remediations: Remediations
+    suppressions: Suppressions
+    digests: Digests
+
+    @classmethod
+    def build(
+        cls,
+        settings: Any,
+        store: Store,
+        aws: Any,
+        directory: Directory | None = None,
+        clock: Callable[[], datetime] = now,
+        notify: Callable[[], None] = lambda: None,
+        assessor: Assessor | None = None,
+    ) -> Workflow:
+        authz = Authorizer(settings, directory or NoDirectory())
+        intake = Intake(store, settings, assessor, clock, notify)
+        views = Views(store, lambda: intake.assessor, set(settings.enabled_remediations()))
+        return cls(
+            settings=settings,
+            store=store,
+            authz=authz,
+            intake=intake,
+            views=views,
+            alerts=Alerts(store, authz, views, clock, notify),
+            remediations=Remediations(store, settings, aws, authz, views, clock, notify),
+            suppressions=Suppressions(store, authz, clock),
+            digests=Digests(store, settings, authz, clock, notify),
+        )
+
+
+__all__ = [
+    "Act",
+    "ActorRef",
+    "AlertView",
+    "Authorizer",
+    "Digest",
+    "Directory",
+    "IntakeResult",
+    "NoDirectory",
+    "Refused",
+    "RequestView",
+    "Taken",
+    "Workflow",
+]

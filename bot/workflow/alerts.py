@@ -1,0 +1,51 @@
+"""Closing an alert by hand: "Dismiss as expected"."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from bot.store import Store, loads, now
+from bot.workflow import messages as m
+from bot.workflow.authz import Act, ActorRef, Authorizer, Refused
+from bot.workflow.remediate import closed_text
+from bot.workflow.views import Views
+
+
+class Alerts:
+    def __init__(
+        self,
+        store: Store,
+        authz: Authorizer,
+        views: Views,
+        clock: Callable[[], datetime] = now,
+        notify: Callable[[], None] = lambda: None,
+    ):
+        self.store, self.authz, self.views, self.clock, self.notify = store, authz, views, clock, notify
+
+    def dismiss(self, event_key: str, user: str) -> None:
+        """Approvers only, and not the person who made the change; a closed alert stays as it is."""
+        at = self.clock()
+        row = self.store.alerts.get(event_key)
+        if row is None:
+            raise Refused("iambot has no alert for that event.")
+        allowed = self.authz.may(Act.DISMISS, user)
+        author = self.authz.actor_is(ActorRef.load(loads(row.actor)) if row.actor else None, user)
+        refusal = None
+        with self.store.unit():
+            if not allowed:
+                refusal = "Only approvers can dismiss an alert."
+            elif author:
+                refusal = "You made this change; someone else must decide it was expected."
+            elif (view := self.views.alert_view(event_key)) is not None and view.closed:
+                refusal = closed_text(view.status, view.dismissed_by, view.requests)
+            elif not self.store.alerts.move(event_key, "open", "dismissed", at):
+                refusal = "This alert is already closed."
+            if refusal:
+                self.store.audit.add("dismiss", user, event_key=event_key, result="refused", detail=refusal, at=at)
+            else:
+                self.store.audit.add("dismiss", user, event_key=event_key, at=at)
+                self.store.outbox.touch(m.alert_id(event_key), at=at)
+        if refusal:
+            raise Refused(refusal)
+        self.notify()

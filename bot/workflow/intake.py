@@ -1,0 +1,182 @@
+"""Taking events in: assess, store each once, decide how it reaches Slack, queue its message —
+all of an event's rows in one unit of work, so a crash at any instant loses nothing and
+duplicates nothing (a redelivered event is simply "not new")."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from bot.assess import Alert, Assessor, RiskContext, network_of
+from bot.events import IamEvent, Rejected, excerpt, normalize
+from bot.store import Store, dumps, now
+from bot.workflow import messages as m
+from bot.workflow.authz import ActorRef
+from bot.workflow.noise import Decision, decide, group_key, route
+
+log = logging.getLogger(__name__)
+MAX_RECORD = 1 << 20  # CloudTrail's own records stay far below this
+
+
+@dataclass(frozen=True, slots=True)
+class Taken:
+    alert: Alert
+    disposition: str
+
+
+@dataclass
+class IntakeResult:
+    taken: list[Taken] = field(default_factory=list)
+    duplicates: int = 0
+    rejected: list[Rejected] = field(default_factory=list)
+
+    @property
+    def alerts(self) -> list[Alert]:
+        return [t.alert for t in self.taken]
+
+
+def make_assessor(settings: Any, store: Store | None, assessor: Assessor | None = None) -> Assessor:
+    context = RiskContext(
+        self_arns=tuple(settings.self_arns),
+        automation_arns=tuple(settings.automation_arns),
+        history=store.events if store is not None else None,
+    )
+    return assessor.with_context(context) if assessor is not None else Assessor(context=context)
+
+
+class Intake:
+    def __init__(
+        self,
+        store: Store,
+        settings: Any,
+        assessor: Assessor | None = None,
+        clock: Callable[[], datetime] = now,
+        notify: Callable[[], None] = lambda: None,
+    ):
+        self.store = store
+        self.settings = settings
+        self.assessor = make_assessor(settings, store, assessor)
+        self.clock = clock
+        self.notify = notify
+
+    def add_self_arn(self, glob: str) -> None:
+        """iambot's own principal (learnt from STS): its calls are confirmations, never threats."""
+        context = self.assessor.context
+        if glob not in context.self_arns:
+            self.assessor = self.assessor.with_context(
+                RiskContext((*context.self_arns, glob), context.automation_arns, context.history)
+            )
+
+    def take(self, events: Iterable[IamEvent], source: str = "") -> IntakeResult:
+        """Assess and store every event once, and queue what Slack should show, in one unit of work."""
+        result = IntakeResult()
+        at = self.clock()
+        with self.store.unit():
+            for event in events:
+                self._one(event, at, result)
+            if result.rejected:
+                self.store.rejected.add(result.rejected, source=source or "intake")
+        if result.taken:
+            self.notify()
+        return result
+
+    def _one(self, event: IamEvent, at: datetime, result: IntakeResult) -> None:
+        try:
+            raw = dumps(event.raw)
+            if len(raw) > MAX_RECORD:
+                raise ValueError(f"record is larger than {MAX_RECORD // 1024} KiB")
+            alert = self.assessor(event)
+        except ValueError as exc:
+            result.rejected.append(Rejected(event.origin or event.event_id, str(exc), excerpt(event.raw)))
+            return
+        except Exception as exc:  # a bug must not stop the rest of the batch: keep the record, say why
+            log.exception("could not assess an event", extra={"event": event.key})
+            result.rejected.append(Rejected(event.origin or event.event_id, f"internal error: {exc!r}", raw[:200]))
+            return
+        new = self.store.events.add(
+            event,
+            severity=alert.severity,
+            summary=alert.summary,
+            targets=alert.targets,
+            is_self=alert.risk.is_self,
+            source_net=network_of(event.source_ip),
+            raw=raw,
+            at=at,
+        )
+        if not new:
+            result.duplicates += 1
+            return
+        decision = decide(self.store, self.settings, alert, at)
+        self.store.alerts.add(
+            event.key,
+            disposition=decision.disposition,
+            severity=alert.severity,
+            group_key=group_key(alert),
+            event_time=event.event_time,
+            actor=dumps(ActorRef.of(event.actor).as_dict()),
+            thread_of=decision.parent,
+            at=at,
+        )
+        self._queue(alert, decision, at)
+        result.taken.append(Taken(alert, decision.disposition))
+
+    def _queue(self, alert: Alert, decision: Decision, at: datetime) -> None:
+        key, outbox = alert.event.key, self.store.outbox
+        match decision.disposition:
+            case "posted":
+                outbox.put(m.alert_id(key), m.Kind.ALERT, key, str(decision.channel), at=at)
+            case "unrouted":
+                outbox.put(m.alert_id(key), m.Kind.ALERT, key, "", at=at)
+            case "repeat":
+                parent = str(decision.parent)
+                reply = m.repeats_id(parent)
+                if not outbox.put(reply, m.Kind.REPEATS, parent, str(decision.channel), thread_of=m.alert_id(parent), at=at):
+                    outbox.touch(reply, at=at)
+            case "burst":
+                minute = at.strftime("%Y-%m-%dT%H:%M")
+                data = {"since": (at - timedelta(minutes=1)).isoformat(), "limit": self.settings.burst_per_minute}
+                summary = m.burst_id(str(decision.channel), minute)
+                if not outbox.put(summary, m.Kind.BURST, minute, str(decision.channel), data=data, at=at):
+                    outbox.touch(summary, at=at)
+            case "confirmation" if decision.request is not None and decision.request.event_key:
+                parent = outbox.get(m.alert_id(decision.request.event_key))
+                if parent is not None:
+                    outbox.put(
+                        m.confirmation_id(key),
+                        m.Kind.CONFIRMATION,
+                        key,
+                        parent.channel,
+                        data={"request": decision.request.id},
+                        thread_of=parent.id,
+                        at=at,
+                    )
+            case "suppressed":
+                self.store.suppressions.hit(str(decision.suppression))
+            case _:
+                log.info("alert not posted", extra={"event": key, "disposition": decision.disposition})
+
+    def reroute(self) -> int:
+        """Alerts taken in before any channel was configured (`iambot ingest` without Slack
+        settings) go to the channel the routes now give them."""
+        moved = 0
+        for key in self.store.alerts.unrouted():
+            stored = self.store.events.get(key)
+            if stored is None:
+                continue
+            try:
+                alert = self.assessor(normalize(stored.raw, origin=stored.origin))
+            except ValueError:
+                continue
+            channel = route(self.settings, alert)
+            if not channel:
+                continue
+            with self.store.unit():
+                if self.store.outbox.route(m.alert_id(key), channel):
+                    self.store.alerts.set_disposition(key, "posted")
+                    moved += 1
+        if moved:
+            self.notify()
+        return moved

@@ -1,0 +1,42 @@
+"""The Slack messages the workflow asks for, by kind, and their outbox ids: one place, one spelling.
+
+The workflow records *that* a message should show something (a row in the outbox); the Slack
+layer renders each kind from the current state when it sends.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Kind(StrEnum):
+    ALERT = "alert"
+    REQUEST = "approval"
+    REPEATS = "repeats"
+    BURST = "burst"
+    CONFIRMATION = "confirmation"
+    DIGEST = "digest"
+
+
+def alert_id(event_key: str) -> str:
+    return f"{Kind.ALERT}:{event_key}"
+
+
+def request_id(request_id: str) -> str:
+    return f"{Kind.REQUEST}:{request_id}"
+
+
+def repeats_id(parent_key: str) -> str:
+    return f"{Kind.REPEATS}:{parent_key}"
+
+
+def burst_id(channel: str, minute: str) -> str:
+    return f"{Kind.BURST}:{channel}:{minute}"
+
+
+def confirmation_id(event_key: str) -> str:
+    return f"{Kind.CONFIRMATION}:{event_key}"
+
+
+def digest_id(until: str, manual: bool) -> str:
+    return f"{Kind.DIGEST}:{'now:' if manual else ''}{until}"

@@ -1,0 +1,241 @@
+"""Asking for a remediation, approving or denying it, and running it once.
+
+Parameters of a request made from an alert come from the stored event, never from the button.
+Every request is dry-run against live AWS state first; the approval message shows that plan.
+When the last approval lands, the remediation is planned again and stops if live state changed
+since the request (drift); otherwise it is applied, in the event's account.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+import orjson
+from botocore.exceptions import BotoCoreError, ClientError
+from pydantic import ValidationError
+
+from bot.store import Request, Store, now
+from bot.store.requests import DRIFTED, FAILED, SUCCEEDED
+from bot.workflow import approvals
+from bot.workflow import messages as m
+from bot.workflow.authz import Act, ActorRef, Authorizer, Refused
+from bot.workflow.views import Views
+from remediations import registry
+from remediations.aws import Aws
+from remediations.base import Knowledge, Remediation, RemediationError, error_code
+
+log = logging.getLogger(__name__)
+
+
+def explain_error(exc: ValidationError) -> str:
+    parts = []
+    for err in exc.errors():
+        where = ".".join(str(p) for p in err["loc"]) or "parameters"
+        msg = "unknown parameter" if err["type"] == "extra_forbidden" else err["msg"]
+        parts.append(f"{where}: {msg}")
+    return "; ".join(parts)
+
+
+def jsonable(state: dict[str, Any]) -> dict[str, Any]:
+    """A plan's expected state as it reads back from the store, so approval and execution compare alike."""
+    return orjson.loads(orjson.dumps(state, default=str))  # type: ignore[no-any-return]
+
+
+def _state(state: dict[str, Any]) -> str:
+    return ", ".join(f"{k} = {v}" for k, v in state.items()) or "nothing"
+
+
+class Remediations:
+    def __init__(
+        self,
+        store: Store,
+        settings: Any,
+        aws: Aws,
+        authz: Authorizer,
+        views: Views,
+        clock: Callable[[], datetime] = now,
+        notify: Callable[[], None] = lambda: None,
+    ):
+        self.store = store
+        self.settings = settings
+        self.aws = aws
+        self.authz = authz
+        self.views = views
+        self.clock = clock
+        self.notify = notify
+        self.policy = approvals.Policy.from_settings(settings)
+        self.enabled = set(settings.enabled_remediations())
+
+    # ------------------------------------------------------------------ asking
+
+    def ask_from_alert(self, remediation_id: str, event_key: str, user: str) -> Request:
+        """A ``request:<id>`` click: the parameters come from the event, never from the button."""
+        view = self.views.alert_view(event_key)
+        if view is None:
+            raise Refused("iambot no longer has that event.")
+        if view.closed:
+            raise Refused(closed_text(view.status, view.dismissed_by, view.requests))
+        offer = next((o for o in view.alert.offers if o.id == remediation_id), None)
+        if offer is None:
+            raise Refused(f"{remediation_id[:64]} is not offered for this event.")
+        cls = registry.get(remediation_id)
+        assert cls is not None  # offers are only of enabled, registered remediations
+        e = view.alert.event
+        try:
+            params = cls.prepare(dict(offer.params), Knowledge(self.store.snapshots, e.event_time, e.account_id))
+        except RemediationError as exc:
+            raise Refused(str(exc)) from exc
+        actor = orjson.dumps(ActorRef.of(e.actor).as_dict()).decode()
+        return self.ask(remediation_id, params, user, event_key=event_key, account_id=e.account_id, actor=actor)
+
+    def ask(
+        self,
+        remediation_id: str,
+        raw_params: dict[str, Any],
+        user: str,
+        event_key: str | None = None,
+        account_id: str | None = None,
+        actor: str | None = None,
+    ) -> Request:
+        """Validate, dry-run against live state, record the request and queue the approval message."""
+        at = self.clock()
+        if not self.authz.may(Act.REQUEST, user):
+            self.store.audit.add("request", user, event_key=event_key, remediation_id=remediation_id[:64],
+                                 result="refused", detail="not a requester", at=at)
+            raise Refused("You are not among the people who may ask for iambot remediations (requesters).")
+        cls = registry.get(remediation_id)
+        if cls is None:
+            raise Refused(f"There is no remediation {remediation_id[:64]!r}. Known: {', '.join(registry.ids())}")
+        if remediation_id not in self.enabled:
+            raise Refused(f"{remediation_id} is not enabled here (IAMBOT_REMEDIATIONS).")
+        try:
+            params = cls.parse({**cls.defaults(self.settings), **raw_params})
+        except ValidationError as exc:
+            raise Refused(f"Bad parameters for {remediation_id}: {explain_error(exc)}") from exc
+        try:
+            plan = self._remediation(cls, account_id, f"iambot-plan-{user}").plan(params)
+        except RemediationError as exc:
+            raise Refused(str(exc)) from exc
+        except (ClientError, BotoCoreError) as exc:
+            raise Refused(f"AWS refused the dry run: {exc}") from exc
+        dumped = params.model_dump(exclude_none=True)
+        if plan.noop:
+            self.store.audit.add("request", user, event_key=event_key, remediation_id=remediation_id, params=dumped,
+                                 result="noop", detail=" / ".join(plan.lines), at=at)
+            raise Refused(f"Nothing to do: {' '.join(plan.lines)}")
+        request = approvals.create(
+            self.store,
+            self.policy,
+            remediation_id=remediation_id,
+            destructive=cls.destructive,
+            params=dumped,
+            plan=plan.lines,
+            expected=jsonable(plan.expected),
+            user=user,
+            event_key=event_key,
+            account_id=account_id,
+            actor=actor,
+            at=at,
+            then=self._queue,
+        )
+        self.notify()
+        return request
+
+    def _queue(self, request: Request) -> None:
+        """The approval message: in the alert's thread, or the approvals channel."""
+        alert_row = self.store.outbox.get(m.alert_id(request.event_key)) if request.event_key else None
+        if self.settings.approvals_channel:
+            channel, thread = self.settings.approvals_channel, None
+        elif alert_row is not None and alert_row.channel:
+            channel, thread = alert_row.channel, alert_row.id
+        else:
+            channel, thread = self.settings.alert_channel or "", None
+        if not channel:
+            log.warning("no channel for the approval message", extra={"request": request.id})
+        self.store.outbox.put(m.request_id(request.id), m.Kind.REQUEST, request.id, channel, thread_of=thread)
+        self._touch(request)
+
+    def _touch(self, request: Request) -> None:
+        self.store.outbox.touch(m.request_id(request.id))
+        if request.event_key:
+            self.store.outbox.touch(m.alert_id(request.event_key))
+
+    # ------------------------------------------------------------------ deciding
+
+    def approve(self, request_id: str, user: str) -> Request:
+        """Record an approval; when it is the last one needed, run the remediation."""
+        decision = approvals.approve(self.store, self.authz, request_id, user, self.clock(), then=self._touch)
+        self.notify()
+        return self.execute(decision.request.id) if decision.ready else decision.request
+
+    def deny(self, request_id: str, user: str, reason: str = "") -> Request:
+        request = approvals.deny(self.store, self.authz, request_id, user, reason, self.clock(), then=self._touch)
+        self.notify()
+        return request
+
+    def expire(self) -> list[str]:
+        """Expire requests whose time is up and take their buttons away."""
+        expired = approvals.expire_due(self.store, self.clock(), then=self._touch)
+        if expired:
+            self.notify()
+        return expired
+
+    # ------------------------------------------------------------------ running
+
+    def execute(self, request_id: str) -> Request:
+        """Run an approved request once: re-plan, refuse on drift, apply, record the outcome."""
+        if not approvals.claim(self.store, request_id, self.clock()):
+            found = self.store.requests.get(request_id)
+            assert found is not None
+            return found  # someone else is running it, or it ran
+        running = self.store.requests.get(request_id)
+        assert running is not None
+        with self.store.unit():
+            self._touch(running)
+        self.notify()
+        status, lines = self._run(running)
+        done = approvals.finish(self.store, running, status, lines, self.clock(), then=self._touch)
+        self.notify()
+        return done
+
+    def _remediation(self, cls: type[Remediation], account_id: str | None, session: str) -> Remediation:
+        return cls(self.aws.acting(cls.service, account_id, session_name=session), self.store.snapshots)
+
+    def _run(self, request: Request) -> tuple[str, list[str]]:
+        cls = registry.get(request.remediation_id)
+        if cls is None:
+            return FAILED, [f"Remediation {request.remediation_id} no longer exists in this iambot"]
+        try:
+            params = cls.parse(request.params)
+            rem = self._remediation(cls, request.account_id, f"iambot-{request.id}")
+            live = jsonable(rem.plan(params).expected)
+            if live != request.expected:
+                return DRIFTED, [
+                    "Live state changed after the request, so nothing was done.",
+                    f"Approved against: {_state(request.expected)}; now: {_state(live)}.",
+                    "Ask again if the change is still wanted.",
+                ]
+            return SUCCEEDED, rem.apply(params).lines
+        except RemediationError as exc:
+            return FAILED, [str(exc)]
+        except ClientError as exc:
+            message = exc.response.get("Error", {}).get("Message", exc)
+            return FAILED, [f"AWS refused: {error_code(exc)}: {message}"]
+        except (BotoCoreError, ValidationError) as exc:
+            return FAILED, [f"{type(exc).__name__}: {exc}"]
+
+
+def closed_text(status: str, dismissed_by: str | None, requests: tuple[Request, ...]) -> str:
+    """Why a click on a closed alert does nothing: what happened to it."""
+    if status == "dismissed":
+        return f"This alert is closed: dismissed as expected by <@{dismissed_by or '?'}>. Nothing new was requested."
+    done = next((r for r in requests if r.status == SUCCEEDED), None)
+    if done is not None:
+        return (
+            f"This alert is closed: remediated by {done.id} ({done.remediation_id}, asked by <@{done.requested_by}>). "
+            "Nothing new was requested."
+        )
+    return "This alert is closed. Nothing new was requested."

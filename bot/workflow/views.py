@@ -1,0 +1,127 @@
+"""What each Slack message shows, read from the current state. The Slack layer renders these;
+every message is re-rendered whole from them on each change."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from bot.assess import Alert
+from bot.events import RecordError, normalize
+from bot.store import Request, Store, StoredEvent, parse_iso
+from bot.store.requests import SUCCEEDED
+from remediations import registry
+
+Assess = Callable[[Any], Alert]  # normalize's IamEvent -> Alert
+
+
+@dataclass(frozen=True)
+class AlertView:
+    alert: Alert
+    status: str  # open | requested | remediated | dismissed
+    requests: tuple[Request, ...]
+    titles: dict[str, str]
+    dismissed_by: str | None = None
+
+    @property
+    def closed(self) -> bool:
+        return self.status in ("remediated", "dismissed")
+
+
+@dataclass(frozen=True)
+class RequestView:
+    request: Request
+    title: str
+    destructive: bool
+    context: str | None  # the alert's summary, when the request came from one
+
+
+@dataclass(frozen=True)
+class RepeatsView:
+    times: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class BurstView:
+    total: int
+    top: tuple[tuple[str, str, int], ...]  # (event name, actor, count)
+    limit: int
+
+
+@dataclass(frozen=True)
+class ConfirmationView:
+    request_id: str
+    event_name: str
+    actor: str
+    event_time: str
+    error_code: str | None
+
+
+def title(remediation_id: str) -> str:
+    cls = registry.get(remediation_id)
+    return cls.title if cls else remediation_id
+
+
+class Views:
+    def __init__(self, store: Store, assess: Callable[[], Assess], enabled: set[str]):
+        self.store = store
+        self._assess = assess
+        self.enabled = enabled
+
+    def alert(self, event_key: str) -> Alert | None:
+        """The alert for a stored event, re-assessed from its raw record."""
+        stored = self.store.events.get(event_key)
+        return self.assess(stored) if stored else None
+
+    def assess(self, stored: StoredEvent) -> Alert | None:
+        try:
+            return self._assess()(normalize(stored.raw, origin=stored.origin))
+        except RecordError:
+            return None
+
+    def alert_view(self, event_key: str) -> AlertView | None:
+        alert = self.alert(event_key)
+        row = self.store.alerts.get(event_key)
+        if alert is None:
+            return None
+        requests = tuple(self.store.requests.for_event(event_key))
+        status = row.status if row else "open"
+        dismissed_by = self.store.audit.last_by("dismiss", event_key) if status == "dismissed" else None
+        if status == "open" and any(r.status == SUCCEEDED for r in requests):
+            status = "remediated"
+        elif status == "open" and any(r.pending for r in requests):
+            status = "requested"
+        shown = alert.with_offers(tuple(o for o in alert.offers if o.id in self.enabled))
+        titles = {rid: title(rid) for rid in {*(o.id for o in shown.offers), *(r.remediation_id for r in requests)}}
+        return AlertView(shown, status, requests, titles, dismissed_by)
+
+    def request_view(self, request_id: str) -> RequestView | None:
+        request = self.store.requests.get(request_id)
+        if request is None:
+            return None
+        cls = registry.get(request.remediation_id)
+        alert = self.alert(request.event_key) if request.event_key else None
+        return RequestView(request, title(request.remediation_id), bool(cls and cls.destructive), alert.summary if alert else None)
+
+    def repeats(self, parent_key: str) -> RepeatsView:
+        return RepeatsView(tuple(self.store.alerts.repeat_times(parent_key)))
+
+    def burst(self, data: dict[str, Any]) -> BurstView:
+        since = parse_iso(str(data.get("since"))) if data.get("since") else datetime.min
+        counts = self.store.alerts.burst_counts(since)
+        return BurstView(sum(n for _, _, n in counts), tuple(counts[:5]), int(data.get("limit") or 0))
+
+    def confirmation(self, event_key: str, data: dict[str, Any]) -> ConfirmationView | None:
+        stored = self.store.events.get(event_key)
+        if stored is None:
+            return None
+        raw = stored.raw if isinstance(stored.raw, dict) else {}
+        return ConfirmationView(
+            str(data.get("request", "?")),
+            stored.event_name,
+            stored.actor_name or "?",
+            stored.event_time,
+            raw.get("errorCode") if isinstance(raw.get("errorCode"), str) else None,
+        )

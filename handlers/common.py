@@ -1,0 +1,70 @@
+"""What every listener shares: reading who acted from a payload, and answering them privately."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from bot.slack.messages import Message, failed, refused
+from bot.store import StoreBusy
+from bot.workflow import Refused
+from remediations.base import RemediationError
+
+log = logging.getLogger(__name__)
+
+
+def field(body: Any, *path: str) -> str:
+    """A string deep in a Slack payload, or "" (payloads are outside input: never trusted to be whole)."""
+    value = body
+    for key in path:
+        value = value.get(key) if isinstance(value, dict) else None
+    return value if isinstance(value, str) else ""
+
+
+def first_action(body: Any) -> dict[str, Any]:
+    actions = body.get("actions") if isinstance(body, dict) else None
+    return actions[0] if isinstance(actions, list) and actions and isinstance(actions[0], dict) else {}
+
+
+def explain(exc: BaseException) -> Message:
+    """What the person is told when something they asked for cannot happen."""
+    if isinstance(exc, Refused):
+        return refused(str(exc))
+    if isinstance(exc, RemediationError):
+        return failed(str(exc))
+    if isinstance(exc, StoreBusy):
+        return failed("iambot's database is busy right now; nothing was changed. Try again in a minute.")
+    return failed(f"AWS said: {exc}")
+
+
+EXPECTED = (Refused, RemediationError, ClientError, BotoCoreError, StoreBusy)
+
+
+def tell(respond: Any, client: Any, body: Any, reply: Message) -> None:
+    """An ephemeral answer to the person who clicked or typed: response_url first, else postEphemeral."""
+    if field(body, "response_url"):
+        respond(text=reply.text, blocks=reply.blocks, response_type="ephemeral", replace_original=False)
+        return
+    channel = field(body, "channel", "id") or field(body, "channel_id")
+    user = field(body, "user", "id") or field(body, "user_id")
+    if channel and user:
+        client.chat_postEphemeral(channel=channel, user=user, text=reply.text, blocks=reply.blocks)
+
+
+def guarded(respond: Any, client: Any, body: Any, work: Callable[[], Message | None]) -> None:
+    """Run the work; show refusals and failures to the person, never swallow them."""
+    try:
+        answer = work()
+    except EXPECTED as exc:
+        answer = explain(exc)
+    except Exception as exc:
+        log.exception("handler failed")
+        answer = failed(f"iambot hit an internal error ({type(exc).__name__}); it is logged. Nothing was changed.")
+    if answer is not None:
+        try:
+            tell(respond, client, body, answer)
+        except Exception:
+            log.exception("could not answer the person")

@@ -1,0 +1,65 @@
+"""/iam requests, approve, deny, remediate, remediations: the buttons, as commands."""
+
+from __future__ import annotations
+
+from bot.slack.messages import Message, done, listing, status_text, t, user
+from bot.workflow import Workflow
+from handlers.iam.base import Usage, pairs, subcommand
+from remediations import registry
+
+
+@subcommand("requests", "requests", "remediation requests waiting for approval")
+def requests(wf: Workflow, who: str, args: list[str]) -> Message:
+    pending = wf.store.requests.pending()
+    if not pending:
+        return listing("No remediation requests are waiting.", [])
+    return listing(
+        f"{len(pending)} request(s) waiting",
+        (
+            [t(r.id, code=True), t(f" {status_text(r.status)} · "), t(registry.titles().get(r.remediation_id, r.remediation_id), bold=True),
+             t(f" · {len(r.approvals)}/{r.approvals_needed} approvals · asked by "), user(r.requested_by),
+             t(f" · expires {r.expires_at}")]
+            for r in pending
+        ),
+    )
+
+
+@subcommand("approve", "approve <request-id>", "approve a request (approvers only)", slow=True)
+def approve(wf: Workflow, who: str, args: list[str]) -> Message:
+    if len(args) != 1:
+        raise Usage("/iam approve <request-id>")
+    request = wf.remediations.approve(args[0][:20], who)
+    if request.status == "requested":
+        return done(f"Approved {request.id}; it needs {request.approvals_needed - len(request.approvals)} more approval(s).")
+    return done(f"Request {request.id}: {request.status}. " + " ".join(request.outcome))
+
+
+@subcommand("deny", "deny <request-id> [reason]", "deny a request, or cancel your own", slow=True)
+def deny(wf: Workflow, who: str, args: list[str]) -> Message:
+    if not args:
+        raise Usage("/iam deny <request-id> [reason]")
+    request = wf.remediations.deny(args[0][:20], who, " ".join(args[1:])[:500])
+    return done(f"Request {request.id} {request.status}.")
+
+
+@subcommand("remediate", "remediate <id> key=value …", "ask for a remediation, as a button does", slow=True)
+def remediate(wf: Workflow, who: str, args: list[str]) -> Message:
+    if not args:
+        raise Usage("/iam remediate <remediation-id> key=value …; /iam remediations lists them")
+    params: dict[str, object] = dict(pairs(args[1:], None, "key=value"))
+    account = params.pop("account", None)
+    if account is not None and not (isinstance(account, str) and account.isdigit() and len(account) == 12):
+        raise Usage("account= takes a 12-digit AWS account id")
+    request = wf.remediations.ask(args[0][:64], params, who, account_id=account)  # type: ignore[arg-type]
+    return done(f"Requested {request.id}: " + " ".join(request.plan) + ". The approval message is posted.")
+
+
+@subcommand("remediations", "remediations", "the remediations and their parameters")
+def remediations(wf: Workflow, who: str, args: list[str]) -> Message:
+    items = []
+    for rid, cls in registry.REMEDIATIONS.items():
+        if rid not in wf.remediations.enabled:
+            continue
+        fields = " ".join(f"{n}=…" if f.is_required() else f"[{n}=…]" for n, f in cls.Params.model_fields.items())
+        items.append([t(f"{rid} {fields}", code=True), t(f" — {cls.title}" + (" (irreversible)" if cls.destructive else ""))])
+    return listing("Remediations", items, "Add account=<12 digits> to act in another account of the organization.")

@@ -1,0 +1,117 @@
+"""Fixtures for the tests of single remediations (tests/remediations/test_<module>.py only).
+
+``iam``: an IAM client under moto. ``snapshots``: a tiny in-memory snapshot store. ``run``: plan,
+apply, apply again, plan again (a remediation must be idempotent). ``exactly_enough``: under
+moto's permission checking, the remediation succeeds holding exactly its declared permissions and
+fails with AccessDenied when any one of them is taken away.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+
+from remediations.base import Outcome, Plan
+from tests.support.aws import attempt
+
+
+class FakeSnapshots:
+    """record/latest/before over a list, like bot.store's Snapshots (an unchanged value is not stored)."""
+
+    def __init__(self) -> None:
+        self.rows: list[tuple[str, str, Any, str | None, datetime]] = []
+
+    def record(
+        self, kind: str, key: str, value: Any, account_id: str | None = None, at: datetime | None = None
+    ) -> bool:
+        if self.latest(kind, key) == value:
+            return False
+        self.rows.append((kind, key, value, account_id, at or datetime.now(UTC)))
+        return True
+
+    def latest(self, kind: str, key: str) -> Any:
+        found = [row for row in self.rows if row[:2] == (kind, key)]
+        return found[-1][2] if found else None
+
+    def before(self, kind: str, key: str, when: datetime) -> Any:
+        found = [row for row in self.rows if row[:2] == (kind, key) and row[4] < when]
+        return found[-1][2] if found else None
+
+
+@pytest.fixture
+def snapshots() -> FakeSnapshots:
+    return FakeSnapshots()
+
+
+@pytest.fixture
+def iam(aws):  # tests/conftest.py: the session-scoped fake-key Session, under mock_aws
+    return aws.client("iam")
+
+
+@dataclass
+class Ran:
+    plan: Plan
+    outcome: Outcome
+    again: Outcome  # the second apply
+    after: Plan  # the plan after applying
+
+
+@pytest.fixture
+def run() -> Callable[..., Ran]:
+    def run(cls: Any, client: Any, params: dict[str, Any], snapshots: Any = None) -> Ran:
+        rem, p = cls(client, snapshots), cls.parse(params)
+        plan = rem.plan(p)
+        assert not plan.noop, plan.lines
+        assert plan.lines[0].startswith("Would "), plan.lines
+        outcome = rem.apply(p)
+        assert outcome.changed, outcome.lines
+        again = rem.apply(p)  # idempotent: applying twice is harmless
+        after = rem.plan(p)
+        assert after.noop, after.lines  # and nothing is left to do
+        assert after.expected != plan.expected  # what it changed shows in the expected state
+        return Ran(plan, outcome, again, after)
+
+    return run
+
+
+@pytest.fixture
+def exactly_enough(aws_session) -> Callable[..., None]:
+    """``setup(session, store)`` makes the state in a fresh moto account and returns the parameters;
+    ``store`` makes a snapshot store for each attempt (or None); ``needed`` are the permissions this
+    scenario must use (all declared ones unless given)."""
+
+    def check(
+        cls: Any,
+        setup: Callable[[Any, Any], dict[str, Any]],
+        store: Callable[[], Any] | None = None,
+        needed: Iterable[str] | None = None,
+    ) -> None:
+        declared = set(cls.permissions)
+        needed = declared if needed is None else set(needed)
+        assert needed <= declared
+
+        def attempt_with(allowed: set[str]) -> Outcome:
+            snaps = store() if store else None
+            return attempt(aws_session, cls, lambda session: setup(session, snaps), allowed, snaps)
+
+        assert attempt_with(declared).changed
+        for missing in sorted(needed):
+            with pytest.raises(ClientError) as info:
+                attempt_with(declared - {missing})
+            assert _access_denied(info.value), (missing, info.value.response["Error"])
+
+    return check
+
+
+def _access_denied(exc: ClientError) -> bool:
+    error = exc.response["Error"]
+    if error.get("Code") in {"AccessDenied", "AccessDeniedException"}:
+        return True
+    # moto 5.2.5 answers a JSON-protocol service (organizations) with IAM's XML error body, which
+    # botocore reads as Code "403" with that XML as the message.
+    return error.get("Code") == "403" and "<Code>AccessDenied</Code>" in str(error.get("Message"))

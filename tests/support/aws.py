@@ -1,0 +1,60 @@
+"""AWS helpers for tests: moto's permission checking, and a principal holding exact actions."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import boto3
+from moto import mock_aws
+from moto import settings as moto_settings
+from moto.core.authorization import ActionAuthenticatorMixin
+
+
+@contextmanager
+def enforced() -> Iterator[None]:
+    """moto checks permissions for every call from here on (set_initial_no_auth_action_count, inline).
+    moto checks action names only, not resources or conditions."""
+    original = moto_settings.INITIAL_NO_AUTH_ACTION_COUNT
+    moto_settings.INITIAL_NO_AUTH_ACTION_COUNT = ActionAuthenticatorMixin.request_count
+    try:
+        yield
+    finally:
+        moto_settings.INITIAL_NO_AUTH_ACTION_COUNT = original
+
+
+def principal_with(admin_session: boto3.Session, actions: set[str], service: str) -> Any:
+    """A client of ``service`` for a new IAM user that holds exactly ``actions`` (call inside mock_aws)."""
+    admin = admin_session.client("iam")
+    admin.create_user(UserName="iambot")
+    statement = {"Effect": "Allow", "Action": sorted(actions) or ["sts:GetCallerIdentity"], "Resource": "*"}
+    admin.put_user_policy(
+        UserName="iambot",
+        PolicyName="iambot",
+        PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [statement]}),
+    )
+    key = admin.create_access_key(UserName="iambot")["AccessKey"]
+    return boto3.Session(
+        aws_access_key_id=key["AccessKeyId"], aws_secret_access_key=key["SecretAccessKey"], region_name="us-east-1"
+    ).client(service, region_name="us-east-1")
+
+
+def attempt(
+    admin_session: boto3.Session,
+    remediation: Any,
+    setup: Callable[[boto3.Session], dict[str, Any]],
+    allowed: set[str],
+    snapshots: Any = None,
+) -> Any:
+    """In a fresh moto account: ``setup`` makes the state and returns the parameters; then a principal
+    holding only ``allowed`` plans and applies the remediation under permission checking."""
+    with mock_aws():
+        params = setup(admin_session)
+        client = principal_with(admin_session, allowed, remediation.service)
+        rem, p = remediation(client, snapshots), remediation.parse(params)
+        with enforced():
+            plan = rem.plan(p)
+            assert not plan.noop, plan.lines
+            return rem.apply(p)

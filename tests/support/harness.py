@@ -1,0 +1,98 @@
+"""Drive the real Bolt app over HTTP (the production front and server) with requests signed the
+way Slack signs them."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from typing import Any
+
+from bot.runtime.server import serve
+from bot.slack.http import SlackHttp
+from tests.support.slack_fake import SECRET, sign
+
+
+class HttpClient:
+    def __init__(self, runtime: Any, health: Any = None):
+        self.runtime = runtime
+        app = SlackHttp(runtime.app, SECRET, health or runtime.health)
+        self.server = serve(app, "127.0.0.1", 0, threads=8)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.thread.start()
+        self.base = f"http://127.0.0.1:{self.server.effective_port}"
+        self.responses = runtime.client.base_url.replace("/api/", "/response/")
+
+    def close(self) -> None:
+        self.server.close()
+
+    def post(
+        self, body: str, headers: dict[str, str] | None = None, secret: str = SECRET, timestamp: int | None = None
+    ) -> tuple[int, str]:
+        h = {"Content-Type": "application/x-www-form-urlencoded", **sign(secret, body, timestamp), **(headers or {})}
+        req = urllib.request.Request(self.base + "/slack/events", data=body.encode(), headers=h, method="POST")
+        try:
+            with urllib.request.urlopen(req, timeout=10) as resp:
+                return resp.status, resp.read().decode()
+        except urllib.error.HTTPError as exc:
+            return exc.code, exc.read().decode()
+
+    def get(self, path: str) -> tuple[int, str]:
+        try:
+            with urllib.request.urlopen(self.base + path, timeout=10) as resp:
+                return resp.status, resp.read().decode()
+        except urllib.error.HTTPError as exc:
+            return exc.code, exc.read().decode()
+
+    def click(self, action_id: str, value: str, user: str, **kw: Any) -> tuple[int, str]:
+        return self.post(block_actions(action_id, value, user, self.responses), **kw)
+
+    def slash(self, text: str, user: str, **kw: Any) -> tuple[int, str]:
+        return self.post(slash_command(text, user, self.responses), **kw)
+
+
+def block_actions(action_id: str, value: str, user: str, response_base: str) -> str:
+    payload = {
+        "type": "block_actions",
+        "user": {"id": user, "username": user.lower(), "team_id": "T0TEAM"},
+        "api_app_id": "A0IAMBOT",
+        "token": "legacy-verification-token-unused",
+        "container": {"type": "message", "channel_id": "C0ALERTS", "message_ts": "1700000000.000001"},
+        "trigger_id": "1.2.3",
+        "team": {"id": "T0TEAM", "domain": "example"},
+        "channel": {"id": "C0ALERTS", "name": "iam-alerts"},
+        "response_url": f"{response_base}{user}-{time.monotonic_ns()}",
+        "actions": [
+            {
+                "action_id": action_id,
+                "block_id": "alert-actions",
+                "value": value,
+                "type": "button",
+                "action_ts": "1700000001.000000",
+                "text": {"type": "plain_text", "text": "x"},
+            }
+        ],
+    }
+    return "payload=" + urllib.parse.quote(json.dumps(payload))
+
+
+def slash_command(text: str, user: str, response_base: str) -> str:
+    return urllib.parse.urlencode(
+        {
+            "token": "legacy-verification-token-unused",
+            "team_id": "T0TEAM",
+            "team_domain": "example",
+            "channel_id": "C0ALERTS",
+            "channel_name": "iam-alerts",
+            "user_id": user,
+            "user_name": user.lower(),
+            "command": "/iam",
+            "text": text,
+            "api_app_id": "A0IAMBOT",
+            "response_url": f"{response_base}{user}-{time.monotonic_ns()}",
+            "trigger_id": "1.2.3",
+        }
+    )

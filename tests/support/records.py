@@ -1,0 +1,79 @@
+"""CloudTrail records for tests: the fixtures, and small builders on top of real ones."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from pathlib import Path
+from typing import Any
+
+FIXTURES = Path(__file__).parent.parent / "fixtures" / "cloudtrail"
+RECORDS = FIXTURES / "records"
+AUTHORED = FIXTURES / "authored"
+DETONATIONS = FIXTURES / "detonation-logs"
+MOTO_ACCOUNT = "123456789012"
+
+
+def load(name: str) -> dict[str, Any]:
+    """A fixture record by file name (records/ first, then authored/)."""
+    for folder in (RECORDS, AUTHORED):
+        path = folder / name
+        if path.exists():
+            return json.loads(path.read_text())  # type: ignore[no-any-return]
+    raise FileNotFoundError(name)
+
+
+def all_record_files() -> list[Path]:
+    return sorted(RECORDS.glob("*.json")) + sorted(AUTHORED.glob("*.json"))
+
+
+def as_account(record: dict[str, Any], account: str = MOTO_ACCOUNT) -> dict[str, Any]:
+    """A fixture record moved into another account id (moto's, by default)."""
+    text = json.dumps(record)
+    for old in set(re.findall(r"\b\d{12}\b", text)):
+        text = text.replace(old, account)
+    return json.loads(text)  # type: ignore[no-any-return]
+
+
+def key_record(user: str, key: str, status: str = "Active", **changes: Any) -> dict[str, Any]:
+    """The first-class UpdateAccessKey record, in moto's account, on this user's key, happening now."""
+    record = as_account(load("UpdateAccessKey__authored__1.json"))
+    record["requestParameters"] = {"userName": user, "accessKeyId": key, "status": status}
+    record["eventID"] = f"evt-{user}-{key}-{status}"
+    record["eventTime"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    record.update(changes)
+    return record
+
+
+def access_key_event(iam: Any, status: str = "Active", user: str = "legacy-etl") -> tuple[Any, str]:
+    """A user with an access key in moto, and the event of that key being set to ``status``."""
+    from bot.events import normalize
+
+    iam.create_user(UserName=user)
+    key = iam.create_access_key(UserName=user)["AccessKey"]["AccessKeyId"]
+    record = as_account(load("UpdateAccessKey__authored__1.json"))
+    record["requestParameters"].update(userName=user, accessKeyId=key, status=status)
+    return normalize(record), key
+
+
+def key_status(iam: Any, key: str, user: str = "legacy-etl") -> str:
+    found = iam.list_access_keys(UserName=user)["AccessKeyMetadata"]
+    return next(str(k["Status"]) for k in found if k["AccessKeyId"] == key)
+
+
+def envelope(record: dict[str, Any]) -> str:
+    """An EventBridge delivery of a CloudTrail record, as it lands on the queue (moto leaves out
+    `account`: the event's account comes from detail.recipientAccountId)."""
+    return json.dumps(
+        {
+            "version": "0",
+            "id": f"eb-{record.get('eventID', 'x')}",
+            "detail-type": "AWS API Call via CloudTrail",
+            "source": "aws." + str(record.get("eventSource", "iam.amazonaws.com")).split(".")[0],
+            "time": record.get("eventTime"),
+            "region": "us-east-1",
+            "resources": [],
+            "detail": record,
+        }
+    )

@@ -1,0 +1,194 @@
+"""A loopback fake of the Slack Web API: records every call, keeps the messages it was sent
+(with metadata, for conversations.history), answers response_url posts, and can be told to
+answer 429 (with Retry-After) or 500 for the next calls of a method."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import itertools
+import json
+import threading
+import time
+import urllib.parse
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+SECRET = "test-signing-secret-not-real"
+
+
+@dataclass
+class Call:
+    method: str
+    params: dict[str, Any]
+    headers: dict[str, str]
+    status: int = 200
+
+
+@dataclass
+class SlackFake:
+    calls: list[Call] = field(default_factory=list)
+    messages: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)  # (channel, ts) -> message
+    responses: list[dict[str, Any]] = field(default_factory=list)  # bodies posted to response_url
+    groups: dict[str, list[str]] = field(default_factory=dict)
+    emails: dict[str, str] = field(default_factory=dict)  # e-mail -> user id, for users.lookupByEmail
+    faults: dict[str, list[tuple[int, dict[str, str], dict[str, Any]]]] = field(default_factory=dict)
+    rate_limit_per_channel: float | None = None  # seconds between posts to one channel; else 429
+    _last_post: dict[str, float] = field(default_factory=dict)
+    _ts: Any = field(default_factory=lambda: itertools.count(1))
+    _cond: threading.Condition = field(default_factory=threading.Condition)
+    url: str = ""
+    url_override: str | None = None  # the WebSocket URL apps.connections.open hands out
+
+    # ------------------------------------------------------------ control
+
+    def fail_next(
+        self, method: str, status: int = 429, times: int = 1, retry_after: int = 0, error: str | None = None
+    ) -> None:
+        headers = {"Retry-After": str(retry_after)} if status == 429 else {}
+        body = {"ok": False, "error": error or ("ratelimited" if status == 429 else "internal_error")}
+        self.faults.setdefault(method, []).extend([(status, headers, body)] * times)
+
+    def wait_for(self, predicate: Any, timeout: float = 10.0) -> Any:
+        """Block until predicate(self) is truthy (woken by each recorded call); return its value."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while True:
+                value = predicate(self)
+                if value:
+                    return value
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise AssertionError(f"timed out waiting; calls so far: {[c.method for c in self.calls]}")
+                # woken by each call; also re-checked often, for state that changes after the last call
+                self._cond.wait(min(left, 0.02))
+
+    def of(self, method: str, ok_only: bool = True) -> list[Call]:
+        with self._cond:
+            return [c for c in self.calls if c.method == method and (c.status == 200 or not ok_only)]
+
+    def posted(self, channel: str | None = None) -> list[dict[str, Any]]:
+        return [c.params for c in self.of("chat.postMessage") if channel is None or c.params.get("channel") == channel]
+
+    # ------------------------------------------------------------ serving
+
+    def handle(self, path: str, headers: dict[str, str], raw: bytes) -> tuple[int, dict[str, str], dict[str, Any]]:
+        ctype = headers.get("content-type", "")
+        if "json" in ctype:
+            params = json.loads(raw or b"{}")
+        else:
+            params = {k: v[0] for k, v in urllib.parse.parse_qs(raw.decode()).items()}
+        if path.startswith("/response/"):
+            with self._cond:
+                self.responses.append(params)
+                self.calls.append(Call("response_url", params, headers))
+                self._cond.notify_all()
+            return 200, {}, {"ok": True}
+        method = path.rsplit("/", 1)[-1]
+        with self._cond:
+            queued = self.faults.get(method)
+            if queued:
+                status, extra, body = queued.pop(0)
+                self.calls.append(Call(method, params, headers, status))
+                self._cond.notify_all()
+                return status, extra, body
+            if method == "auth.test" and "revoked" in headers.get("authorization", ""):
+                status, extra, body = 200, {}, {"ok": False, "error": "invalid_auth"}
+            else:
+                status, extra, body = self._answer(method, params)
+            self.calls.append(Call(method, params, headers, status))
+            self._cond.notify_all()
+            return status, extra, body
+
+    def _answer(self, method: str, p: dict[str, Any]) -> tuple[int, dict[str, str], dict[str, Any]]:
+        ok: dict[str, Any] = {"ok": True}
+        if method == "auth.test":
+            return 200, {}, {**ok, "user_id": "UBOT", "bot_id": "BBOT", "team_id": "T0TEAM", "team": "Example"}
+        if method == "chat.postMessage":
+            channel = p["channel"]
+            if self.rate_limit_per_channel is not None:
+                now = time.monotonic()
+                last = self._last_post.get(channel)
+                if last is not None and now - last < self.rate_limit_per_channel:
+                    return 429, {"Retry-After": "1"}, {"ok": False, "error": "ratelimited"}
+                self._last_post[channel] = now
+            ts = f"1700000000.{next(self._ts):06d}"
+            msg = {"ts": ts, "text": p.get("text"), "blocks": p.get("blocks"), "metadata": p.get("metadata")}
+            if p.get("thread_ts"):
+                msg["thread_ts"] = p["thread_ts"]
+            self.messages[(channel, ts)] = msg
+            return 200, {}, {**ok, "channel": channel, "ts": ts, "message": msg}
+        if method == "chat.update":
+            key = (p["channel"], p["ts"])
+            if key not in self.messages:
+                return 200, {}, {"ok": False, "error": "message_not_found"}
+            self.messages[key].update(text=p.get("text"), blocks=p.get("blocks"))
+            return 200, {}, {**ok, "channel": p["channel"], "ts": p["ts"]}
+        if method == "chat.postEphemeral":
+            return 200, {}, {**ok, "message_ts": "1700000000.999999"}
+        if method in ("conversations.history", "conversations.replies"):
+            channel = p["channel"]
+            found = [
+                m
+                for (c, _), m in self.messages.items()
+                if c == channel and (method == "conversations.history" or m.get("thread_ts") == p.get("ts"))
+            ]
+            return 200, {}, {**ok, "messages": found}
+        if method == "usergroups.users.list":
+            users = self.groups.get(p.get("usergroup", ""))
+            if users is None:
+                return 200, {}, {"ok": False, "error": "no_such_subteam"}
+            return 200, {}, {**ok, "users": users}
+        if method == "users.lookupByEmail":
+            uid = self.emails.get(str(p.get("email", "")).lower())
+            if uid is None:
+                return 200, {}, {"ok": False, "error": "users_not_found"}
+            return 200, {}, {**ok, "user": {"id": uid, "profile": {"email": p.get("email")}}}
+        if method == "apps.connections.open":
+            return 200, {}, {**ok, "url": self.url_override or self.url.replace("http://", "ws://") + "/link"}
+        return 200, {}, {"ok": False, "error": "unknown_method"}
+
+    # ------------------------------------------------------------ helpers for tests
+
+    def latest(self, channel: str, ts: str) -> dict[str, Any]:
+        return self.messages[(channel, ts)]
+
+    def message_with(self, needle: str) -> tuple[tuple[str, str], dict[str, Any]] | None:
+        for key, msg in self.messages.items():
+            if needle in json.dumps(msg):
+                return key, msg
+        return None
+
+
+def serve(fake: SlackFake) -> tuple[ThreadingHTTPServer, str]:
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            headers = {k.lower(): v for k, v in self.headers.items()}
+            status, extra, body = fake.handle(urllib.parse.urlparse(self.path).path, headers, raw)
+            out = json.dumps(body).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            for k, v in extra.items():
+                self.send_header(k, v)
+            self.send_header("Content-Length", str(len(out)))
+            self.end_headers()
+            self.wfile.write(out)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}"
+    fake.url = url
+    return server, url
+
+
+def sign(secret: str, body: str, timestamp: int | None = None) -> dict[str, str]:
+    """The headers Slack sends with a request: X-Slack-Signature over v0:timestamp:body."""
+    ts = str(int(time.time()) if timestamp is None else timestamp)
+    digest = hmac.new(secret.encode(), f"v0:{ts}:{body}".encode(), hashlib.sha256).hexdigest()
+    return {"X-Slack-Request-Timestamp": ts, "X-Slack-Signature": f"v0={digest}"}
