@@ -44,7 +44,9 @@ def register(app: App, wf: Workflow) -> None:
         def work() -> Message | None:
             req = wf.remediations.approve(request_id, user)
             if req.status == "requested":
-                return done(f"Approved {req.id}; it needs {req.approvals_needed - len(req.approvals)} more approval(s).")
+                return done(
+                    f"Approved {req.id}; it needs {req.approvals_needed - len(req.approvals)} more approval(s)."
+                )
             return None  # the message itself now shows the outcome
 
         if user:

@@ -57,14 +57,13 @@ class Outcome:
 class SnapshotStore(Protocol):
     """Where iambot keeps state recorded before a change (the store's snapshots)."""
 
-    def record(self, kind: str, key: str, value: Any, account_id: str | None = None, at: datetime | None = None) -> bool:
-        ...
+    def record(
+        self, kind: str, key: str, value: Any, account_id: str | None = None, at: datetime | None = None
+    ) -> bool: ...
 
-    def latest(self, kind: str, key: str) -> Any:
-        ...
+    def latest(self, kind: str, key: str) -> Any: ...
 
-    def before(self, kind: str, key: str, when: datetime) -> Any:
-        ...
+    def before(self, kind: str, key: str, when: datetime) -> Any: ...
 
 
 @dataclass(frozen=True)

@@ -88,9 +88,7 @@ def runtime_for(settings_for: Callable[..., Any], aws: Any) -> Iterator[Callable
 
     yield make
     for rt in made:
-        if rt.running:
-            rt.stop(1.0)
-        rt.store.close()
+        rt.close()
 
 
 @pytest.fixture

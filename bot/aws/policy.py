@@ -27,7 +27,9 @@ def statements(settings: Any, queue_arn: Any = None) -> list[dict[str, Any]]:
         {"Sid": "IambotReads", "Effect": "Allow", "Action": sorted(reads), "Resource": "*"},
     ]
     if actions - reads:
-        found.append({"Sid": "IambotRemediations", "Effect": "Allow", "Action": sorted(actions - reads), "Resource": "*"})
+        found.append(
+            {"Sid": "IambotRemediations", "Effect": "Allow", "Action": sorted(actions - reads), "Resource": "*"}
+        )
     for source in SOURCES:
         for statement in source.permissions(settings):
             if statement.get("Sid") == "IambotQueue" and queue_arn is not None:

@@ -61,8 +61,12 @@ def template(settings: Any) -> dict[str, Any]:
     role_statements = statements(settings, queue_arn=queue_arn)
     if not any(s.get("Sid") == "IambotQueue" for s in role_statements):
         role_statements.append(
-            {"Sid": "IambotQueue", "Effect": "Allow", "Action": ["sqs:DeleteMessage", "sqs:ReceiveMessage"],
-             "Resource": queue_arn}
+            {
+                "Sid": "IambotQueue",
+                "Effect": "Allow",
+                "Action": ["sqs:DeleteMessage", "sqs:ReceiveMessage"],
+                "Resource": queue_arn,
+            }
         )
     return {
         "AWSTemplateFormatVersion": "2010-09-09",
@@ -130,7 +134,10 @@ def template(settings: Any) -> dict[str, Any]:
                         ],
                     },
                     "Policies": [
-                        {"PolicyName": "iambot", "PolicyDocument": {"Version": "2012-10-17", "Statement": role_statements}}
+                        {
+                            "PolicyName": "iambot",
+                            "PolicyDocument": {"Version": "2012-10-17", "Statement": role_statements},
+                        }
                     ],
                 },
             },

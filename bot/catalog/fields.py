@@ -253,34 +253,35 @@ def _strings(value: Any) -> list[str]:
     return [str(v) for v in (value if isinstance(value, list) else [value])]
 
 
+def _operator(op: str, arg: Any, actual: Any) -> bool:
+    """One operator of a condition table."""
+    if op == "present":
+        return (actual not in (None, "", [], {})) == arg
+    if op == "not":
+        return not holds(arg, actual)
+    if isinstance(actual, bool) or not isinstance(actual, str | int | float):
+        return False
+    text = str(actual).lower()
+    if op in ("below", "above"):
+        try:
+            number = float(text)
+        except ValueError:
+            return False
+        return number < arg if op == "below" else number > arg
+    needles = [s.lower() for s in _strings(arg)]
+    if op == "prefix":
+        return any(text.startswith(n) for n in needles)
+    if op == "suffix":
+        return any(text.endswith(n) for n in needles)
+    return any(n in text for n in needles)  # contains
+
+
 def holds(condition: Any, actual: Any) -> bool:
     """One condition: a value (equal, strings case-insensitively), a list (any of them), or a
-    table of operators: present, prefix, suffix, contains (any of a list), not."""
+    table of operators, all of which must hold: present, prefix, suffix, contains (any of a
+    list), below, above, not."""
     if isinstance(condition, dict):
-        text = str(actual).lower() if isinstance(actual, str | int | float) and not isinstance(actual, bool) else None
-        for op, arg in condition.items():
-            if op == "present":
-                if (actual not in (None, "", [], {})) != arg:
-                    return False
-            elif op == "not":
-                if holds(arg, actual):
-                    return False
-            elif text is None:
-                return False
-            elif op == "prefix" and not any(text.startswith(s.lower()) for s in _strings(arg)):
-                return False
-            elif op == "suffix" and not any(text.endswith(s.lower()) for s in _strings(arg)):
-                return False
-            elif op == "contains" and not any(s.lower() in text for s in _strings(arg)):
-                return False
-            elif op in ("below", "above"):
-                try:
-                    number = float(text)
-                except ValueError:
-                    return False
-                if (op == "below" and not number < arg) or (op == "above" and not number > arg):
-                    return False
-        return True
+        return all(_operator(op, arg, actual) for op, arg in condition.items())
     options = condition if isinstance(condition, list) else [condition]
     return any(_same(actual, option) for option in options)
 

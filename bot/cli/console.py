@@ -79,7 +79,9 @@ def render_message(blocks: Sequence[dict[str, Any]], title: str = "") -> Panel:
         elif kind == "section" and "text" in block:
             parts.append(Text(clean(_plain(block["text"]["text"]), multiline=True)))
         elif kind == "context":
-            parts.append(Text(" · ".join(clean(_plain(e.get("text", "")), 300) for e in block["elements"]), style="dim"))
+            parts.append(
+                Text(" · ".join(clean(_plain(e.get("text", "")), 300) for e in block["elements"]), style="dim")
+            )
         elif kind == "actions":
             labels = [f"[ {clean(e['text']['text'], 75)} ]" for e in block["elements"] if e.get("type") == "button"]
             parts.append(Text("  ".join(labels), style="bold blue"))
@@ -131,9 +133,15 @@ class Output:
 
             with self.store.unit():
                 for a in self.batch:
-                    self.new += self.store.events.add(a.event, severity=a.severity, summary=a.summary, targets=a.targets,
-                                                      is_self=a.risk.is_self, source_net=network_of(a.event.source_ip),
-                                                      raw=dumps(a.event.raw))
+                    self.new += self.store.events.add(
+                        a.event,
+                        severity=a.severity,
+                        summary=a.summary,
+                        targets=a.targets,
+                        is_self=a.risk.is_self,
+                        source_net=network_of(a.event.source_ip),
+                        raw=dumps(a.event.raw),
+                    )
         self.batch.clear()
 
     def run(self, files: list[Path], assessor: Assessor, stats: ReadStats, unreadable: list[str]) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+
 import click
 
 from bot.cli.common import explained, settings_or_fail
@@ -60,4 +61,3 @@ def triage(paths: tuple[Path, ...], fmt: str, db: Path | None, min_severity: str
     sys.stdout.flush()
     if unreadable:
         raise SystemExit(2)
-

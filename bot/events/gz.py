@@ -26,6 +26,7 @@ FAST = _decompress is not gzip.decompress
 def gunzip(data: bytes, where: str) -> bytes:
     """The decompressed bytes (all members), or UnreadableInput naming the file."""
     try:
-        return _decompress(data)  # type: ignore[no-any-return]
+        result: bytes = _decompress(data)
+        return result
     except _ERRORS as exc:
         raise UnreadableInput(f"{where}: not a valid gzip file ({exc})") from exc

@@ -124,5 +124,5 @@ class ReadStats:
     unreadable: int = 0
 
     def add(self, other: ReadStats) -> None:
-        for name in self.__slots__:  # type: ignore[attr-defined]
+        for name in ("records", "kept", "skipped", "rejected", "files", "unreadable"):
             setattr(self, name, getattr(self, name) + getattr(other, name))

@@ -190,7 +190,11 @@ def _failure(record: JsonObject, name: str, source: str, response: JsonObject) -
     code = text(record.get("errorCode"), 256)
     message = text(record.get("errorMessage"), 4096)
     details = obj(record.get("serviceEventDetails"))
-    if code is None and source == SIGNIN_SOURCE and "Failure" in (text(response.get(name), 64), text(details.get(name), 64)):
+    if (
+        code is None
+        and source == SIGNIN_SOURCE
+        and "Failure" in (text(response.get(name), 64), text(details.get(name), 64))
+    ):
         code = "Failure"
     return code, message
 

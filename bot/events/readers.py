@@ -36,10 +36,12 @@ class Selection:
     named: dict[str, frozenset[str]]
 
     def wants(self, source: Any, name: Any) -> bool:
+        if not isinstance(source, str):
+            return False
         if source in self.sources:
             return True
-        names = self.named.get(source) if isinstance(source, str) else None
-        return bool(names and name in names)
+        names = self.named.get(source)
+        return bool(names and isinstance(name, str) and name in names)
 
     @property
     def every_source(self) -> frozenset[str]:
@@ -116,9 +118,7 @@ def decode_bytes(data: bytes, where: str) -> Iterator[tuple[Location, Any] | Rej
         yield ((where, None, index), record)
 
 
-def events_from_bytes(
-    data: bytes, where: str, stats: ReadStats, selection: Selection
-) -> Iterator[IamEvent | Rejected]:
+def events_from_bytes(data: bytes, where: str, stats: ReadStats, selection: Selection) -> Iterator[IamEvent | Rejected]:
     """Identity events (and rejections) from one file's bytes. This is triage's hot loop: a
     record of another service costs two dict lookups; only wanted records are normalized."""
     records = skipped = 0
@@ -133,9 +133,10 @@ def events_from_bytes(
             records += 1
             if type(record) is dict:
                 source = record.get("eventSource")
-                if source is not None and source not in sources:
-                    names = named.get(source) if type(source) is str else None
-                    if not names or record.get("eventName") not in names:
+                if type(source) is str and source not in sources:
+                    names = named.get(source)
+                    name = record.get("eventName")
+                    if not names or type(name) is not str or name not in names:
                         skipped += 1
                         continue
             at = location(loc)

@@ -50,8 +50,13 @@ class Liveness:
 
 
 class SourceLoop:
-    def __init__(self, source: Source, stop: threading.Event, sleep: Callable[[float], bool] | None = None,
-                 monotonic: Callable[[], float] = time.monotonic):
+    def __init__(
+        self,
+        source: Source,
+        stop: threading.Event,
+        sleep: Callable[[float], bool] | None = None,
+        monotonic: Callable[[], float] = time.monotonic,
+    ):
         self.source = source
         self.stop = stop
         self.monotonic = monotonic
@@ -97,8 +102,13 @@ class SourceLoop:
 
 
 class PosterLoop:
-    def __init__(self, flush: Callable[[], Any], stop: threading.Event, every: float = 15.0,
-                 monotonic: Callable[[], float] = time.monotonic):
+    def __init__(
+        self,
+        flush: Callable[[], Any],
+        stop: threading.Event,
+        every: float = 15.0,
+        monotonic: Callable[[], float] = time.monotonic,
+    ):
         self.flush = flush
         self.stop = stop
         self.every = every
@@ -151,9 +161,13 @@ class Background:
         self._watchdog = threading.Thread(target=self._watch, name="iambot-watchdog", daemon=True)
         self._watchdog.start()
 
+    @property
+    def loops(self) -> list[SourceLoop | PosterLoop]:
+        return [*self.sources, *([self.poster] if self.poster else [])]
+
     def _watch(self) -> None:
         while not self.stop.wait(WATCHDOG_SECONDS):
-            for loop in [*self.sources, *([self.poster] if self.poster else [])]:
+            for loop in self.loops:
                 if not loop.alive and not self.stop.is_set():
                     loop.liveness.restarts += 1
                     log.error("a loop stopped; restarting it", extra={"loop": loop.liveness.name})
@@ -169,7 +183,7 @@ class Background:
         if self.poster is not None:
             self.poster.wake.set()
         deadline = time.monotonic() + timeout
-        for loop in [*self.sources, *([self.poster] if self.poster else [])]:
+        for loop in self.loops:
             if loop.thread is not None:
                 loop.thread.join(max(0.0, deadline - time.monotonic()))
         if self.scheduler is not None and self.scheduler.running:

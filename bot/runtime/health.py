@@ -16,8 +16,13 @@ BACKLOG_SECONDS = 900.0  # an alert waiting this long to reach Slack means Slack
 
 
 class Health:
-    def __init__(self, store: Store, background: Background, clock: Callable[[], datetime] = now,
-                 monotonic: Callable[[], float] = time.monotonic):
+    def __init__(
+        self,
+        store: Store,
+        background: Background,
+        clock: Callable[[], datetime] = now,
+        monotonic: Callable[[], float] = time.monotonic,
+    ):
         self.store, self.background, self.clock, self.monotonic = store, background, clock, monotonic
 
     def __call__(self) -> tuple[bool, dict[str, Any]]:
@@ -34,8 +39,12 @@ class Health:
                 backlog_ok = age <= BACKLOG_SECONDS
             except (sqlite3.Error, StoreError):
                 pending, age, backlog_ok = -1, -1.0, False
-            body["outbox"] = {"ok": backlog_ok and poster.alive, "pending": pending, "oldest_seconds": round(age, 1),
-                              "last_error": poster.liveness.last_error}
+            body["outbox"] = {
+                "ok": backlog_ok and poster.alive,
+                "pending": pending,
+                "oldest_seconds": round(age, 1),
+                "last_error": poster.liveness.last_error,
+            }
             body["outbox_pending"] = pending
             ok = ok and backlog_ok and poster.alive
         scheduler = self.background.scheduler

@@ -41,10 +41,19 @@ def build_scheduler(wf: Workflow, aws: Any, wake: Callable[[], None]) -> Backgro
     settings = wf.settings
     scheduler = BackgroundScheduler(timezone="UTC", job_defaults={"coalesce": True, "max_instances": 1})
     scheduler.add_job(wake, "interval", seconds=OUTBOX_SECONDS, id="outbox-retry", name="outbox retry")
-    scheduler.add_job(guard(wf.remediations.expire, "request expiry"), "interval", seconds=EXPIRY_SECONDS,
-                      id="request-expiry", name="request expiry")
-    scheduler.add_job(guard(wf.digests.scheduled, "digest"), trigger(settings.digest_cron, settings.digest_timezone),
-                      id="digest", name="digest")
+    scheduler.add_job(
+        guard(wf.remediations.expire, "request expiry"),
+        "interval",
+        seconds=EXPIRY_SECONDS,
+        id="request-expiry",
+        name="request expiry",
+    )
+    scheduler.add_job(
+        guard(wf.digests.scheduled, "digest"),
+        trigger(settings.digest_cron, settings.digest_timezone),
+        id="digest",
+        name="digest",
+    )
     for rid in settings.enabled_remediations():
         cls = registry.REMEDIATIONS[rid]
         for job in cls.jobs():
@@ -55,6 +64,12 @@ def build_scheduler(wf: Workflow, aws: Any, wake: Callable[[], None]) -> Backgro
                 ctx = JobContext(aws.acting(service), aws.home_account(), wf.store.snapshots, now())
                 return int(job.run(ctx))
 
-            scheduler.add_job(guard(run, job.name), "interval", minutes=job.minutes, id=job.name, name=job.name,
-                              next_run_time=datetime.now(UTC))
+            scheduler.add_job(
+                guard(run, job.name),
+                "interval",
+                minutes=job.minutes,
+                id=job.name,
+                name=job.name,
+                next_run_time=datetime.now(UTC),
+            )
     return scheduler

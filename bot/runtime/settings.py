@@ -39,7 +39,9 @@ def _channel(value: str | None) -> str | None:
         return None
     if not CHANNEL_ID.match(value):
         hint = " — that looks like a name; open the channel's details in Slack, the id is at the bottom"
-        raise ValueError(f"{value!r} is not a Slack channel id like C0123ABCD" + (hint if _looks_like_a_name(value) else ""))
+        raise ValueError(
+            f"{value!r} is not a Slack channel id like C0123ABCD" + (hint if _looks_like_a_name(value) else "")
+        )
     return value
 
 
@@ -135,7 +137,9 @@ class Settings(BaseSettings):
     identity_center_region: str | None = None  # IAM Identity Center's home region
     trail_buckets: list[str] = Field(default_factory=list)  # S3 buckets of CloudTrail logs iambot may read
     trail_kms_keys: list[str] = Field(default_factory=list)  # KMS keys those logs are encrypted with
-    watch: str | None = Field(default=None, pattern=r"^(s3://[a-z0-9][a-z0-9.-]{1,62}(/\S*)?|[^\x00]+)$")  # read on a schedule
+    watch: str | None = Field(
+        default=None, pattern=r"^(s3://[a-z0-9][a-z0-9.-]{1,62}(/\S*)?|[^\x00]+)$"
+    )  # read on a schedule
     watch_interval_seconds: int = Field(default=300, ge=30)
     digest_cron: str = "0 9 * * *"
     digest_timezone: str = "UTC"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -45,6 +46,7 @@ class Runtime:
     poster: Poster
     background: Background = field(default_factory=Background)
     app: App | None = None
+    executor: ThreadPoolExecutor | None = None  # where the Bolt app's lazy listeners run
     running: bool = False
     sleeps: list[float] = field(default_factory=list)
 
@@ -84,13 +86,26 @@ class Runtime:
         self.workflow.intake.reroute()
         self.running = True
         bg.start()
-        log.info("background started", extra={"sources": [loop.source.name for loop in bg.sources],
-                                               "jobs": [j.id for j in bg.scheduler.get_jobs()]})
+        log.info(
+            "background started",
+            extra={
+                "sources": [loop.source.name for loop in bg.sources],
+                "jobs": [j.id for j in bg.scheduler.get_jobs()],
+            },
+        )
         return bg
 
     def stop(self, timeout: float = 3.0) -> None:
         self.background.shutdown(timeout)
         self.running = False
+
+    def close(self, wait: bool = True) -> None:
+        """Stop everything; with ``wait``, let the clicks being handled finish first."""
+        if self.running:
+            self.stop(1.0)
+        if self.executor is not None:
+            self.executor.shutdown(wait=wait, cancel_futures=not wait)
+        self.store.close()
 
 
 def build(
@@ -111,16 +126,20 @@ def build(
     client = client or web_client(token, settings.slack_api_url, sleep=sleep)
     holder: dict[str, Runtime] = {}
     workflow = Workflow.build(settings, store, aws, SlackDirectory(client), clock, lambda: holder["rt"].notify())
-    poster = Poster(store, client, Renderer(workflow.views), clock=clock,
-                    interval=settings.channel_interval_seconds, sleep=sleep)
+    poster = Poster(
+        store, client, Renderer(workflow.views), clock=clock, interval=settings.channel_interval_seconds, sleep=sleep
+    )
     runtime = Runtime(settings, store, aws, client, workflow, poster)
     holder["rt"] = runtime
     if slack_app:
         from handlers import register_all
 
         secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
+        runtime.executor = ThreadPoolExecutor(max_workers=8, thread_name_prefix="iambot-lazy")
         try:
-            runtime.app = create_app(client, secret, socket_mode=socket_mode, verify_token=verify_token)
+            runtime.app = create_app(
+                client, secret, socket_mode=socket_mode, executor=runtime.executor, verify_token=verify_token
+            )
         except ValueError as exc:
             store.close()
             raise ConfigError(str(exc)) from exc

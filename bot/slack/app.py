@@ -18,7 +18,14 @@ class SlackConfigError(ValueError):
     """Slack settings that cannot work; the message names them."""
 
 
-def create_app(client: WebClient, signing_secret: str | None, *, socket_mode: bool, verify_token: bool = True) -> App:
+def create_app(
+    client: WebClient,
+    signing_secret: str | None,
+    *,
+    socket_mode: bool,
+    executor: ThreadPoolExecutor,
+    verify_token: bool = True,
+) -> App:
     """A Bolt App whose slow listeners run lazily (after the ack) on a small thread pool.
 
     ``verify_token`` asks Slack's auth.test at start: a revoked or mistyped token fails here, with
@@ -31,7 +38,7 @@ def create_app(client: WebClient, signing_secret: str | None, *, socket_mode: bo
             signing_secret=signing_secret or "socket-mode-requests-are-not-signed",
             request_verification_enabled=not socket_mode,
             token_verification_enabled=verify_token,
-            listener_executor=ThreadPoolExecutor(max_workers=8, thread_name_prefix="iambot-lazy"),
+            listener_executor=executor,
             name="iambot",
         )
     except BoltError as exc:

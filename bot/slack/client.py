@@ -13,6 +13,8 @@ from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, R
 from slack_sdk.http_retry.handler import RetryHandler
 
 log = logging.getLogger(__name__)
+
+
 class RetryAfter(RateLimitErrorRetryHandler):
     """slack_sdk's 429 handler, waiting exactly ``Retry-After`` seconds through an injectable sleep."""
 

@@ -88,7 +88,7 @@ class SlackHttp:
             return _respond(start, "400 Bad Request", b"Bad Request")
         environ = {**environ, "wsgi.input": io.BytesIO(text.encode()), "CONTENT_LENGTH": str(len(body))}
         try:
-            return self.handler(environ, start)  # type: ignore[arg-type]
+            return self.handler(environ, start)
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
             # a signed body Bolt cannot read (payload=<not JSON>): the sender's mistake, not ours
             log.warning("unreadable signed request", extra={"error": type(exc).__name__})

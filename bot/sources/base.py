@@ -12,7 +12,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Protocol
+from typing import Any, Protocol
 
 from bot.events import IamEvent, Rejected, Selection
 from bot.store import Store
@@ -21,8 +21,7 @@ from bot.store import Store
 class Sink(Protocol):
     """Where sources put events: stored once, decided, queued for Slack, in one unit of work."""
 
-    def take(self, events: Iterable[IamEvent], source: str = "") -> Any:
-        ...
+    def take(self, events: Iterable[IamEvent], source: str = "") -> Any: ...
 
 
 @dataclass
@@ -58,15 +57,11 @@ class Source(Protocol):
 
 
 class SourceType(Protocol):
-    kind: ClassVar[str]
+    """A source's class: built from settings (None when not configured), and its permissions."""
 
-    @classmethod
-    def from_settings(cls, settings: Any, deps: Deps) -> Source | None:
-        ...
+    def from_settings(self, settings: Any, deps: Deps) -> Source | None: ...
 
-    @classmethod
-    def permissions(cls, settings: Any) -> list[Statement]:
-        ...
+    def permissions(self, settings: Any) -> list[Statement]: ...
 
 
 def store_rejections(store: Store, items: list[Rejected], source: str, body: str | None = None) -> None:

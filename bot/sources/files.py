@@ -44,7 +44,8 @@ def parse_s3(uri: str) -> tuple[str, str]:
 def read_object(s3: Any, bucket: str, key: str) -> bytes:
     """An S3 object's bytes; UnreadableInput (with AWS's reason) when it cannot be read."""
     try:
-        return s3.get_object(Bucket=bucket, Key=key)["Body"].read()  # type: ignore[no-any-return]
+        data: bytes = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+        return data
     except (ClientError, BotoCoreError) as exc:
         raise UnreadableInput(f"s3://{bucket}/{key}: {exc}") from exc
 
@@ -54,13 +55,23 @@ def bucket_statements(buckets: list[str], kms_keys: list[str]) -> list[Statement
     if not buckets:
         return []
     statements: list[Statement] = [
-        {"Sid": "IambotTrailList", "Effect": "Allow", "Action": ["s3:ListBucket"],
-         "Resource": [f"arn:aws:s3:::{b}" for b in buckets]},
-        {"Sid": "IambotTrailRead", "Effect": "Allow", "Action": ["s3:GetObject"],
-         "Resource": [f"arn:aws:s3:::{b}/*" for b in buckets]},
+        {
+            "Sid": "IambotTrailList",
+            "Effect": "Allow",
+            "Action": ["s3:ListBucket"],
+            "Resource": [f"arn:aws:s3:::{b}" for b in buckets],
+        },
+        {
+            "Sid": "IambotTrailRead",
+            "Effect": "Allow",
+            "Action": ["s3:GetObject"],
+            "Resource": [f"arn:aws:s3:::{b}/*" for b in buckets],
+        },
     ]
     if kms_keys:
-        statements.append({"Sid": "IambotTrailDecrypt", "Effect": "Allow", "Action": ["kms:Decrypt"], "Resource": kms_keys})
+        statements.append(
+            {"Sid": "IambotTrailDecrypt", "Effect": "Allow", "Action": ["kms:Decrypt"], "Resource": kms_keys}
+        )
     return statements
 
 

@@ -108,7 +108,9 @@ class LookupSource:
     def permissions(cls, settings: Any) -> list[Statement]:
         if not settings.lookup_events:
             return []
-        return [{"Sid": "IambotLookupEvents", "Effect": "Allow", "Action": ["cloudtrail:LookupEvents"], "Resource": "*"}]
+        return [
+            {"Sid": "IambotLookupEvents", "Effect": "Allow", "Action": ["cloudtrail:LookupEvents"], "Resource": "*"}
+        ]
 
     def poll(self, stop: threading.Event) -> PollResult:
         result = PollResult()

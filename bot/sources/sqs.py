@@ -134,7 +134,12 @@ class SqsSource:
             return []
         arn = queue_arn(settings.sqs_queue_url) or "*"
         return [
-            {"Sid": "IambotQueue", "Effect": "Allow", "Action": ["sqs:DeleteMessage", "sqs:ReceiveMessage"], "Resource": arn},
+            {
+                "Sid": "IambotQueue",
+                "Effect": "Allow",
+                "Action": ["sqs:DeleteMessage", "sqs:ReceiveMessage"],
+                "Resource": arn,
+            },
             *bucket_statements(list(settings.trail_buckets), list(settings.trail_kms_keys)),
         ]
 
@@ -159,16 +164,23 @@ class SqsSource:
             entries = [{"Id": str(i), "ReceiptHandle": m.receipt} for i, m in enumerate(done)]
             result = self.sqs.delete_message_batch(QueueUrl=self.queue_url, Entries=entries)
             for failure in result.get("Failed", []):
-                log.warning("sqs delete failed; the message will come back and be deduplicated",
-                            extra={"code": failure.get("Code")})
+                log.warning(
+                    "sqs delete failed; the message will come back and be deduplicated",
+                    extra={"code": failure.get("Code")},
+                )
         return PollResult(len(raw), sum(len(m.events) for m in batch), sum(len(m.rejected) for m in batch))
 
     def _read(self, raw: dict[str, Any]) -> _Message:
-        attrs = raw.get("Attributes") if isinstance(raw.get("Attributes"), dict) else {}
-        count = attrs.get("ApproximateReceiveCount", "1")
-        body = raw.get("Body") if isinstance(raw.get("Body"), str) else ""
-        msg = _Message(str(raw.get("MessageId", "?")), str(raw.get("ReceiptHandle", "")),
-                       int(count) if str(count).isdigit() else 1, body)
+        attrs = raw.get("Attributes")
+        count = attrs.get("ApproximateReceiveCount", "1") if isinstance(attrs, dict) else "1"
+        body = raw.get("Body")
+        body = body if isinstance(body, str) else ""
+        msg = _Message(
+            str(raw.get("MessageId", "?")),
+            str(raw.get("ReceiptHandle", "")),
+            int(count) if str(count).isdigit() else 1,
+            body,
+        )
         where = f"sqs:{msg.id}"
         data = body.encode("utf-8", "surrogatepass")
         try:
@@ -235,10 +247,14 @@ class SqsSource:
                 elif m.outcome == "unreadable":
                     store_rejections(self.deps.store, m.rejected, self.kind, body=m.body[: 256 * 1024])
                 elif last:
-                    gave_up = Rejected(f"sqs:{m.id}", f"gave up after {m.receives} receives: {m.reason}", excerpt(m.body))
+                    gave_up = Rejected(
+                        f"sqs:{m.id}", f"gave up after {m.receives} receives: {m.reason}", excerpt(m.body)
+                    )
                     store_rejections(self.deps.store, [*m.rejected, gave_up], self.kind, body=m.body[: 256 * 1024])
             except StoreBusy:
                 if m.outcome == "unreadable":
                     m.outcome = "retry"  # keep it until its rejection is stored
             if m.outcome != "ok":
-                log.warning("sqs message not taken", extra={"message": m.id, "outcome": m.outcome, "reason": m.reason[:300]})
+                log.warning(
+                    "sqs message not taken", extra={"sqs_message": m.id, "outcome": m.outcome, "reason": m.reason[:300]}
+                )

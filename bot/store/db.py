@@ -75,6 +75,16 @@ def sequence() -> int:
     return (time.time_ns() // 1000) * 1024 + secrets.randbelow(1024)
 
 
+def _storable(params: Any) -> Any:
+    """Text SQLite can hold: a lone surrogate (from a body that was not valid UTF-8) is written
+    as its escape, so nothing is refused for the characters it carries."""
+    if isinstance(params, tuple | list):
+        return tuple(
+            p.encode("utf-8", "backslashreplace").decode("utf-8") if isinstance(p, str) else p for p in params
+        )
+    return params
+
+
 def _locked(exc: sqlite3.OperationalError) -> bool:
     return "locked" in str(exc) or "busy" in str(exc)
 
@@ -93,8 +103,7 @@ class Database:
         self._local = threading.local()
         self._memory: sqlite3.Connection | None = None
         self._memory_lock = threading.RLock()
-        self._opened: list[sqlite3.Connection] = []
-        self._opened_lock = threading.Lock()
+        self._closed = False
         if self.path != ":memory:":
             try:
                 Path(self.path).parent.mkdir(parents=True, exist_ok=True)
@@ -118,13 +127,17 @@ class Database:
             if str(mode).lower() != "wal":
                 log.warning("database is not in WAL mode", extra={"path": target, "mode": mode})
             conn.execute("PRAGMA synchronous = NORMAL")
-        with self._opened_lock:
-            self._opened.append(conn)
         return conn
 
     @property
     def conn(self) -> sqlite3.Connection:
         """This thread's connection (one shared connection, under a lock, for :memory:)."""
+        if self._closed:
+            own = getattr(self._local, "conn", None)
+            if own is not None:  # each thread closes its own connection: never one another thread is using
+                own.close()
+                self._local.conn = None
+            raise StoreError(f"{self.path}: the store is closed")
         if self.path == ":memory:":
             if self._memory is None:
                 self._memory = self._open()
@@ -143,20 +156,27 @@ class Database:
             yield
 
     def close(self) -> None:
-        """Close every connection this database opened, in any thread (at shutdown)."""
-        with self._opened_lock:
-            opened, self._opened = self._opened, []
-        for conn in opened:
-            conn.close()
-        self._local = threading.local()
-        self._memory = None
+        """Close this thread's connection; every other thread closes its own at its next use
+        (closing a connection another thread is using is not safe)."""
+        self._closed = True
+        own = getattr(self._local, "conn", None)
+        if own is not None:
+            own.close()
+            self._local.conn = None
+        if self._memory is not None:
+            with self._memory_lock:
+                self._memory.close()
+                self._memory = None
 
     # ------------------------------------------------------------------ statements
 
     def query(self, sql: str, params: Any = ()) -> list[dict[str, Any]]:
         with self._guard():
             try:
-                cur = self.conn.execute(sql, params)
+                try:
+                    cur = self.conn.execute(sql, params)
+                except UnicodeEncodeError:
+                    cur = self.conn.execute(sql, _storable(params))
             except sqlite3.OperationalError as exc:
                 if _locked(exc):
                     raise StoreBusy(f"{self.path}: the database is locked by another process") from exc
@@ -172,7 +192,10 @@ class Database:
         """Run one statement; the number of rows it changed."""
         with self._guard():
             try:
-                return self.conn.execute(sql, params).rowcount
+                try:
+                    return self.conn.execute(sql, params).rowcount
+                except UnicodeEncodeError:
+                    return self.conn.execute(sql, _storable(params)).rowcount
             except sqlite3.OperationalError as exc:
                 if _locked(exc):
                     raise StoreBusy(f"{self.path}: the database is locked by another process") from exc

@@ -9,7 +9,7 @@ import sqlite_utils
 
 
 def _m1_events(db: sqlite_utils.Database) -> None:
-    db["events"].create(
+    db.table("events").create(
         {
             "key": str,
             "id": str,
@@ -33,10 +33,10 @@ def _m1_events(db: sqlite_utils.Database) -> None:
         },
         pk="key",
     )
-    db["events"].create_index(["id"])
-    db["events"].create_index(["event_time"])
-    db["events"].create_index(["event_name", "actor_arn"])
-    db["rejected"].create(
+    db.table("events").create_index(["id"])
+    db.table("events").create_index(["event_time"])
+    db.table("events").create_index(["event_name", "actor_arn"])
+    db.table("rejected").create(
         {"id": int, "at": str, "source": str, "where_": str, "reason": str, "excerpt": str},
         pk="id",
     )
@@ -44,14 +44,14 @@ def _m1_events(db: sqlite_utils.Database) -> None:
 
 def _m2_slack(db: sqlite_utils.Database) -> None:
     # Where each alert stands (open, requested, dismissed, remediated, failed) and its note lines.
-    db["alerts"].create(
+    db.table("alerts").create(
         {"key": str, "status": str, "lines": str, "severity": str, "created_at": str, "updated_at": str},
         pk="key",
         foreign_keys=[("key", "events", "key")],
     )
     # The outbox: one row per logical Slack message, holding the payload it should show now.
     # A row with no ts has never been posted; version > sent_version means an update is due.
-    db["messages"].create(
+    db.table("messages").create(
         {
             "id": str,
             "kind": str,
@@ -72,8 +72,8 @@ def _m2_slack(db: sqlite_utils.Database) -> None:
         pk="id",
         defaults={"version": 1, "sent_version": 0, "attempts": 0},
     )
-    db["messages"].create_index(["kind", "ref"])
-    db["requests"].create(
+    db.table("messages").create_index(["kind", "ref"])
+    db.table("requests").create(
         {
             "id": str,
             "remediation_id": str,
@@ -95,10 +95,10 @@ def _m2_slack(db: sqlite_utils.Database) -> None:
         },
         pk="id",
     )
-    db["requests"].create_index(["status"])
-    db["requests"].create_index(["event_key"])
-    db["approvals"].create({"request_id": str, "user_id": str, "at": str}, pk=("request_id", "user_id"))
-    db["audit"].create(
+    db.table("requests").create_index(["status"])
+    db.table("requests").create_index(["event_key"])
+    db.table("approvals").create({"request_id": str, "user_id": str, "at": str}, pk=("request_id", "user_id"))
+    db.table("audit").create(
         {
             "id": int,
             "at": str,
@@ -113,25 +113,25 @@ def _m2_slack(db: sqlite_utils.Database) -> None:
         },
         pk="id",
     )
-    db["audit"].create_index(["request_id"])
+    db.table("audit").create_index(["request_id"])
     # The audit log is append-only: the database itself refuses edits and deletions.
     for verb in ("UPDATE", "DELETE"):
         db.execute(
             f"CREATE TRIGGER audit_no_{verb.lower()} BEFORE {verb} ON audit "
             "BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END"
         )
-    db["oidc_snapshots"].create(
+    db.table("oidc_snapshots").create(
         {"id": int, "account_id": str, "provider_arn": str, "thumbprints": str, "taken_at": str}, pk="id"
     )
-    db["oidc_snapshots"].create_index(["provider_arn", "taken_at"])
+    db.table("oidc_snapshots").create_index(["provider_arn", "taken_at"])
 
 
 def _m3_sources(db: sqlite_utils.Database) -> None:
     # Where each source has got to (LookupEvents: the newest event time committed).
-    db["cursors"].create({"name": str, "value": str, "updated_at": str}, pk="name")
+    db.table("cursors").create({"name": str, "value": str, "updated_at": str}, pk="name")
     # S3 objects and files already read, so a re-run of `iambot ingest` skips them.
-    db["ingested_objects"].create({"uri": str, "etag": str, "events": int, "at": str}, pk="uri")
-    db["suppressions"].create(
+    db.table("ingested_objects").create({"uri": str, "etag": str, "events": int, "at": str}, pk="uri")
+    db.table("suppressions").create(
         {
             "id": str,
             "event_name": str,
@@ -150,45 +150,45 @@ def _m3_sources(db: sqlite_utils.Database) -> None:
     )
     # How each new alert was handled: posted, repeat (into the first alert's thread), suppressed,
     # backfill (older than the backfill age), confirmation (iambot's own change coming back), unrouted.
-    db["alerts"].add_column("disposition", str)
-    db["alerts"].add_column("thread_of", str)
-    db["alerts"].add_column("group_key", str)
-    db["alerts"].add_column("event_time", str)
-    db["alerts"].create_index(["group_key", "event_time"])
-    db["alerts"].create_index(["created_at"])
+    db.table("alerts").add_column("disposition", str)
+    db.table("alerts").add_column("thread_of", str)
+    db.table("alerts").add_column("group_key", str)
+    db.table("alerts").add_column("event_time", str)
+    db.table("alerts").create_index(["group_key", "event_time"])
+    db.table("alerts").create_index(["created_at"])
 
 
 def _m4_sources_and_outbox(db: sqlite_utils.Database) -> None:
     """Identity sources beyond IAM; the outbox renders at send time; flat costs as history grows."""
-    db["events"].add_column("event_source", str)
+    db.table("events").add_column("event_source", str)
     db.execute("UPDATE events SET event_source = 'iam.amazonaws.com' WHERE event_source IS NULL")
-    db["events"].add_column("source_net", str)
-    db["events"].create_index(["actor_arn", "event_source", "source_ip"])
-    db["events"].create_index(["ingested_at"])
-    db["events"].create_index(["source_ip", "event_time"])
+    db.table("events").add_column("source_net", str)
+    db.table("events").create_index(["actor_arn", "event_source", "source_ip"])
+    db.table("events").create_index(["ingested_at"])
+    db.table("events").create_index(["source_ip", "event_time"])
     # data: what the message is about (the renderer builds the payload from it and from state);
     # due: 1 while the message waits to be posted or updated (an index finds them at once)
-    db["messages"].add_column("data", str)
-    db["messages"].add_column("due", int)
-    db["messages"].add_column("due_since", str)
+    db.table("messages").add_column("data", str)
+    db.table("messages").add_column("due", int)
+    db.table("messages").add_column("due_since", str)
     db.execute(
         "UPDATE messages SET due = CASE WHEN ts IS NULL OR sent_version < version THEN 1 ELSE 0 END,"
         " due_since = CASE WHEN ts IS NULL OR sent_version < version THEN created_at END"
     )
-    db["messages"].create_index(["due", "next_at"])
-    db["messages"].create_index(["kind", "channel", "created_at"])
-    db["alerts"].add_column("actor", str)  # the CloudTrail actor's ARN or name, for separation of duties
-    db["alerts"].create_index(["disposition", "created_at"])
-    db["requests"].add_column("actor", str)  # who made the change this request undoes
-    db["snapshots"].create(
+    db.table("messages").create_index(["due", "next_at"])
+    db.table("messages").create_index(["kind", "channel", "created_at"])
+    db.table("alerts").add_column("actor", str)  # the CloudTrail actor's ARN or name, for separation of duties
+    db.table("alerts").create_index(["disposition", "created_at"])
+    db.table("requests").add_column("actor", str)  # who made the change this request undoes
+    db.table("snapshots").create(
         {"id": str, "kind": str, "account_id": str, "key": str, "value": str, "taken_at": str}, pk="id"
     )
-    db["snapshots"].create_index(["kind", "key", "taken_at"])
+    db.table("snapshots").create_index(["kind", "key", "taken_at"])
     db.execute(
         "INSERT INTO snapshots (id, kind, account_id, key, value, taken_at) SELECT 'oidc-' || id,"
         " 'oidc-thumbprints', account_id, provider_arn, thumbprints, taken_at FROM oidc_snapshots"
     )
-    db["rejected"].add_column("body", str)  # the whole message, for a person to replay
+    db.table("rejected").add_column("body", str)  # the whole message, for a person to replay
 
 
 # Each migration runs once, in order, inside a transaction; the index + 1 is its version.

@@ -126,7 +126,9 @@ class Outbox:
 
     def route(self, message_id: str, channel: str) -> bool:
         """Give a message that had no channel one (alerts taken in before any channel was configured)."""
-        return bool(self.db.execute("UPDATE messages SET channel = ? WHERE id = ? AND channel = ''", (channel, message_id)))
+        return bool(
+            self.db.execute("UPDATE messages SET channel = ? WHERE id = ? AND channel = ''", (channel, message_id))
+        )
 
     def unrouted(self, kind: str, limit: int = 500) -> list[MessageRow]:
         rows = self.db.query(

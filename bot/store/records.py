@@ -177,7 +177,9 @@ class Snapshots:
     def __init__(self, db: Database):
         self.db = db
 
-    def record(self, kind: str, key: str, value: Any, account_id: str | None = None, at: datetime | None = None) -> bool:
+    def record(
+        self, kind: str, key: str, value: Any, account_id: str | None = None, at: datetime | None = None
+    ) -> bool:
         """Store ``value`` unless it equals the last one recorded for (kind, key); True when stored."""
         last = self.latest(kind, key)
         if last is not None and last == value:

@@ -57,7 +57,9 @@ class Requests:
     def _build(self, row: dict[str, Any]) -> Request:
         approvals = tuple(
             r["user_id"]
-            for r in self.db.query("SELECT user_id FROM approvals WHERE request_id = ? ORDER BY at, user_id", (row["id"],))
+            for r in self.db.query(
+                "SELECT user_id FROM approvals WHERE request_id = ? ORDER BY at, user_id", (row["id"],)
+            )
         )
         return Request(
             id=row["id"],

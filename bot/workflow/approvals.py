@@ -107,7 +107,9 @@ def create(
     with _deciding(store, "request", user, at) as r:
         dup = store.requests.open_duplicate(remediation_id, params, account_id)
         if dup:
-            raise r.refuse(f"That remediation is already requested as {dup}; approve or deny that one.", store.requests.get(dup))
+            raise r.refuse(
+                f"That remediation is already requested as {dup}; approve or deny that one.", store.requests.get(dup)
+            )
         request_id = short_id("R")
         while store.requests.exists(request_id):  # pragma: no cover - one in a billion
             request_id = short_id("R")

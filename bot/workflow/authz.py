@@ -36,8 +36,7 @@ class Directory(Protocol):
         """Members of a user group; empty when Slack cannot say (then nobody is trusted through it)."""
         ...
 
-    def user_by_email(self, email: str) -> str | None:
-        ...
+    def user_by_email(self, email: str) -> str | None: ...
 
 
 class NoDirectory:
@@ -108,8 +107,12 @@ class Authorizer:
         self.directory = directory
         self._cache = _Cache(CACHE_SECONDS, monotonic)
 
+    def _members(self, group: str) -> frozenset[str]:
+        found = self._cache.get(f"group:{group}", lambda: self.directory.group_members(group))
+        return found if isinstance(found, frozenset) else frozenset()
+
     def _in_groups(self, user: str, groups: tuple[str, ...]) -> bool:
-        return any(user in self._cache.get(f"group:{g}", lambda g=g: self.directory.group_members(g)) for g in groups)
+        return any(user in self._members(g) for g in groups)
 
     def is_approver(self, user: str) -> bool:
         return user in self.approvers or self._in_groups(user, self.approver_groups)
@@ -135,7 +138,8 @@ class Authorizer:
                     return user
         if actor.email:
             email = actor.email
-            return self._cache.get(f"email:{email}", lambda: self.directory.user_by_email(email))  # type: ignore[no-any-return]
+            found = self._cache.get(f"email:{email}", lambda: self.directory.user_by_email(email))
+            return found if isinstance(found, str) else None
         return None
 
     def actor_is(self, actor: ActorRef | None, user: str) -> bool:

@@ -113,7 +113,9 @@ class Digests:
         d = compute(self.store, self._since(until), until)
         with self.store.unit():
             if self.channel:
-                self.store.outbox.put(m.digest_id(iso(until), False), m.Kind.DIGEST, iso(until), self.channel, d.as_data())
+                self.store.outbox.put(
+                    m.digest_id(iso(until), False), m.Kind.DIGEST, iso(until), self.channel, d.as_data()
+                )
             self.store.cursors.set(CURSOR, iso(until))
         self.notify()
         return d

@@ -133,7 +133,9 @@ class Intake:
             case "repeat":
                 parent = str(decision.parent)
                 reply = m.repeats_id(parent)
-                if not outbox.put(reply, m.Kind.REPEATS, parent, str(decision.channel), thread_of=m.alert_id(parent), at=at):
+                if not outbox.put(
+                    reply, m.Kind.REPEATS, parent, str(decision.channel), thread_of=m.alert_id(parent), at=at
+                ):
                     outbox.touch(reply, at=at)
             case "burst":
                 minute = at.strftime("%Y-%m-%dT%H:%M")
@@ -142,15 +144,15 @@ class Intake:
                 if not outbox.put(summary, m.Kind.BURST, minute, str(decision.channel), data=data, at=at):
                     outbox.touch(summary, at=at)
             case "confirmation" if decision.request is not None and decision.request.event_key:
-                parent = outbox.get(m.alert_id(decision.request.event_key))
-                if parent is not None:
+                alert_row = outbox.get(m.alert_id(decision.request.event_key))
+                if alert_row is not None:
                     outbox.put(
                         m.confirmation_id(key),
                         m.Kind.CONFIRMATION,
                         key,
-                        parent.channel,
+                        alert_row.channel,
                         data={"request": decision.request.id},
-                        thread_of=parent.id,
+                        thread_of=alert_row.id,
                         at=at,
                     )
             case "suppressed":

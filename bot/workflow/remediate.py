@@ -41,7 +41,8 @@ def explain_error(exc: ValidationError) -> str:
 
 def jsonable(state: dict[str, Any]) -> dict[str, Any]:
     """A plan's expected state as it reads back from the store, so approval and execution compare alike."""
-    return orjson.loads(orjson.dumps(state, default=str))  # type: ignore[no-any-return]
+    loaded: dict[str, Any] = orjson.loads(orjson.dumps(state, default=str))
+    return loaded
 
 
 def _state(state: dict[str, Any]) -> str:
@@ -103,8 +104,15 @@ class Remediations:
         """Validate, dry-run against live state, record the request and queue the approval message."""
         at = self.clock()
         if not self.authz.may(Act.REQUEST, user):
-            self.store.audit.add("request", user, event_key=event_key, remediation_id=remediation_id[:64],
-                                 result="refused", detail="not a requester", at=at)
+            self.store.audit.add(
+                "request",
+                user,
+                event_key=event_key,
+                remediation_id=remediation_id[:64],
+                result="refused",
+                detail="not a requester",
+                at=at,
+            )
             raise Refused("You are not among the people who may ask for iambot remediations (requesters).")
         cls = registry.get(remediation_id)
         if cls is None:
@@ -123,8 +131,16 @@ class Remediations:
             raise Refused(f"AWS refused the dry run: {exc}") from exc
         dumped = params.model_dump(exclude_none=True)
         if plan.noop:
-            self.store.audit.add("request", user, event_key=event_key, remediation_id=remediation_id, params=dumped,
-                                 result="noop", detail=" / ".join(plan.lines), at=at)
+            self.store.audit.add(
+                "request",
+                user,
+                event_key=event_key,
+                remediation_id=remediation_id,
+                params=dumped,
+                result="noop",
+                detail=" / ".join(plan.lines),
+                at=at,
+            )
             raise Refused(f"Nothing to do: {' '.join(plan.lines)}")
         request = approvals.create(
             self.store,

@@ -103,7 +103,9 @@ class Views:
             return None
         cls = registry.get(request.remediation_id)
         alert = self.alert(request.event_key) if request.event_key else None
-        return RequestView(request, title(request.remediation_id), bool(cls and cls.destructive), alert.summary if alert else None)
+        return RequestView(
+            request, title(request.remediation_id), bool(cls and cls.destructive), alert.summary if alert else None
+        )
 
     def repeats(self, parent_key: str) -> RepeatsView:
         return RepeatsView(tuple(self.store.alerts.repeat_times(parent_key)))

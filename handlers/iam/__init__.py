@@ -55,5 +55,5 @@ def run(wf: Workflow, user: str, text: str) -> Message:
 
 
 from handlers.iam import events  # noqa: E402,F401,I001  (each module registers its subcommands, in this order)
-from handlers.iam import requests  # noqa: E402,F401,I001
-from handlers.iam import admin  # noqa: E402,F401,I001
+from handlers.iam import requests  # noqa: E402, F401
+from handlers.iam import admin  # noqa: E402, F401

@@ -50,8 +50,10 @@ def mfa(wf: Workflow, who: str, args: list[str]) -> Message:
 @subcommand("digest", "digest", "post the digest so far (approvers)", slow=True)
 def digest(wf: Workflow, who: str, args: list[str]) -> Message:
     d = wf.digests.now(who)
-    return done(f"Posted the digest to the digest channel: {d.total} identity event(s) since {d.since}. "
-                "The scheduled digest still covers the whole period.")
+    return done(
+        f"Posted the digest to the digest channel: {d.total} identity event(s) since {d.since}. "
+        "The scheduled digest still covers the whole period."
+    )
 
 
 def duration(value: str) -> float:
@@ -72,7 +74,11 @@ MUTE = '/iam mute [event=…] [actor=…] [target=…] [account=…] for=24h rea
 def mute(wf: Workflow, who: str, args: list[str]) -> Message:
     if not args:
         raise Usage(MUTE)
-    fields = pairs(args, ("event", "actor", "target", "account", "for", "reason"), f"one of event=, actor=, target=, account=, for=, reason=. {MUTE}")
+    fields = pairs(
+        args,
+        ("event", "actor", "target", "account", "for", "reason"),
+        f"one of event=, actor=, target=, account=, for=, reason=. {MUTE}",
+    )
     hours = duration(fields.pop("for", "24h"))
     reason = fields.pop("reason", "")
     sid = wf.suppressions.mute(who, fields, hours, reason)
@@ -87,10 +93,19 @@ def mutes(wf: Workflow, who: str, args: list[str]) -> Message:
         return listing("No active suppressions.", [])
     items = []
     for s in found:
-        what = ", ".join(f"{k} = {v}" for k, v in (("event", s.event_name), ("actor", s.actor), ("target", s.target),
-                                                   ("account", s.account_id)) if v)
-        items.append([t(s.id, code=True), t(f" {what} · until {s.expires_at} · {s.hits} hit(s) · "), user(s.created_by),
-                      t(f": {s.reason}")])
+        what = ", ".join(
+            f"{k} = {v}"
+            for k, v in (("event", s.event_name), ("actor", s.actor), ("target", s.target), ("account", s.account_id))
+            if v
+        )
+        items.append(
+            [
+                t(s.id, code=True),
+                t(f" {what} · until {s.expires_at} · {s.hits} hit(s) · "),
+                user(s.created_by),
+                t(f": {s.reason}"),
+            ]
+        )
     return listing(f"{len(found)} active suppression(s)", items)
 
 

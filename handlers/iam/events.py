@@ -21,14 +21,18 @@ def help_(wf: Workflow, user: str, args: list[str]) -> Message:
 @subcommand("explain", "explain <EventName>", "what an identity event means and why it matters")
 def explain(wf: Workflow, user: str, args: list[str]) -> Message:
     if len(args) != 1:
-        raise Usage("give one event name, e.g. /iam explain UpdateAccessKey (or service:Name, e.g. sso:CreatePermissionSet)")
+        raise Usage(
+            "give one event name, e.g. /iam explain UpdateAccessKey (or service:Name, e.g. sso:CreatePermissionSet)"
+        )
     service, _, name = args[0].rpartition(":")
     entries = [e for e in load_catalog().find(name) if not service or e.source.split(".")[0] == service.lower()]
     if not entries:
         raise Usage(f"no catalog entry for {args[0][:60]!r}; other events of the covered services get a generic alert")
     titles = registry.titles()
-    return preformatted(f"{len(entries)} entr{'y' if len(entries) == 1 else 'ies'}",
-                        "\n\n".join(explain_text(e, titles) for e in entries[:3]))
+    return preformatted(
+        f"{len(entries)} entr{'y' if len(entries) == 1 else 'ies'}",
+        "\n\n".join(explain_text(e, titles) for e in entries[:3]),
+    )
 
 
 @subcommand("recent", "recent [n]", "the latest identity events")
@@ -41,8 +45,17 @@ def recent(wf: Workflow, user: str, args: list[str]) -> Message:
         return listing("No identity events stored yet.", [])
     return listing(
         f"The latest {len(rows)} identity event(s)",
-        ([t(r.event_time, code=True), t(" "), t(r.severity or "?", bold=True), t(" " + (r.summary or r.event_name)),
-          t(" · "), t(r.id, code=True)] for r in rows),
+        (
+            [
+                t(r.event_time, code=True),
+                t(" "),
+                t(r.severity or "?", bold=True),
+                t(" " + (r.summary or r.event_name)),
+                t(" · "),
+                t(r.id, code=True),
+            ]
+            for r in rows
+        ),
     )
 
 

@@ -16,9 +16,14 @@ def requests(wf: Workflow, who: str, args: list[str]) -> Message:
     return listing(
         f"{len(pending)} request(s) waiting",
         (
-            [t(r.id, code=True), t(f" {status_text(r.status)} · "), t(registry.titles().get(r.remediation_id, r.remediation_id), bold=True),
-             t(f" · {len(r.approvals)}/{r.approvals_needed} approvals · asked by "), user(r.requested_by),
-             t(f" · expires {r.expires_at}")]
+            [
+                t(r.id, code=True),
+                t(f" {status_text(r.status)} · "),
+                t(registry.titles().get(r.remediation_id, r.remediation_id), bold=True),
+                t(f" · {len(r.approvals)}/{r.approvals_needed} approvals · asked by "),
+                user(r.requested_by),
+                t(f" · expires {r.expires_at}"),
+            ]
             for r in pending
         ),
     )
@@ -30,7 +35,9 @@ def approve(wf: Workflow, who: str, args: list[str]) -> Message:
         raise Usage("/iam approve <request-id>")
     request = wf.remediations.approve(args[0][:20], who)
     if request.status == "requested":
-        return done(f"Approved {request.id}; it needs {request.approvals_needed - len(request.approvals)} more approval(s).")
+        return done(
+            f"Approved {request.id}; it needs {request.approvals_needed - len(request.approvals)} more approval(s)."
+        )
     return done(f"Request {request.id}: {request.status}. " + " ".join(request.outcome))
 
 
@@ -50,7 +57,7 @@ def remediate(wf: Workflow, who: str, args: list[str]) -> Message:
     account = params.pop("account", None)
     if account is not None and not (isinstance(account, str) and account.isdigit() and len(account) == 12):
         raise Usage("account= takes a 12-digit AWS account id")
-    request = wf.remediations.ask(args[0][:64], params, who, account_id=account)  # type: ignore[arg-type]
+    request = wf.remediations.ask(args[0][:64], params, who, account_id=account if isinstance(account, str) else None)
     return done(f"Requested {request.id}: " + " ".join(request.plan) + ". The approval message is posted.")
 
 
@@ -61,5 +68,7 @@ def remediations(wf: Workflow, who: str, args: list[str]) -> Message:
         if rid not in wf.remediations.enabled:
             continue
         fields = " ".join(f"{n}=…" if f.is_required() else f"[{n}=…]" for n, f in cls.Params.model_fields.items())
-        items.append([t(f"{rid} {fields}", code=True), t(f" — {cls.title}" + (" (irreversible)" if cls.destructive else ""))])
+        items.append(
+            [t(f"{rid} {fields}", code=True), t(f" — {cls.title}" + (" (irreversible)" if cls.destructive else ""))]
+        )
     return listing("Remediations", items, "Add account=<12 digits> to act in another account of the organization.")

@@ -38,8 +38,13 @@ CONTEXT_ELEMENTS = 10
 MESSAGE_TEXT = 4000
 RICH_TEXT = 3000  # per rich-text element: long enough for any field, short enough for the message limits
 
-SEVERITY_EMOJI = {"critical": "red_circle", "high": "large_orange_circle", "medium": "large_yellow_circle",
-                  "low": "large_blue_circle", "info": "white_circle"}
+SEVERITY_EMOJI = {
+    "critical": "red_circle",
+    "high": "large_orange_circle",
+    "medium": "large_yellow_circle",
+    "low": "large_blue_circle",
+    "info": "white_circle",
+}
 
 Part = Any  # a rich-text element part (text, user, emoji, link)
 
@@ -53,8 +58,15 @@ class Message:
         return {"text": self.text, "blocks": self.blocks}
 
 
-def t(value: Any, *, bold: bool = False, italic: bool = False, code: bool = False, limit: int = RICH_TEXT,
-      multiline: bool = False) -> Part:
+def t(
+    value: Any,
+    *,
+    bold: bool = False,
+    italic: bool = False,
+    code: bool = False,
+    limit: int = RICH_TEXT,
+    multiline: bool = False,
+) -> Part:
     """A literal text part (cleaned and clipped)."""
     style = {k: True for k, on in (("bold", bold), ("italic", italic), ("code", code)) if on}
     return RichTextElementParts.Text(text=clean(value, limit, multiline) or " ", style=style or None)

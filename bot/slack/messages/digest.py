@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from slack_sdk.models.blocks import Block
 
-from bot.slack.messages.base import Message, Part, bullets, link, line, message, rich, t, user
+from bot.slack.messages.base import Message, Part, bullets, line, link, message, rich, t, user
 from bot.workflow import Digest
 
 Permalink = Callable[[str], str | None]  # event key -> link to its alert message, if posted
@@ -20,7 +20,10 @@ def digest_message(d: Digest, permalink: Permalink) -> Message:
         return message(text, [rich(line(t(text)))])
     sev = ", ".join(f"{n} {s}" for s, n in d.by_severity.items()) or "none"
     handled = ", ".join(f"{n} {k}" for k, n in sorted(d.dispositions.items()))
-    lines: list[list[Part]] = [[t(f"{d.total} identity event(s)", bold=True), t(f": {sev}")], [t(f"Handled: {handled}")]]
+    lines: list[list[Part]] = [
+        [t(f"{d.total} identity event(s)", bold=True), t(f": {sev}")],
+        [t(f"Handled: {handled}")],
+    ]
     if d.by_event:
         lines.append([t("By event: " + ", ".join(f"{n} ×{c}" for n, c in d.by_event))])
     if d.top_actors:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from slack_sdk.models.blocks import RichTextPreformattedElement
+from slack_sdk.models.blocks import RichTextListElement, RichTextPreformattedElement, RichTextSectionElement
 
 from bot.slack.messages.base import RICH_TEXT, Message, Part, bullets, emoji, line, mentioning, message, rich, t
 
@@ -24,7 +24,7 @@ def listing(title: str, items: Iterable[Sequence[Part]], footer: str = "") -> Me
     shown = items[:MAX_ITEMS]
     if len(items) > MAX_ITEMS:
         shown.append([t(f"…and {len(items) - MAX_ITEMS} more")])
-    sections = [line(t(title, bold=True)), bullets(shown)]
+    sections: list[RichTextSectionElement | RichTextListElement] = [line(t(title, bold=True)), bullets(shown)]
     if footer:
         sections.append(line(t(footer)))
     return message(title, [rich(*sections)])

@@ -41,8 +41,13 @@ def _users(ids: tuple[str, ...] | list[str]) -> list[Part]:
 def request_line(request: Request, title: str) -> Any:
     """One line about a request, for the alert it belongs to."""
     icon, status = REQUEST_STATUS.get(request.status, ("grey_question", request.status))
-    parts: list[Part] = [emoji(icon), t(f" {status} · "), t(title, bold=True), t(f" ({request.id}) requested by "),
-                         user(request.requested_by)]
+    parts: list[Part] = [
+        emoji(icon),
+        t(f" {status} · "),
+        t(title, bold=True),
+        t(f" ({request.id}) requested by "),
+        user(request.requested_by),
+    ]
     if request.approvals:
         parts += [t(", approved by "), *_users(request.approvals)]
     elif request.decided_by:
@@ -71,13 +76,20 @@ def request_message(view: RequestView) -> Message:
         titled("Plan (dry run against live AWS state)", "\n".join(request.plan)),
     ]
     if view.destructive:
-        blocks.append(rich(line(emoji("warning"), t(" Irreversible.", bold=True),
-                                t(f" Needs {request.approvals_needed} approvals."))))
+        blocks.append(
+            rich(
+                line(
+                    emoji("warning"), t(" Irreversible.", bold=True), t(f" Needs {request.approvals_needed} approvals.")
+                )
+            )
+        )
     approvals = _users(request.approvals) or [t("none yet")]
     blocks.append(
         rich(
             line(t("Status  ", bold=True), emoji(icon), t(f" {status}\n")),
-            line(t("Approvals  ", bold=True), t(f"{len(request.approvals)} of {request.approvals_needed}: "), *approvals),
+            line(
+                t("Approvals  ", bold=True), t(f"{len(request.approvals)} of {request.approvals_needed}: "), *approvals
+            ),
             line(t("\nExpires  ", bold=True), t(request.expires_at)),
             line(t("\nParameters\n", bold=True), t(_params_text(request.params), multiline=True)),
         )
@@ -100,14 +112,20 @@ def request_message(view: RequestView) -> Message:
             ActionsBlock(
                 block_id="request-actions",
                 elements=[
-                    ButtonElement(text="Approve", action_id=Action.APPROVE, value=request.id, style="primary",
-                                  confirm=confirm),
+                    ButtonElement(
+                        text="Approve", action_id=Action.APPROVE, value=request.id, style="primary", confirm=confirm
+                    ),
                     ButtonElement(text="Deny", action_id=Action.DENY, value=request.id, style="danger"),
                 ],
             )
         )
     blocks.append(
-        ContextBlock(elements=[PlainTextObject(text=f"/iam approve {request.id} · /iam deny {request.id} reason · audited",
-                                               emoji=False)])
+        ContextBlock(
+            elements=[
+                PlainTextObject(
+                    text=f"/iam approve {request.id} · /iam deny {request.id} reason · audited", emoji=False
+                )
+            ]
+        )
     )
     return message(f"Remediation request {request.id}: {title} ({request.status})", blocks)

@@ -1,0 +1,114 @@
+"""Factors about policy documents and what a call grants: admin grants, deny-only documents,
+AWS's compromised-key quarantine, widened or unscoped trust."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.assess.base import Factor, RiskContext
+from bot.catalog.fields import Subject, document, statements
+
+ADMIN_POLICIES = ("/AdministratorAccess", "/IAMFullAccess", "/PowerUserAccess", "/AWSOrganizationsFullAccess")
+QUARANTINE_POLICIES = ("AWSCompromisedKeyQuarantine", "AWSExposedCredentialPolicy_DO_NOT_REMOVE")
+
+
+def _listed(value: object) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def quarantined(s: Subject) -> bool:
+    r = s.event.request
+    names = (r.get("policyArn"), r.get("policyName"))
+    wanted = [q.lower() for q in QUARANTINE_POLICIES]
+    return any(isinstance(n, str) and any(q in n.lower() for q in wanted) for n in names)
+
+
+def aws_quarantine(s: Subject, ctx: RiskContext) -> Factor | None:
+    if not quarantined(s) or s.event.failed:
+        return None
+    if s.on_self:  # AWS's own call is recorded under the user whose key it found
+        reason = (
+            "AWS attached its compromised-key quarantine policy: AWS found this user's access key exposed "
+            "in public (a code repository, a paste). The key still works for everything the policy does not "
+            "deny; whoever holds it is not necessarily the user"
+        )
+    else:
+        reason = (
+            f"{s.event.actor.name} attached AWS's compromised-key quarantine policy by hand: someone believes "
+            "this user's access key leaked"
+        )
+    return Factor("aws-quarantine", 0, reason, at_least="high")
+
+
+def _policy_arns(request: dict[str, Any]) -> list[str]:
+    boundary = request.get("permissionsBoundary")
+    found = [request.get("policyArn"), request.get("managedPolicyArn"), boundary]
+    if isinstance(boundary, dict):
+        found.append(boundary.get("managedPolicyArn"))
+    return [a for a in found if isinstance(a, str)]
+
+
+def admin_policy(s: Subject, ctx: RiskContext) -> Factor | None:
+    for arn in _policy_arns(s.event.request):
+        if arn.endswith(ADMIN_POLICIES):
+            return Factor("admin-policy", 1, f"The policy granted is {arn.rsplit('/', 1)[-1]}: full control")
+    for st in statements(document(s.event.request)):
+        actions = _listed(st.get("Action"))
+        if (
+            st.get("Effect") == "Allow"
+            and any(a in ("*", "iam:*") for a in actions)
+            and "*" in _listed(st.get("Resource"))
+        ):
+            return Factor("admin-policy", 1, "The policy allows every action on every resource")
+    return None
+
+
+def deny_only_policy(s: Subject, ctx: RiskContext) -> Factor | None:
+    found = statements(document(s.event.request))
+    if found and not quarantined(s) and all(st.get("Effect") == "Deny" for st in found):
+        return Factor("deny-only-policy", -1, "The policy only denies: it takes access away (often a quarantine)")
+    return None
+
+
+def _trusted(doc: object) -> list[str]:
+    found: list[str] = []
+    for st in statements(doc):
+        if st.get("Effect") != "Allow":
+            continue
+        principal = st.get("Principal")
+        if principal == "*":
+            found.append("*")
+        elif isinstance(principal, dict):
+            found.extend(a for a in _listed(principal.get("AWS")) if isinstance(a, str))
+    return found
+
+
+def trust_widened(s: Subject, ctx: RiskContext) -> Factor | None:
+    for principal in _trusted(document(s.event.request)):
+        if principal == "*" or principal.endswith(":*"):
+            return Factor("trust-widened", 1, "The trust policy lets any AWS principal assume the role")
+        account = principal.split(":")[4] if principal.startswith("arn:") and principal.count(":") >= 5 else principal
+        if account.isdigit() and s.event.account_id and account != s.event.account_id:
+            return Factor("trust-widened", 1, f"The trust policy lets AWS account {account} assume the role")
+    return None
+
+
+def federation_unscoped(s: Subject, ctx: RiskContext) -> Factor | None:
+    """A web-identity trust without a condition on the token's subject lets every identity the
+    provider issues tokens for (every GitHub repository, every service account) assume the role."""
+    for st in statements(document(s.event.request)):
+        principal = st.get("Principal")
+        principal = principal if isinstance(principal, dict) else {}
+        federated = [p for p in _listed(principal.get("Federated")) if isinstance(p, str) and "oidc-provider/" in p]
+        actions = [str(a) for a in _listed(st.get("Action"))]
+        if st.get("Effect") != "Allow" or not federated or not any("AssumeRoleWithWebIdentity" in a for a in actions):
+            continue
+        condition = str(st.get("Condition") or "")
+        if ":sub" not in condition:
+            provider = federated[0].rsplit("oidc-provider/", 1)[-1]
+            return Factor(
+                "federation-unscoped",
+                1,
+                f"The trust policy lets any identity of {provider} assume the role: no condition on the token's sub",
+            )
+    return None
