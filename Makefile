@@ -1,4 +1,5 @@
 # Two commands a newcomer needs: `make demo` and `make test`. Each creates .venv if missing.
+# `make test` runs ruff, mypy and the suite.
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -17,12 +18,21 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/ruff check bot handlers remediations tests bench
+	$(BIN)/mypy
 	$(BIN)/python -m pytest
 
-# Benchmarks (issue 5): prints a table of figures; needs jq (installed from Debian if missing)
-bench: $(STAMP)
-	command -v jq >/dev/null || apt-get install -y -q jq || sudo apt-get install -y -q jq
-	$(BIN)/python bench/run.py
+# Benchmarks (issues 5, 12): a table of figures beside peers measured in the same run. Installs the
+# `bench` extra (DuckDB) and jq from Debian when missing. `make bench ARGS=--quick` for a smoke run.
+BENCH_STAMP := $(VENV)/.bench-installed
+
+$(BENCH_STAMP): $(STAMP) pyproject.toml
+	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
+	touch $(BENCH_STAMP)
+
+bench: $(BENCH_STAMP)
+	command -v jq >/dev/null || (apt-get update -q && apt-get install -y -q jq) \
+		|| (sudo apt-get update -q && sudo apt-get install -y -q jq)
+	$(BIN)/python bench/run.py $(ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check bot handlers remediations tests bench

@@ -7,32 +7,31 @@ reverse the text around it.
 
 from __future__ import annotations
 
+import functools
 import html
+import itertools
 import re
 from collections.abc import Iterable, Sequence
-from pathlib import Path
-from typing import IO, Any
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
-import click
-import orjson
 from rich.console import Console, Group
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from bot.assess import Alert, Assessor
+from bot.assess import Alert
 from bot.catalog import SEVERITIES
-from bot.events import ReadStats, Rejected, UnreadableInput, read_file
 from bot.slack.text import clean
 
 SEVERITY_STYLE = {"critical": "bold white on red", "high": "bold red", "medium": "yellow", "low": "cyan", "info": "dim"}
 _LINK = re.compile(r"<([^|>]+)\|([^>]+)>")
-PROGRESS_BYTES = 5_000_000
-BATCH = 500
 
 
-def make_console(stderr: bool = False) -> Console:
-    return Console(stderr=stderr, highlight=False, soft_wrap=False, markup=False, emoji=False)
+def make_console(stderr: bool = False, markup: bool = False) -> Console:
+    """A console that prints text as given: ``markup`` only for iambot's own text (the demo's)."""
+    return Console(stderr=stderr, highlight=False, soft_wrap=False, markup=markup, emoji=False)
 
 
 def _plain(mrkdwn: str) -> str:
@@ -42,7 +41,9 @@ def _plain(mrkdwn: str) -> str:
 
 def _rich_text(block: dict[str, Any]) -> Text:
     out = Text()
-    for element in block.get("elements", []):
+    for i, element in enumerate(block.get("elements", [])):
+        if i and not out.plain.endswith("\n"):
+            out.append("\n")
         kind = element.get("type")
         if kind == "rich_text_list":
             for item in element.get("elements", []):
@@ -88,130 +89,165 @@ def render_message(blocks: Sequence[dict[str, Any]], title: str = "") -> Panel:
     return Panel(Group(*parts), title=clean(title, 100) or None, border_style=style.split()[-1] if style else "white")
 
 
-def triage_table(alerts: Iterable[Alert]) -> Table:
-    """Severity-sorted alerts: what happened in one line, then why it scored as it did."""
+@dataclass(frozen=True, slots=True)
+class TableRow:
+    """What the triage table prints of one alert, and nothing more (a run keeps thousands)."""
+
+    severity: str
+    when: str
+    name: str
+    account: str
+    summary: str
+    reasons: tuple[str, ...]
+
+    @classmethod
+    def of(cls, alert: Alert) -> TableRow:
+        e = alert.event
+        return cls(
+            alert.severity,
+            e.event_time.strftime("%Y-%m-%d %H:%M"),
+            _clean(e.event_name, 128),
+            _clean(e.account_id or "", 64),
+            _clean(alert.summary, 600),
+            tuple(_clean(reason, 600) for reason in alert.risk.reasons),
+        )
+
+    def what(self) -> list[str]:
+        return [f"{self.name}  {self.account}", self.summary, *(f"  · {reason}" for reason in self.reasons)]
+
+
+def _clean(text: str, limit: int) -> str:
+    """:func:`clean`, at once for printable ASCII (no character of it is hidden or rewritten)."""
+    if text.isascii() and text.isprintable():
+        return text if len(text) <= limit else text[: limit - 1] + "…"
+    return clean(text, limit)
+
+
+def table_of(rows: Iterable[TableRow]) -> Table:
+    """The triage table of these rows, in the order given."""
     table = Table(expand=True, show_lines=True)
     table.add_column("Severity", no_wrap=True, width=9)
     table.add_column("When (UTC)", width=16)
     table.add_column("What happened", ratio=1)
-    for alert in sorted(alerts, key=lambda a: (-SEVERITIES.index(a.severity), a.event.event_time)):
+    for row in rows:
         what = Text()
-        what.append(clean(alert.event.event_name, 128), style="bold")
-        what.append(f"  {clean(alert.event.account_id or '', 64)}\n", style="dim")
-        what.append(clean(alert.summary, 600))
-        for reason in alert.risk.reasons:
-            what.append(f"\n  · {clean(reason, 600)}", style="dim")
-        table.add_row(
-            Text(alert.severity.upper(), style=SEVERITY_STYLE[alert.severity]),
-            Text(alert.event.event_time.strftime("%Y-%m-%d %H:%M")),
-            what,
-        )
+        what.append(row.name, style="bold")
+        what.append(f"  {row.account}\n", style="dim")
+        what.append(row.summary)
+        for reason in row.reasons:
+            what.append(f"\n  · {reason}", style="dim")
+        table.add_row(Text(row.severity.upper(), style=SEVERITY_STYLE[row.severity]), Text(row.when), what)
     return table
 
 
-class Output:
-    """Where triage's results go: JSON lines as they come, or a table at the end; and the store."""
-
-    def __init__(self, fmt: str, out: IO[bytes], store: Any, settings: Any, floor: int):
-        self.fmt, self.out, self.store, self.settings, self.floor = fmt, out, store, settings, floor
-        self.alerts: list[Alert] = []
-        self.batch: list[Alert] = []
-        self.new = 0
-
-    def write_bytes(self, data: bytes) -> None:
-        self.out.write(data)
-
-    def reject(self, item: Rejected) -> None:
-        click.echo(f"iambot: skipped {clean(str(item), 500)}", err=True)
-        if self.store is not None:
-            self.store.rejected.add([item], source="triage")
-
-    def _flush(self) -> None:
-        if self.store is not None and self.batch:
-            from bot.assess import network_of
-            from bot.store import dumps
-
-            with self.store.unit():
-                for a in self.batch:
-                    self.new += self.store.events.add(
-                        a.event,
-                        severity=a.severity,
-                        summary=a.summary,
-                        targets=a.targets,
-                        is_self=a.risk.is_self,
-                        source_net=network_of(a.event.source_ip),
-                        raw=dumps(a.event.raw),
-                    )
-        self.batch.clear()
-
-    def run(self, files: list[Path], assessor: Assessor, stats: ReadStats, unreadable: list[str]) -> None:
-        from bot.catalog import load
-
-        selection = load().selection()
-        progress = _progress(files)
-        for path in files:
-            try:
-                for item in read_file(path, stats, selection):
-                    if isinstance(item, Rejected):
-                        self.reject(item)
-                        continue
-                    alert = assessor(item)
-                    if SEVERITIES.index(alert.severity) < self.floor:
-                        continue
-                    self.batch.append(alert)
-                    if self.fmt == "json":
-                        self.out.write(orjson.dumps(alert.as_json()) + b"\n")
-                    else:
-                        self.alerts.append(alert)
-                    if len(self.batch) >= BATCH:
-                        self._flush()
-            except UnreadableInput as exc:
-                unreadable.append(str(exc))
-            if progress is not None:
-                progress.advance(path)
-        self._flush()
-        if progress is not None:
-            progress.stop()
-
-    def finish(self, stats: ReadStats, db: Path | None) -> None:
-        if self.fmt == "table":
-            console = make_console()
-            if self.alerts:
-                console.print(triage_table(self.alerts))
-            counts = {s: sum(1 for a in self.alerts if a.severity == s) for s in reversed(SEVERITIES)}
-            shown = ", ".join(f"{n} {s}" for s, n in counts.items() if n) or "none"
-            console.print(
-                f"{stats.kept} identity event(s) in {stats.records} record(s) from {stats.files} file(s): {shown}. "
-                f"Skipped {stats.skipped} record(s) of other services, rejected {stats.rejected}."
-                + (f" Stored {self.new} new event(s) in {db}." if self.store is not None else "")
-            )
-        elif self.store is not None:
-            click.echo(f"iambot: stored {self.new} new event(s) in {db}", err=True)
+def sort_key(alert: Alert) -> tuple[int, datetime]:
+    return -SEVERITIES.index(alert.severity), alert.event.event_time
 
 
-class _Progress:
-    def __init__(self, sizes: dict[Path, int]):
-        from rich.progress import Progress
-
-        self.sizes = sizes
-        self.bar = Progress(transient=True, console=make_console(stderr=True))
-        self.task = self.bar.add_task("triage", total=sum(sizes.values()))
-        self.bar.start()
-
-    def advance(self, path: Path) -> None:
-        self.bar.advance(self.task, self.sizes.get(path, 0))
-
-    def stop(self) -> None:
-        self.bar.stop()
+def triage_table(alerts: Iterable[Alert]) -> Table:
+    """Severity-sorted alerts: what happened in one line, then why it scored as it did."""
+    return table_of(TableRow.of(a) for a in sorted(alerts, key=sort_key))
 
 
-def _progress(files: list[Path]) -> _Progress | None:
-    import sys
+# printable ASCII, and the punctuation iambot's own text uses, each one cell wide for rich
+_ONE_CELL = re.compile(r"[ -~·…—–‘’“”→]*")
+_WORD = re.compile(r"\s*\S+\s*")
+_SAMPLE = [
+    TableRow("critical", "2026-11-20 10:02", "CreateAccessKey", "123456789012", "x " * 40 + "y" * 130, ("a b",)),
+    TableRow("info", "2026-11-21 00:00", "ListUsers", "", "", ("  z " * 30, "w" * 47)),
+]
 
-    if not sys.stderr.isatty():
+
+@functools.lru_cache(maxsize=2048)  # a run repeats the same reasons thousands of times
+def _wrap(text: str, width: int) -> tuple[str, ...]:
+    """rich's word wrap of a table cell (``divide_line`` without folding, ``rstrip_end``, then a
+    left-justified ``truncate`` with an ellipsis) for text whose every character is one cell wide."""
+    if len(text) <= width:  # every word fits: one line
+        return (text.ljust(width),)
+    breaks: list[int] = []
+    offset = 0
+    for match in _WORD.finditer(text):
+        start, word = match.start(), match.group(0)
+        length = len(word.rstrip())
+        if width - offset >= length:
+            offset += len(word)
+        elif length > width:  # a word longer than the cell: on a line of its own, cut short
+            if start:
+                breaks.append(start)
+            offset = len(word)
+        elif offset and start:
+            breaks.append(start)
+            offset = len(word)
+    lines = []
+    for a, b in zip([0, *breaks], [*breaks, len(text)], strict=True):
+        line = text[a:b]
+        if len(line) > width:
+            line = line[: len(line) - min(len(line) - len(line.rstrip()), len(line) - width)]
+        lines.append(line[: width - 1] + "…" if len(line) > width else line.ljust(width))
+    return tuple(lines)
+
+
+def draw_row(row: TableRow, widths: list[int], bars: list[str]) -> str | None:
+    """One row of :class:`PlainTable` (its lines, each ending in a newline), or None when a
+    character in it is not one cell wide: rich draws that row."""
+    what = row.what()
+    if not all(_ONE_CELL.fullmatch(text) for text in (row.when, *what)):
         return None
-    try:
-        sizes = {p: p.stat().st_size for p in files}
-    except OSError:
-        return None
-    return _Progress(sizes) if sum(sizes.values()) > PROGRESS_BYTES else None
+    w1, w2, w3 = widths
+    cells = [(row.severity.upper()[:w1].ljust(w1),), _wrap(row.when, w2), [x for t in what for x in _wrap(t, w3)]]
+    left, mid1, mid2, right = bars
+    out = []
+    for i in range(max(map(len, cells))):
+        a, b, c = (cell[i] if i < len(cell) else " " * w for cell, w in zip(cells, widths, strict=True))
+        out.append(f"{left} {a} {mid1} {b} {mid2} {c} {right}\n")
+    return "".join(out)
+
+
+class PlainTable:
+    """:func:`triage_table`, drawn one row at a time, for a console that prints no colour (triage
+    into a file or a pipe): the same text, without rich laying out every row of a long run (about
+    a millisecond each). ``row`` answers None for a row with characters rich measures otherwise
+    (wide, combining): rich draws that one (:meth:`rich_row`)."""
+
+    def __init__(self, console: Console, frame: list[str]):
+        self.console = console
+        row = frame[3]
+        bars = [i for i, ch in enumerate(row) if ch == row[0]]
+        self.widths = [b - a - 3 for a, b in itertools.pairwise(bars)]
+        self.bars = [row[i] for i in bars]
+        self.head = "".join(line + "\n" for line in frame[:3])
+        self.rule = next(line for line in frame[3:] if line[:1] != row[0]) + "\n"  # between rows (show_lines)
+        self.foot = frame[-2] + "\n"
+
+    @classmethod
+    def of(cls, console: Console) -> PlainTable | None:
+        """The table for this console; None when it prints colour or the row-wise drawing would
+        not match rich's own."""
+        if console.color_system is not None:
+            return None
+        with console.capture() as capture:
+            console.print(table_of(_SAMPLE))
+        expected = capture.get()
+        plain = cls(console, expected.split("\n"))
+        if len(plain.widths) != 3 or plain.draw(map(plain.rich_row, _SAMPLE)) != expected:
+            return None
+        return plain if plain.draw(plain.row(r) or "" for r in _SAMPLE) == expected else None
+
+    def draw(self, rows: Iterable[str]) -> str:
+        return self.head + self.rule.join(rows) + self.foot
+
+    @property
+    def layout(self) -> tuple[list[int], list[str]]:
+        return self.widths, self.bars
+
+    def row(self, row: TableRow) -> str | None:
+        return draw_row(row, self.widths, self.bars)
+
+    def rich_row(self, row: TableRow) -> str:
+        """One row as rich draws it, for rows :meth:`row` leaves to rich."""
+        table = table_of([row])
+        table.show_header = False
+        with self.console.capture() as capture:
+            self.console.print(table)
+        lines = capture.get().split("\n")
+        return "".join(line + "\n" for line in lines[1:-2])

@@ -2,16 +2,31 @@
 
 from __future__ import annotations
 
+import os
 import sys
+import tempfile
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any
 
 import click
+import orjson
 
-from bot.cli.common import explained, settings_or_fail
+from bot.cli.common import fail
+
+if TYPE_CHECKING:
+    from bot.assess import Alert
+    from bot.cli.console import PlainTable, TableRow
+    from bot.cli.parallel import Drawn, FileResult
+    from bot.events import ReadStats, Rejected
 
 SEVERITY_CHOICES = ["info", "low", "medium", "high", "critical"]
 PROGRESS_BYTES = 5_000_000  # a progress bar when the input is larger than this (and stderr is a terminal)
 BATCH = 500
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @click.command()
@@ -28,18 +43,15 @@ def triage(paths: tuple[Path, ...], fmt: str, db: Path | None, min_severity: str
     """
     from bot.catalog import SEVERITIES
     from bot.cli import parallel
-    from bot.cli.console import Output
     from bot.events import ReadStats, UnreadableInput, iter_files
-    from bot.workflow.intake import make_assessor
 
-    settings = settings_or_fail()
+    settings = _settings()
     store = None
     if db is not None:
         from bot.store import Store
 
-        with explained():
+        with _explained(db):
             store = Store(db)
-    assessor = make_assessor(settings, store)
     floor = SEVERITIES.index(min_severity)
     stats = ReadStats()
     unreadable: list[str] = []
@@ -50,14 +62,227 @@ def triage(paths: tuple[Path, ...], fmt: str, db: Path | None, min_severity: str
         except UnreadableInput as exc:
             unreadable.append(str(exc))
     out = Output(fmt, sys.stdout.buffer, store, settings, floor)
-    with explained():
-        if fmt == "json" and store is None and parallel.workers() > 1 and len(files) > 1:
-            parallel.triage_json(files, settings, floor, out.write_bytes, stats, out.reject, unreadable.append)
+    with _explained(db):
+        if store is None and parallel.workers() > 1 and len(files) > 1:
+            if fmt == "json":
+                parallel.triage_json(files, settings, floor, out.write_bytes, stats, out.reject, unreadable.append)
+            else:
+                layout = out.plain.layout if out.plain is not None else None
+                parallel.triage_files(files, settings, floor, fmt, layout, out.take, stats)
+                unreadable.extend(out.unreadable)
         else:
-            out.run(files, assessor, stats, unreadable)
+            out.run(files, stats, unreadable)
         out.finish(stats, db)
     for message in unreadable:
         click.echo(f"iambot: {message}", err=True)
     sys.stdout.flush()
     if unreadable:
         raise SystemExit(2)
+
+
+def _settings() -> Any:
+    """The settings, or one line and exit 2 (what `settings_or_fail` does, without importing the
+    Slack layer for its errors: triage starts sooner)."""
+    from bot.runtime.settings import ConfigError, load_settings
+
+    try:
+        return load_settings()
+    except ConfigError as exc:
+        fail(str(exc))
+
+
+@contextmanager
+def _explained(db: Path | None) -> Iterator[None]:
+    """Configuration and storage problems as one line and exit 2 (the store only with --db)."""
+    from bot.runtime.settings import ConfigError
+
+    errors: tuple[type[Exception], ...] = (ConfigError,)
+    if db is not None:
+        from bot.store import StoreError
+
+        errors = (ConfigError, StoreError)
+    try:
+        yield
+    except errors as exc:
+        fail(str(exc))
+
+
+class Spool:
+    """The table's rows, drawn as they come and kept in a temporary file; only their sort keys
+    stay in memory, so a run over months of logs prints its table in flat memory."""
+
+    def __init__(self) -> None:
+        self.file: IO[bytes] | None = None
+        self.index: list[tuple[int, int, int, int]] = []  # (-severity, event time in µs, offset, length)
+        self.size = 0
+
+    def add(self, severity: int, when: datetime, text: str) -> None:
+        data = text.encode("utf-8", "surrogateescape")
+        if self.file is None:
+            self.file = tempfile.TemporaryFile()  # noqa: SIM115 - closed by close(), after the table is printed
+        self.file.write(data)
+        self.index.append((-severity, (when - _EPOCH) // timedelta(microseconds=1), self.size, len(data)))
+        self.size += len(data)
+
+    def sorted(self) -> Iterator[str]:
+        """The rows by severity, then time (stable: file order among equals), read back one by one."""
+        if self.file is None:
+            return
+        self.file.flush()
+        fd = self.file.fileno()
+        self.index.sort(key=lambda entry: entry[:2])  # list.sort is stable
+        for _, _, offset, length in self.index:
+            yield os.pread(fd, length, offset).decode("utf-8", "surrogateescape")
+
+    def close(self) -> None:
+        if self.file is not None:
+            self.file.close()
+            self.file = None
+
+
+class Output:
+    """Where triage's results go: JSON lines as they come, or a table at the end; and the store."""
+
+    def __init__(self, fmt: str, out: IO[bytes], store: Any, settings: Any, floor: int):
+        from bot.catalog import SEVERITIES
+        from bot.cli.console import PlainTable, make_console
+
+        self.fmt, self.out, self.store, self.settings, self.floor = fmt, out, store, settings, floor
+        self.console = make_console()
+        self.plain: PlainTable | None = PlainTable.of(self.console) if fmt == "table" else None
+        self.spool = Spool()
+        self.rows: list[tuple[int, datetime, TableRow]] = []  # for a console that prints colour: rich draws
+        self.counts: Counter[str] = Counter()
+        self.levels = {name: i for i, name in enumerate(SEVERITIES)}
+        self.batch: list[Alert] = []
+        self.unreadable: list[str] = []
+        self.new = 0
+
+    def write_bytes(self, data: bytes) -> None:
+        self.out.write(data)
+
+    def reject(self, item: Rejected) -> None:
+        from bot.slack.text import clean
+
+        click.echo(f"iambot: skipped {clean(str(item), 500)}", err=True)
+        if self.store is not None:
+            self.store.rejected.add([item], source="triage")
+
+    def add_row(self, drawn: Drawn) -> None:
+        severity, when, row = drawn
+        self.counts[severity] += 1
+        level = self.levels[severity]
+        if self.plain is None:
+            self.rows.append((-level, when, row))  # type: ignore[arg-type]
+        else:
+            self.spool.add(level, when, row if isinstance(row, str) else self.plain.rich_row(row))
+
+    def take(self, path: Path, result: FileResult) -> None:
+        """One file's result from a worker process."""
+        if result.json:
+            self.write_bytes(result.json)
+        for row in result.rows:
+            self.add_row(row)
+        for r in result.rejected:
+            self.reject(r)
+        if result.unreadable:
+            self.unreadable.append(result.unreadable)
+
+    def _flush(self) -> None:
+        if self.store is not None and self.batch:
+            from bot.assess import network_of
+            from bot.store import dumps
+
+            with self.store.unit():
+                for a in self.batch:
+                    self.new += self.store.events.add(
+                        a.event,
+                        severity=a.severity,
+                        summary=a.summary,
+                        targets=a.targets,
+                        is_self=a.risk.is_self,
+                        source_net=network_of(a.event.source_ip),
+                        raw=dumps(a.event.raw),
+                    )
+        self.batch.clear()
+
+    def run(self, files: list[Path], stats: ReadStats, unreadable: list[str]) -> None:
+        """Triage in this process (one file, one CPU, or --db: the store's history scores later events)."""
+        from bot.catalog import load
+        from bot.cli.parallel import Worker
+        from bot.events import UnreadableInput
+        from bot.workflow.intake import make_assessor
+
+        layout = self.plain.layout if self.plain is not None else None
+        worker = Worker(make_assessor(self.settings, self.store), load().selection(), self.floor, self.fmt, layout)
+        progress = _progress(files)
+        for path in files:
+            try:
+                for alert in worker.alerts(path, stats, self.reject):
+                    self.batch.append(alert)
+                    if self.fmt == "json":
+                        self.out.write(orjson.dumps(alert.as_json()) + b"\n")
+                    else:
+                        self.add_row(worker.drawn(alert))
+                    if len(self.batch) >= BATCH:
+                        self._flush()
+            except UnreadableInput as exc:
+                unreadable.append(str(exc))
+            if progress is not None:
+                progress.advance(path)
+        self._flush()
+        if progress is not None:
+            progress.stop()
+
+    def finish(self, stats: ReadStats, db: Path | None) -> None:
+        from bot.catalog import SEVERITIES
+        from bot.cli.console import table_of
+
+        if self.fmt == "table":
+            console = self.console
+            if self.plain is not None and self.spool.index:
+                write = console.file.write
+                write(self.plain.head)
+                for i, text in enumerate(self.spool.sorted()):
+                    write(self.plain.rule + text if i else text)
+                write(self.plain.foot)
+                self.spool.close()
+            elif self.rows:
+                self.rows.sort(key=lambda r: r[:2])
+                console.print(table_of(r[2] for r in self.rows))
+            shown = ", ".join(f"{self.counts[s]} {s}" for s in reversed(SEVERITIES) if self.counts[s]) or "none"
+            console.print(
+                f"{stats.kept} identity event(s) in {stats.records} record(s) from {stats.files} file(s): {shown}. "
+                f"Skipped {stats.skipped} record(s) of other services, rejected {stats.rejected}."
+                + (f" Stored {self.new} new event(s) in {db}." if self.store is not None else "")
+            )
+        elif self.store is not None:
+            click.echo(f"iambot: stored {self.new} new event(s) in {db}", err=True)
+
+
+class _Progress:
+    def __init__(self, sizes: dict[Path, int]):
+        from rich.progress import Progress
+
+        from bot.cli.console import make_console
+
+        self.sizes = sizes
+        self.bar = Progress(transient=True, console=make_console(stderr=True))
+        self.task = self.bar.add_task("triage", total=sum(sizes.values()))
+        self.bar.start()
+
+    def advance(self, path: Path) -> None:
+        self.bar.advance(self.task, self.sizes.get(path, 0))
+
+    def stop(self) -> None:
+        self.bar.stop()
+
+
+def _progress(files: list[Path]) -> _Progress | None:
+    if not sys.stderr.isatty():
+        return None
+    try:
+        sizes = {p: p.stat().st_size for p in files}
+    except OSError:
+        return None
+    return _Progress(sizes) if sum(sizes.values()) > PROGRESS_BYTES else None

@@ -22,6 +22,7 @@ from bot.events.model import IamEvent, ReadStats, RecordError, Rejected, Unreada
 from bot.events.normalize import normalize
 
 SUFFIXES = frozenset({".json", ".gz", ".jsonl", ".ndjson"})
+GZIP_MAGIC = b"\x1f\x8b"
 EXCERPT = 200
 
 Location = tuple[str, int | None, int | None]  # file, line (JSON Lines), index in its document
@@ -91,8 +92,13 @@ def records_from_document(doc: Any) -> Iterator[Any]:
 def decode_bytes(data: bytes, where: str) -> Iterator[tuple[Location, Any] | Rejected]:
     """(location, record) pairs or Rejected items from one file's bytes. Raises UnreadableInput
     only when the whole input cannot be read (a corrupt gzip stream)."""
-    if data[:2] == b"\x1f\x8b":
+    if data[:2] == GZIP_MAGIC:
         data = gunzip(data, where)
+    yield from decode_plain(data, where)
+
+
+def decode_plain(data: bytes, where: str) -> Iterator[tuple[Location, Any] | Rejected]:
+    """:func:`decode_bytes` for bytes already decompressed."""
     if not data.strip():
         return
     try:
@@ -119,12 +125,21 @@ def decode_bytes(data: bytes, where: str) -> Iterator[tuple[Location, Any] | Rej
 
 
 def events_from_bytes(data: bytes, where: str, stats: ReadStats, selection: Selection) -> Iterator[IamEvent | Rejected]:
-    """Identity events (and rejections) from one file's bytes. This is triage's hot loop: a
-    record of another service costs two dict lookups; only wanted records are normalized."""
+    """Identity events (and rejections) from one file's bytes: the plain reference reader, which
+    decodes every record. Triage reads with :func:`bot.events.fast.fast_events_from_bytes`, which
+    gives the same items and counts without building the records of other services."""
+    yield from select(decode_bytes(data, where), stats, selection)
+
+
+def select(
+    items: Iterable[tuple[Location, Any] | Rejected], stats: ReadStats, selection: Selection
+) -> Iterator[IamEvent | Rejected]:
+    """The decoded records of the selected sources as events: a record of another service costs
+    two dict lookups; only wanted records are normalized."""
     records = skipped = 0
     sources, named = selection.sources, selection.named
     try:
-        for item in decode_bytes(data, where):
+        for item in items:
             if type(item) is Rejected:
                 stats.rejected += 1
                 yield item
@@ -139,18 +154,27 @@ def events_from_bytes(data: bytes, where: str, stats: ReadStats, selection: Sele
                     if not names or type(name) is not str or name not in names:
                         skipped += 1
                         continue
-            at = location(loc)
-            try:
-                event = normalize(record, at)
-            except RecordError as exc:
-                stats.rejected += 1
-                yield Rejected(at, str(exc), excerpt(record))
-                continue
-            stats.kept += 1
-            yield event
+            yield normalized(record, location(loc), stats)
     finally:
         stats.records += records
         stats.skipped += skipped
+
+
+def normalized(record: Any, at: str, stats: ReadStats) -> IamEvent | Rejected:
+    """One wanted record as an event, or its rejection; counted in ``stats``."""
+    try:
+        event = normalize(record, at)
+    except RecordError as exc:
+        stats.rejected += 1
+        return Rejected(at, str(exc), excerpt(record))
+    stats.kept += 1
+    return event
+
+
+def is_digest(name: str) -> bool:
+    """CloudTrail's log file validation writes digest files beside the logs
+    (AWSLogs/<account>/CloudTrail-Digest/…): they hold hashes, not events."""
+    return "CloudTrail-Digest/" in name.replace("\\", "/")
 
 
 def iter_files(paths: Iterable[str | os.PathLike[str]]) -> Iterator[Path]:
@@ -160,7 +184,9 @@ def iter_files(paths: Iterable[str | os.PathLike[str]]) -> Iterator[Path]:
         try:
             if path.is_dir():
                 yield from sorted(
-                    p for p in path.rglob("*") if p.is_file() and not p.name.startswith(".") and p.suffix in SUFFIXES
+                    p
+                    for p in path.rglob("*")
+                    if p.is_file() and not p.name.startswith(".") and p.suffix in SUFFIXES and not is_digest(str(p))
                 )
             elif path.exists():
                 yield path

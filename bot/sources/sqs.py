@@ -12,11 +12,17 @@ Long polling, ten messages a batch. What happens to a message:
   message is not deleted and comes back after the visibility timeout; on its last receive
   before the dead-letter queue takes it (``sqs_max_receive_count``) it is also stored in
   ``rejected`` with the reason, so the operator sees it in iambot as well as in the DLQ.
+
+Pipelined (``prefetch`` > 0, as `iambot run` builds it): a receiver thread receives the next
+batch while the current one commits, through a hand-off of at most ``prefetch`` batches (it
+receives only when there is room); the poll commits, then deletes, exactly as above. A stop is
+honoured within a second: a batch received but not committed is not deleted, and comes back.
 """
 
 from __future__ import annotations
 
 import logging
+import queue
 import threading
 import time
 from collections.abc import Callable
@@ -25,7 +31,7 @@ from typing import Any, ClassVar
 
 import orjson
 
-from bot.events import IamEvent, ReadStats, Rejected, UnreadableInput, events_from_bytes, excerpt
+from bot.events import IamEvent, ReadStats, Rejected, UnreadableInput, events_from_bytes, excerpt, is_digest
 from bot.sources.base import Deps, PollResult, Source, Statement, store_rejections
 from bot.sources.files import SUFFIXES, bucket_statements, read_object
 from bot.store import StoreBusy
@@ -102,6 +108,7 @@ class SqsSource:
         max_receive_count: int = 5,
         s3: Any = None,
         sleep: Callable[[float], None] = time.sleep,
+        prefetch: int = 0,
     ):
         self.sqs = sqs
         self.queue_url = queue_url
@@ -110,6 +117,8 @@ class SqsSource:
         self.max_receive_count = max_receive_count
         self.s3 = s3
         self.sleep = sleep
+        self.prefetch = prefetch
+        self._receiver: _Receiver | None = None
         self.name = "sqs"
         self.interval = 0.0
         self.stale_after = max(120.0, 4 * wait_seconds)
@@ -126,6 +135,7 @@ class SqsSource:
             wait_seconds=settings.sqs_wait_seconds,
             max_receive_count=settings.sqs_max_receive_count,
             s3=aws.client("s3"),
+            prefetch=1,
         )
 
     @classmethod
@@ -146,14 +156,35 @@ class SqsSource:
     # ------------------------------------------------------------------ one batch
 
     def poll(self, stop: threading.Event) -> PollResult:
-        """Receive one batch, commit its events, then delete what is done."""
+        """Receive one batch (pipelined: take the one received meanwhile), commit its events, then
+        delete what is done."""
+        if self.prefetch <= 0:
+            return self._process(self._receive(), stop)
+        receiver = self._receiver
+        if receiver is None or receiver.stop is not stop or not receiver.thread.is_alive():
+            self.close()
+            receiver = self._receiver = _Receiver(self._receive, self.prefetch, stop, idle=self.wait_seconds == 0)
+        item = receiver.take(max(1.0, float(self.wait_seconds)))
+        if isinstance(item, BaseException):
+            raise item
+        return self._process(item or [], stop)
+
+    def close(self) -> None:
+        """Stop the receiver thread; what it received and nobody committed comes back later."""
+        if self._receiver is not None:
+            self._receiver.close()
+            self._receiver = None
+
+    def _receive(self) -> list[dict[str, Any]]:
         resp = self.sqs.receive_message(
             QueueUrl=self.queue_url,
             MaxNumberOfMessages=10,
             WaitTimeSeconds=self.wait_seconds,
             MessageSystemAttributeNames=["ApproximateReceiveCount"],
         )
-        raw = resp.get("Messages", [])
+        return list(resp.get("Messages", []))
+
+    def _process(self, raw: list[dict[str, Any]], stop: threading.Event) -> PollResult:
         if stop.is_set() or not raw:
             return PollResult(len(raw))  # stopping: what was received comes back after the visibility timeout
         batch = [self._read(m) for m in raw]
@@ -191,7 +222,7 @@ class SqsSource:
         try:
             if objects is not None:
                 for bucket, key in objects:
-                    if key.endswith(SUFFIXES) and self.s3 is not None:
+                    if key.endswith(SUFFIXES) and not is_digest(key) and self.s3 is not None:
                         self._take_object(msg, bucket, key, stats)
                 return msg
             for item in events_from_bytes(data, where, stats, self.deps.selection):
@@ -226,7 +257,10 @@ class SqsSource:
                     for m in ready:
                         m.outcome, m.reason = "retry", str(exc)
                     return
-                self.sleep(2.0)
+                if self.sleep is time.sleep:
+                    stop.wait(2.0)  # woken at once by a stop
+                else:
+                    self.sleep(2.0)
                 waited += 2.0
             except Exception:  # isolate the message that breaks the batch
                 log.exception("sqs batch failed; taking its messages one by one")
@@ -258,3 +292,58 @@ class SqsSource:
                 log.warning(
                     "sqs message not taken", extra={"sqs_message": m.id, "outcome": m.outcome, "reason": m.reason[:300]}
                 )
+
+
+class _Receiver:
+    """A daemon thread that receives batches ahead of the committer: it receives only when the
+    hand-off has room (``depth`` batches), hands over errors for the poll to raise, and drops
+    what it holds once stopped (SQS makes it visible again)."""
+
+    def __init__(self, receive: Callable[[], list[dict[str, Any]]], depth: int, stop: threading.Event, idle: bool):
+        self.receive = receive
+        self.stop = stop
+        self.idle = idle  # no long polling: pause between empty receives
+        self.closed = threading.Event()
+        self.room = threading.Semaphore(depth)
+        self.handoff: queue.Queue[list[dict[str, Any]] | Exception] = queue.Queue()
+        self.thread = threading.Thread(target=self._run, name="iambot-sqs-receiver", daemon=True)
+        self.thread.start()
+
+    def halted(self) -> bool:
+        return self.stop.is_set() or self.closed.is_set()
+
+    def _run(self) -> None:
+        while not self.halted():
+            if not self.room.acquire(timeout=1.0):
+                continue
+            try:
+                item: list[dict[str, Any]] | Exception = self.receive()
+            except Exception as exc:  # the poll raises it: the runner logs it and backs off
+                item = exc
+            if self.halted():
+                return  # received while stopping: left for the visibility timeout
+            if isinstance(item, list) and not item:
+                self.room.release()
+                if self.idle:
+                    self.closed.wait(0.05)
+                continue
+            self.handoff.put(item)
+
+    def take(self, wait: float) -> list[dict[str, Any]] | Exception | None:
+        """The next batch received (or the error receiving it), waiting at most ``wait`` seconds
+        and never more than a second after a stop."""
+        deadline = time.monotonic() + wait
+        while not self.halted():
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return None
+            try:
+                item = self.handoff.get(timeout=min(1.0, left))
+            except queue.Empty:
+                continue
+            self.room.release()
+            return item
+        return None
+
+    def close(self) -> None:
+        self.closed.set()

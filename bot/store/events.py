@@ -105,6 +105,14 @@ class Events:
         )
         return StoredEvent.of(row) if row else None
 
+    def with_id(self, key_or_id: str, limit: int = 5) -> list[StoredEvent]:
+        """Every stored event with this key or CloudTrail eventID (ids are sometimes reused), latest first."""
+        rows = self.db.query(
+            "SELECT * FROM events WHERE key = ? OR id = ? ORDER BY event_time DESC, key LIMIT ?",
+            (key_or_id, key_or_id, limit),
+        )
+        return [StoredEvent.of(r) for r in rows]
+
     def recent(self, limit: int = 10) -> list[StoredEvent]:
         rows = self.db.query("SELECT * FROM events ORDER BY event_time DESC, id LIMIT ?", (limit,))
         return [StoredEvent.of(r) for r in rows]
