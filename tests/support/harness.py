@@ -4,7 +4,6 @@ way Slack signs them."""
 from __future__ import annotations
 
 import json
-import threading
 import time
 import urllib.error
 import urllib.parse
@@ -21,9 +20,7 @@ class HttpClient:
         self.runtime = runtime
         app = SlackHttp(runtime.app, SECRET, health or runtime.health)
         self.server = serve(app, "127.0.0.1", 0, threads=8)
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-        self.thread.start()
-        self.base = f"http://127.0.0.1:{self.server.effective_port}"
+        self.base = f"http://127.0.0.1:{self.server.port}"
         self.responses = runtime.client.base_url.replace("/api/", "/response/")
 
     def close(self) -> None:

@@ -104,3 +104,32 @@ def object_created(bucket: str, key: str) -> str:
             },
         }
     )
+
+
+def digest_file(account: str = "123456789012", region: str = "us-east-1") -> tuple[str, bytes]:
+    """A CloudTrail digest file (log file validation), as CloudTrail delivers it beside the logs:
+    its key, and its gzipped body, which holds no event."""
+    import gzip
+
+    key = (
+        f"AWSLogs/{account}/CloudTrail-Digest/{region}/2026/11/22/"
+        f"{account}_CloudTrail-Digest_{region}_org-trail_{region}_20261122T100000Z.json.gz"
+    )
+    body = {
+        "awsAccountId": account,
+        "digestStartTime": "2026-11-22T09:00:00Z",
+        "digestEndTime": "2026-11-22T10:00:00Z",
+        "digestS3Bucket": "org-trail",
+        "digestS3Object": key,
+        "digestPublicKeyFingerprint": "0123456789abcdef0123456789abcdef",
+        "digestSignatureAlgorithm": "SHA256withRSA",
+        "newestEventTime": "2026-11-22T09:59:58Z",
+        "oldestEventTime": "2026-11-22T09:00:03Z",
+        "previousDigestS3Bucket": "org-trail",
+        "previousDigestS3Object": None,
+        "previousDigestHashValue": None,
+        "previousDigestHashAlgorithm": None,
+        "previousDigestSignature": None,
+        "logFiles": [],
+    }
+    return key, gzip.compress(json.dumps(body).encode())

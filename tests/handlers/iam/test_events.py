@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
-
 import handlers.iam as iam
 from bot.events import Rejected, normalize
 from handlers.iam.base import SUBCOMMANDS
@@ -86,11 +84,6 @@ def test_show_what_is_not_stored(runtime):
     assert "give the event id" in ask(runtime, "show")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: two stored events may share a CloudTrail event id (the store keeps both), /iam recent lists that "
-    "id for each, but /iam show <id> (handlers/iam/events.py show → store.events.get) can only reach one of them",
-)
 def test_every_event_recent_lists_can_be_shown_by_the_id_it_lists(runtime, aws):
     event, _ = access_key_event(aws.client("iam"))
     password = normalize(as_account(load("UpdateLoginProfile__authored__1.json")))

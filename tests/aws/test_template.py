@@ -1,0 +1,160 @@
+"""The CloudFormation templates: both pass cfn-lint; the role holds exactly `iambot policy` plus the
+queue; the rules take every identity source whole (sign-in under both of its detail-types) and
+STS by the event names iambot explains — checked against moto's EventBridge as well."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.aws.policy import policy
+from bot.aws.template import DETAIL_TYPES, forwarder, patterns, template
+from bot.catalog import load as load_catalog
+from bot.runtime.settings import given
+from tests.support.records import as_account, load
+
+QUEUE_ARN = {"Fn::GetAtt": ["EventQueue", "Arn"]}
+
+
+def lint(doc: dict, tmp_path: Path, name: str = "iambot.json") -> subprocess.CompletedProcess:
+    path = tmp_path / name
+    path.write_text(json.dumps(doc))
+    return subprocess.run(
+        [str(Path(sys.executable).with_name("cfn-lint")), str(path)], capture_output=True, text=True, timeout=120
+    )
+
+
+def test_template_passes_cfn_lint(tmp_path):
+    doc = template(given())
+    result = lint(doc, tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    broken = json.loads(json.dumps(doc))
+    broken["Resources"]["EventQueue"]["Properties"]["VisibilityTimeout"] = "soon"
+    assert lint(broken, tmp_path, "broken.json").returncode != 0  # cfn-lint does catch mistakes
+
+
+def test_forwarder_template_passes_cfn_lint(tmp_path):
+    doc = forwarder()
+    result = lint(doc, tmp_path, "forwarder.json")
+    assert result.returncode == 0, result.stdout + result.stderr
+    rules = {k: v for k, v in doc["Resources"].items() if v["Type"] == "AWS::Events::Rule"}
+    assert set(rules) == {"IdentityRule", "StsRule"}
+    for rule in rules.values():
+        [target] = rule["Properties"]["Targets"]
+        assert "us-east-1" in target["Arn"]["Fn::Sub"] and target["RoleArn"] == {"Fn::GetAtt": ["ForwardRole", "Arn"]}
+
+
+def test_a_configured_template_passes_cfn_lint_too(tmp_path):
+    settings = given(
+        IAMBOT_REMEDIATIONS="deactivate-access-key,require-password-reset",
+        IAMBOT_REMEDIATION_ROLE="arn:aws:iam::{account_id}:role/iambot-remediator",
+        IAMBOT_SQS_QUEUE_URL="https://sqs.us-east-1.amazonaws.com/123456789012/iambot-events",
+        sqs_max_receive_count=8,
+    )
+    doc = template(settings)
+    result = lint(doc, tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert doc["Resources"]["EventQueue"]["Properties"]["RedrivePolicy"]["maxReceiveCount"] == 8
+
+
+def test_a_template_with_trail_buckets_passes_cfn_lint(tmp_path):
+    settings = given(
+        IAMBOT_SQS_QUEUE_URL="https://sqs.us-east-1.amazonaws.com/123456789012/iambot-events",
+        trail_buckets=["org-trail"],
+    )
+    sids = [s["Sid"] for s in policy(settings)["Statement"]]
+    assert len(sids) == len(set(sids)), sids
+    result = lint(template(settings), tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def role_statements(doc: dict) -> list[dict]:
+    [inline] = doc["Resources"]["BotRole"]["Properties"]["Policies"]
+    return inline["PolicyDocument"]["Statement"]
+
+
+def test_the_role_holds_the_bot_policy_plus_the_queue():
+    settings = given(IAMBOT_REMEDIATIONS="deactivate-access-key,require-password-reset")
+    doc = template(settings)
+    statements = role_statements(doc)
+    queue = {"Sid": "IambotQueue", "Effect": "Allow", "Action": ["sqs:DeleteMessage", "sqs:ReceiveMessage"],
+             "Resource": QUEUE_ARN}
+    assert statements == [*policy(settings)["Statement"], queue]
+    redrive = doc["Resources"]["EventQueue"]["Properties"]["RedrivePolicy"]
+    assert redrive == {"deadLetterTargetArn": {"Fn::GetAtt": ["DeadLetterQueue", "Arn"]}, "maxReceiveCount": 5}
+
+
+def test_with_a_queue_configured_the_role_names_the_stacks_queue():
+    settings = given(IAMBOT_SQS_QUEUE_URL="https://sqs.us-east-1.amazonaws.com/123456789012/elsewhere")
+    statements = role_statements(template(settings))
+    [queue] = [s for s in statements if s.get("Sid") == "IambotQueue"]
+    assert queue["Resource"] == QUEUE_ARN  # the queue this stack makes, not the one in the settings
+    assert [s for s in statements if s.get("Sid") != "IambotQueue"] == [
+        s for s in policy(settings)["Statement"] if s.get("Sid") != "IambotQueue"
+    ]
+
+
+def test_the_rules_take_identity_sources_whole_and_sts_by_name():
+    catalog = load_catalog()
+    doc = template(given())
+    found = patterns(catalog)
+    rules = {k: v["Properties"] for k, v in doc["Resources"].items() if v["Type"] == "AWS::Events::Rule"}
+    assert {k: v["EventPattern"] for k, v in rules.items()} == {f"{k}Rule": v for k, v in found.items()}
+    identity = rules["IdentityRule"]["EventPattern"]
+    assert {"aws.iam", "aws.signin", "aws.organizations", "aws.sso", "aws.rolesanywhere"} <= set(identity["source"])
+    # sign-in events arrive under either spelling
+    assert {"AWS Console Signin via CloudTrail", "AWS Console Sign In via CloudTrail"} <= set(identity["detail-type"])
+    assert identity["detail-type"] == DETAIL_TYPES
+    # STS: the names iambot explains, never all of STS (AssumeRole alone is millions a day)
+    assert "aws.sts" not in identity["source"]
+    sts = rules["StsRule"]["EventPattern"]
+    assert sts["source"] == ["aws.sts"]
+    assert sts["detail"]["eventName"] == catalog.names("sts.amazonaws.com")
+    assert "AssumeRole" not in sts["detail"]["eventName"] and "AssumeRoleWithWebIdentity" in sts["detail"]["eventName"]
+    # read-only STS calls reach EventBridge only through a rule in this state
+    assert rules["StsRule"]["State"] == "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS"
+    assert rules["IdentityRule"]["State"] == "ENABLED"
+    queue_policy = doc["Resources"]["EventQueuePolicy"]["Properties"]["PolicyDocument"]["Statement"][0]
+    assert queue_policy["Condition"]["ArnEquals"]["aws:SourceArn"] == [
+        {"Fn::GetAtt": ["IdentityRule", "Arn"]}, {"Fn::GetAtt": ["StsRule", "Arn"]}
+    ]
+
+
+@pytest.fixture
+def delivered(aws):
+    """The template's rules put in moto's EventBridge, feeding a queue: what reaches it."""
+    sqs, events = aws.client("sqs"), aws.client("events")
+    url = sqs.create_queue(QueueName="iambot-events")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    for name, pattern in patterns(load_catalog()).items():
+        events.put_rule(Name=name, EventPattern=json.dumps(pattern))
+        events.put_targets(Rule=name, Targets=[{"Id": "q", "Arn": arn}])
+
+    def send(record: dict, detail_type: str = "AWS API Call via CloudTrail") -> list[str]:
+        source = "aws." + record["eventSource"].split(".")[0]
+        events.put_events(Entries=[{"Source": source, "DetailType": detail_type, "Detail": json.dumps(record)}])
+        got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
+        for m in got:
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
+        return [json.loads(m["Body"])["detail"]["eventName"] for m in got]
+
+    return send
+
+
+def test_the_rules_deliver_what_iambot_explains_in_moto(delivered):
+    assert delivered(as_account(load("UpdateAccessKey__authored__1.json"))) == ["UpdateAccessKey"]
+    login = as_account(load("ConsoleLogin__awsdocs__1.json"))
+    assert login["eventSource"] == "signin.amazonaws.com"
+    for detail_type in ("AWS Console Signin via CloudTrail", "AWS Console Sign In via CloudTrail"):
+        assert delivered(login, detail_type) == ["ConsoleLogin"], detail_type
+    web = as_account(load("AssumeRoleWithWebIdentity__authored__1.json"))
+    assert delivered(web) == ["AssumeRoleWithWebIdentity"]
+    assume_role = {**web, "eventName": "AssumeRole", "eventID": "evt-assume-role"}
+    assert delivered(assume_role) == []  # routine STS traffic never reaches the queue
+    ec2 = {**web, "eventSource": "ec2.amazonaws.com", "eventName": "RunInstances"}
+    assert delivered(ec2) == []
+

@@ -1,0 +1,97 @@
+"""The small commands: `iambot explain`, `manifest`, `policy` and `template` print exactly what
+the library builds, follow the settings, and refuse mistakes with exit 2 and one line."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import yaml
+
+from bot.aws.policy import policy
+from bot.aws.template import forwarder, template
+from bot.runtime.settings import given
+from bot.slack.manifest import manifest
+from tests.support.cli import clean_environment, invoke, one_line_error
+
+
+@pytest.fixture(autouse=True)
+def isolated(monkeypatch, tmp_path):
+    clean_environment(monkeypatch, tmp_path)
+
+
+def test_explain():
+    result = invoke("explain", "updateaccesskey")
+    assert result.exit_code == 0
+    assert result.stdout.startswith("UpdateAccessKey (iam.amazonaws.com): Access key status changed  [first-class]")
+    assert "deactivate-access-key" in result.stdout
+    missing = invoke("explain", "NoSuchCall")
+    assert "generic alert" in one_line_error(missing)
+
+
+def test_explain_by_service_prefix():
+    result = invoke("explain", "sso:CreatePermissionSet")
+    assert result.exit_code == 0 and result.stdout.startswith("CreatePermissionSet (sso.amazonaws.com):")
+    sts = invoke("explain", "GetSessionToken")
+    assert sts.stdout.startswith("GetSessionToken (sts.amazonaws.com):")
+    assert "no catalog entry for 'iam:GetSessionToken'" in one_line_error(invoke("explain", "iam:GetSessionToken"))
+
+
+def test_manifest_prints_the_manifest_as_yaml_or_json():
+    url = "https://iambot.example.com"
+    as_yaml = invoke("manifest", "--url", url)
+    assert as_yaml.exit_code == 0
+    assert yaml.safe_load(as_yaml.stdout) == manifest(url, "iambot")
+    assert yaml.safe_load(as_yaml.stdout)["settings"]["interactivity"]["request_url"] == url + "/slack/events"
+    as_json = invoke("manifest", "--format", "json", "--name", "sec-bot")
+    assert json.loads(as_json.stdout) == manifest(None, "sec-bot")
+    assert json.loads(as_json.stdout)["settings"]["socket_mode_enabled"] is True
+
+
+def test_manifest_refuses_a_url_slack_cannot_call():
+    assert "https://" in one_line_error(invoke("manifest", "--url", "http://iambot.example.com"))
+    assert "1 to 35 characters" in one_line_error(invoke("manifest", "--name", "x" * 36))
+
+
+def test_policy_prints_the_policy_of_the_settings(monkeypatch):
+    monkeypatch.setenv("IAMBOT_REMEDIATIONS", "deactivate-access-key")
+    monkeypatch.setenv("IAMBOT_SQS_QUEUE_URL", "https://sqs.eu-west-1.amazonaws.com/123456789012/iambot-events")
+    result = invoke("policy")
+    assert result.exit_code == 0
+    printed = json.loads(result.stdout)
+    expected = policy(given(IAMBOT_REMEDIATIONS="deactivate-access-key",
+                            IAMBOT_SQS_QUEUE_URL="https://sqs.eu-west-1.amazonaws.com/123456789012/iambot-events"))
+    assert printed == expected
+    [queue] = [s for s in printed["Statement"] if s.get("Sid") == "IambotQueue"]
+    assert queue["Resource"] == "arn:aws:sqs:eu-west-1:123456789012:iambot-events"
+    actions = {a for s in printed["Statement"] for a in ([s["Action"]] if isinstance(s["Action"], str)
+                                                         else s["Action"])}
+    assert "iam:UpdateAccessKey" in actions and "iam:DeleteAccessKey" not in actions
+
+
+def test_policy_refuses_an_unknown_remediation(monkeypatch):
+    monkeypatch.setenv("IAMBOT_REMEDIATIONS", "deactivate-access-key,launch-missiles")
+    line = one_line_error(invoke("policy"))
+    assert line.startswith("iambot: IAMBOT_REMEDIATIONS: unknown remediation(s) launch-missiles")
+
+
+def test_template_prints_the_stack_and_the_forwarder():
+    main = invoke("template")
+    assert main.exit_code == 0 and json.loads(main.stdout) == template(given())
+    other = invoke("template", "--forwarder")
+    assert other.exit_code == 0 and json.loads(other.stdout) == forwarder()
+
+
+def test_a_config_file_is_read(tmp_path, monkeypatch):
+    (tmp_path / "iambot.toml").write_text('remediations = ["require-password-reset"]\n')
+    printed = json.loads(invoke("policy").stdout)
+    assert printed == policy(given(remediations=["require-password-reset"]))
+    (tmp_path / "iambot.toml").write_text('no_such_setting = 1\n')
+    assert "no_such_setting: unknown setting" in one_line_error(invoke("policy"))
+
+
+def test_version_and_help():
+    assert invoke("--version").exit_code == 0
+    result = invoke("--help")
+    for command in ("triage", "ingest", "run", "demo", "explain", "manifest", "policy", "template"):
+        assert command in result.stdout

@@ -1,0 +1,77 @@
+"""`iambot demo`: the whole product on embedded defaults, against moto, drawn in the terminal."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.cli.demo import run_demo
+from tests.support.cli import clean_environment, invoke
+
+
+@pytest.fixture(autouse=True)
+def isolated(monkeypatch, tmp_path):
+    clean_environment(monkeypatch, tmp_path)
+    monkeypatch.setenv("COLUMNS", "200")  # rich draws panels this wide: no wrapping inside a button
+
+
+@pytest.fixture(scope="module")
+def shown():
+    """What `iambot demo` prints, as a person runs it (its own process, no iambot settings)."""
+    env = {"PATH": "/usr/bin:/bin", "COLUMNS": "200", "HOME": "/nonexistent"}
+    done = subprocess.run([str(Path(sys.executable).with_name("iambot")), "demo"], env=env, capture_output=True,
+                          text=True, timeout=120, cwd="/")
+    assert done.returncode == 0, done.stderr[-2000:]
+    return done
+
+
+def test_demo_plays_the_whole_product_against_moto(shown):
+    out = " ".join(shown.stdout.split())
+    for title in (
+        "Access key status changed",
+        "Console password",
+        "Signing certificate",
+        "Server certificate",
+        "OIDC provider thumbprints",
+    ):
+        assert title.lower() in out.lower(), title
+    assert "[ Deactivate the access key ]" in out
+    assert "You asked for this remediation; someone else must approve it." in out
+    assert "In AWS the key is now" in out and "succeeded" in out
+    assert "iambot digest" in out and "5 identity event(s)" in out
+    assert "iambot manifest" in out  # says what to do next
+    assert "Traceback" not in shown.stderr
+
+
+def test_demo_in_process_exits_0():
+    result = invoke("demo")
+    assert result.exit_code == 0, result.stderr
+    assert "5 identity event(s)" in " ".join(result.stdout.split())
+
+
+def test_demo_shows_no_markup_literally(shown):
+    out = " ".join(shown.stdout.split())
+    assert "In AWS the key is now Inactive" in out
+    assert "[bold]" not in out and "[/]" not in out
+
+
+def test_titled_sections_break_the_line(shown):
+    assert "What happened⏎" not in shown.stdout
+    assert "⏎" not in shown.stdout
+
+
+def test_demo_facts():
+    facts = run_demo()
+    assert [name for name, _ in facts["alerts"]] == [
+        "UpdateAccessKey",
+        "UpdateLoginProfile",
+        "UploadSigningCertificate",
+        "UpdateServerCertificate",
+        "UpdateOpenIDConnectProviderThumbprint",
+    ]
+    assert facts["request"] == "succeeded" and facts["key_status"] == "Inactive"
+    assert facts["digest_total"] == 5
+    assert facts["posted"] >= 7  # five alerts, the approval in its thread, the digest

@@ -1,0 +1,204 @@
+"""`iambot triage`: the identity events in CloudTrail files, as a table or JSON lines, optionally
+stored; every mistake a person can make is exit 2 with one line, never a traceback."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import re
+import sqlite3
+from datetime import datetime
+
+import pytest
+
+from bot.catalog import SEVERITIES
+from bot.catalog import load as load_catalog
+from tests.support.cli import clean_environment, invoke, one_line_error, records_in
+from tests.support.records import AUTHORED, DETONATIONS, FIXTURES, RECORDS
+
+ONE = AUTHORED / "UpdateAccessKey__authored__1.json"
+REQUIRED = {
+    "event_id",
+    "event_name",
+    "event_time",
+    "account_id",
+    "region",
+    "actor",
+    "target",
+    "source_ip",
+    "error_code",
+    "severity",
+    "reasons",
+    "remediations",
+    "summary",
+}
+
+
+@pytest.fixture(autouse=True)
+def isolated(monkeypatch, tmp_path):
+    clean_environment(monkeypatch, tmp_path)
+
+
+def wanted(records):
+    selection = load_catalog().selection()
+    return [r for r in records if selection.wants(r.get("eventSource"), r.get("eventName"))]
+
+
+def test_triage_json_has_the_documented_fields():
+    result = invoke("triage", "--format", "json", str(AUTHORED))
+    assert result.exit_code == 0, result.stderr
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(rows) == len(wanted(records_in(sorted(AUTHORED.glob("*.json")))))
+    assert len(rows) > 50
+    for row in rows:
+        assert set(row) >= REQUIRED
+        assert set(row["actor"]) >= {"type", "arn", "name"}
+        assert isinstance(row["reasons"], list) and isinstance(row["remediations"], list)
+        assert row["severity"] in SEVERITIES
+    by_id = {r["event_id"]: r for r in rows}
+    first = by_id["0e1a7c52-5b0b-4d0e-9a51-000000000001"]  # UpdateAccessKey__authored__1
+    # changed on purpose: an Identity Center session's mfaAuthenticated "false" no longer means
+    # "no MFA", so this reactivated key is high (it was critical)
+    assert first["severity"] == "high"
+    assert first["event_time"] == "2026-11-20T10:02:11Z"
+    assert first["target"] == {"user": "legacy-etl", "access_key_id": "AKIAEXAMPLELEGACY001"}
+    assert "deactivate-access-key" in first["remediations"]
+
+
+def summary_line(out: str) -> str:
+    return " ".join(out.split()).split("└")[-1]
+
+
+def test_triage_table_sorted_by_severity_with_summary():
+    result = invoke("triage", str(FIXTURES))
+    assert result.exit_code == 0, result.stderr
+    out = result.stdout
+    assert out.index("CRITICAL") < out.index("HIGH") < out.index("MEDIUM") < out.index("LOW") < out.index("INFO")
+    paths = sorted(RECORDS.glob("*.json")) + sorted(AUTHORED.glob("*.json")) + sorted(DETONATIONS.glob("*.json"))
+    records = records_in(paths)
+    kept = len(wanted(records))
+    line = summary_line(out)
+    assert f"{kept} identity event(s) in {len(records)} record(s) from {len(paths)} file(s)" in line
+    assert f"Skipped {len(records) - kept} record(s) of other services, rejected 0." in line
+    counts = {s: int(n) for n, s in re.findall(r"(\d+) (critical|high|medium|low|info)\b", line.split(":")[1])}
+    assert sum(counts.values()) == kept and list(counts) == ["critical", "high", "medium", "low", "info"]
+
+
+def test_min_severity_leaves_out_the_rest():
+    result = invoke("triage", "--format", "json", "--min-severity", "high", str(AUTHORED))
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert rows and {r["severity"] for r in rows} <= {"high", "critical"}
+
+
+def distinct(records):
+    """What the store keeps once: eventID (or the whole record when it has none), name and time.
+    Published fixtures reuse eventIDs like "1111" for different events."""
+    return {
+        (r.get("eventID") or json.dumps(r, sort_keys=True), r["eventName"],
+         int(datetime.fromisoformat(r["eventTime"].replace("Z", "+00:00")).timestamp()))
+        for r in records
+    }
+
+
+def test_triage_db_twice_stores_nothing_new(tmp_path):
+    db = tmp_path / "t.db"
+    kept = len(distinct(wanted(records_in(sorted(RECORDS.glob("*.json"))))))
+    assert 0 < kept < len(wanted(records_in(sorted(RECORDS.glob("*.json")))))
+    first = invoke("triage", "--db", str(db), str(RECORDS))
+    second = invoke("triage", "--db", str(db), str(RECORDS))
+    assert f"Stored {kept} new event(s)" in " ".join(first.stdout.split())
+    assert "Stored 0 new event(s)" in " ".join(second.stdout.split())
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT COUNT(*) FROM events").fetchone()[0] == kept
+
+
+def test_triage_json_with_db_says_what_it_stored_on_stderr(tmp_path):
+    result = invoke("triage", "--format", "json", "--db", str(tmp_path / "t.db"), str(ONE))
+    assert len(result.stdout.splitlines()) == 1
+    assert "stored 1 new event(s)" in result.stderr
+
+
+def test_missing_path_is_exit_2_without_traceback(tmp_path):
+    result = invoke("triage", str(tmp_path / "nope.json"), str(ONE))
+    line = one_line_error(result)
+    assert "nope.json: no such file or directory" in line
+    assert "UpdateAccessKey" in result.stdout  # the readable input was still triaged
+
+
+def test_corrupt_gzip_is_exit_2(tmp_path):
+    bad = tmp_path / "x.json.gz"
+    bad.write_bytes(b"\x1f\x8b garbage")
+    assert "not a valid gzip" in one_line_error(invoke("triage", str(bad)))
+
+
+def test_bad_records_are_reported_and_exit_0(tmp_path):
+    path = tmp_path / "mixed.json.gz"
+    path.write_bytes(gzip.compress((json.dumps(json.loads(ONE.read_text())) + "\n{broken\n").encode()))
+    result = invoke("triage", "--format", "json", str(path))
+    assert result.exit_code == 0
+    assert len(result.stdout.splitlines()) == 1
+    assert "skipped" in result.stderr and "mixed.json.gz:2: not valid JSON" in result.stderr
+
+
+def test_usage_error_is_exit_2():
+    assert invoke("triage").exit_code == 2
+    assert invoke("triage", "--format", "xml", str(AUTHORED)).exit_code == 2
+    assert invoke("triage", "--min-severity", "urgent", str(AUTHORED)).exit_code == 2
+
+
+def test_self_arns_from_environment(monkeypatch):
+    monkeypatch.setenv("IAMBOT_SELF_ARNS", "arn:aws:iam::111122223333:user/mallory-dev")
+    result = invoke("triage", "--format", "json", str(AUTHORED / "UploadSigningCertificate__authored__1.json"))
+    row = json.loads(result.stdout)
+    assert row["severity"] == "info" and row["is_self"] is True and row["remediations"] == []
+
+
+def test_a_bad_setting_is_exit_2_naming_it(monkeypatch):
+    monkeypatch.setenv("IAMBOT_ALERT_CHANNEL", "#iam-alerts")
+    assert "IAMBOT_ALERT_CHANNEL" in one_line_error(invoke("triage", str(ONE)))
+
+
+# ---------------------------------------------------------------- an unusable --db
+
+
+def test_a_db_that_is_a_directory_is_exit_2(tmp_path):
+    folder = tmp_path / "adir"
+    folder.mkdir()
+    line = one_line_error(invoke("triage", "--db", str(folder), str(ONE)))
+    assert str(folder) in line and "cannot open it" in line
+
+
+def test_a_db_in_a_read_only_location_is_exit_2(tmp_path):
+    import os
+
+    if os.geteuid() == 0:  # root writes through permission bits; /proc refuses everyone
+        target = "/proc/iambot-test.db"
+    else:
+        ro = tmp_path / "ro"
+        ro.mkdir()
+        ro.chmod(0o555)
+        target = str(ro / "x.db")
+    line = one_line_error(invoke("triage", "--db", target, str(ONE)))
+    assert target in line and "cannot open it" in line
+
+
+def test_a_db_under_a_file_is_exit_2(tmp_path):
+    (tmp_path / "afile").write_text("x")
+    line = one_line_error(invoke("triage", "--db", str(tmp_path / "afile" / "x.db"), str(ONE)))
+    assert "cannot create its folder" in line
+
+
+def test_a_db_that_is_not_sqlite_is_exit_2(tmp_path):
+    path = tmp_path / "notes.db"
+    path.write_text("these are my notes, not a database\n" * 20)
+    line = one_line_error(invoke("triage", "--db", str(path), str(ONE)))
+    assert str(path) in line and "not an iambot database" in line
+    assert path.read_text().startswith("these are my notes")  # untouched
+
+
+def test_a_db_of_a_newer_iambot_is_exit_2(tmp_path):
+    path = tmp_path / "new.db"
+    with sqlite3.connect(path) as conn:
+        conn.execute("PRAGMA user_version = 999")
+    line = one_line_error(invoke("triage", "--db", str(path), str(ONE)))
+    assert "newer than this iambot" in line

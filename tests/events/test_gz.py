@@ -1,0 +1,53 @@
+"""Decompression of .json.gz files: every member, with the kept fast library or the standard one."""
+
+from __future__ import annotations
+
+import gzip
+import zlib
+
+import pytest
+
+from bot.events import UnreadableInput, gz
+
+BODY = b'{"Records": []}' * 1000
+
+
+@pytest.fixture(params=["kept", "stdlib"])
+def impl(request, monkeypatch):
+    """Both branches: whichever library the platform has, and the standard library's fallback."""
+    if request.param == "stdlib":
+        monkeypatch.setattr(gz, "_decompress", gzip.decompress)
+        monkeypatch.setattr(gz, "_ERRORS", (OSError, EOFError, zlib.error))
+    return request.param
+
+
+def test_gunzip_round_trips(impl):
+    assert gz.gunzip(gzip.compress(BODY), "a.json.gz") == BODY
+
+
+def test_every_member_is_read(impl):
+    # CloudTrail objects are single-member, but concatenated .gz files are valid gzip too
+    assert gz.gunzip(gzip.compress(b"one\n") + gzip.compress(b"two\n"), "x.gz") == b"one\ntwo\n"
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"\x1f\x8bnot gzip at all",
+        gzip.compress(BODY)[:-8],  # truncated: no trailer
+        gzip.compress(BODY)[:40],
+        b"plain text",
+    ],
+)
+def test_corrupt_input_names_the_file(impl, data):
+    with pytest.raises(UnreadableInput, match=r"^logs/x\.json\.gz: not a valid gzip file \("):
+        gz.gunzip(data, "logs/x.json.gz")
+
+
+def test_the_fast_library_is_used_where_installed():
+    try:
+        import isal  # noqa: F401
+    except ImportError:
+        assert gz.FAST is False
+    else:
+        assert gz.FAST is True

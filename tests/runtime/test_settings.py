@@ -1,0 +1,260 @@
+"""bot/runtime/settings.py: one Settings object from the documented environment variables and
+iambot.toml. Unknown keys, misplaced keys and wrong types are errors naming the key; channel and
+user settings must be Slack ids; nothing else from the environment is read."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from bot.cli import cli
+from bot.runtime.settings import ENVIRONMENT, ConfigError, Settings, given, load_settings
+from bot.runtime.wiring import build
+from remediations.aws import Aws
+from tests.conftest import REQUESTER
+
+# README.md's iambot.toml example, with the six keys it listed after [[routes]] placed before
+# the tables, where TOML keeps them top-level, and its "C0PROD" (too short for a channel id:
+# the settings refuse it) made "C0PRODACCT".
+
+
+@pytest.fixture(autouse=True)
+def clean(monkeypatch, tmp_path):
+    """No variable of this machine, and a working directory without an iambot.toml."""
+    for var in ENVIRONMENT.values():
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.chdir(tmp_path)
+
+
+def config(tmp_path, text, name="iambot.toml"):
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+SHOWN = "iambot.toml"  # how errors name ./iambot.toml (the working directory's)
+
+
+def refused(**overrides):
+    with pytest.raises(ConfigError) as info:
+        load_settings(**overrides)
+    return str(info.value)
+
+
+def readme_example() -> str:
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    found = re.search(r"```toml\n(.*?)```", readme, re.S)
+    assert found, "the README shows an iambot.toml example"
+    return found.group(1)
+
+
+def test_the_readme_example_loads_and_every_key_lands_where_meant(tmp_path):
+    example = readme_example()
+    config(tmp_path, example)
+    s = load_settings()
+    assert s.approvals_channel == "C0APPROVALS"
+    assert s.approver_groups == ["S0SECURITY"]
+    assert s.requesters == []
+    assert (s.approvals_required, s.destructive_approvals_required, s.request_ttl_minutes) == (1, 2, 60)
+    assert s.min_severity == "low"
+    assert s.automation_arns == ["arn:aws:iam::*:role/terraform-ci"]
+    assert s.digest_channel == "C0DIGEST"
+    assert (s.digest_cron, s.digest_timezone) == ("0 9 * * 1-5", "Europe/Paris")
+    assert (s.repeat_window_minutes, s.burst_per_minute, s.backfill_hours) == (60, 20, 24.0)
+    assert s.lookup_regions == ["us-east-1", "eu-west-1"] and s.identity_center_region == "eu-west-1"
+    assert s.trail_buckets == ["org-trail-logs"]
+    assert [(r.channel, r.severities, r.accounts, r.events) for r in s.routes] == [
+        ("C0CRITICAL", ["critical", "high"], [], []),
+        ("C0PRODACCT", [], ["111122223333"], []),
+    ]
+    assert s.people == {"arn:aws:iam::111122223333:user/alice": "U0ALICE01", "bob@example.com": "U0BOB0001"}
+    assert s.password_policy == {"minimum_password_length": 16, "max_password_age": 90}
+    # every key the example sets is one of these (a key it adds must be checked here too)
+    top = {line.split("=")[0].strip() for line in example.splitlines() if re.match(r"^[a-z_]+ *=", line)}
+    assert top == {
+        "approvals_channel",
+        "approver_groups",
+        "requesters",
+        "approvals_required",
+        "destructive_approvals_required",
+        "request_ttl_minutes",
+        "min_severity",
+        "automation_arns",
+        "digest_channel",
+        "digest_cron",
+        "digest_timezone",
+        "repeat_window_minutes",
+        "burst_per_minute",
+        "backfill_hours",
+        "lookup_regions",
+        "identity_center_region",
+        "trail_buckets",
+        "channel",
+        "severities",
+        "accounts",
+        "minimum_password_length",
+        "max_password_age",
+    }
+
+
+def test_a_key_after_routes_is_an_error_naming_where_it_landed(tmp_path):
+    config(tmp_path, '[[routes]]\nchannel = "C0CRITICAL"\ndigest_channel = "C0DIGEST"\nburst_per_minute = 5\n')
+    message = refused()
+    assert f"{SHOWN}: routes.0.digest_channel: unknown setting" in message
+    assert f"{SHOWN}: routes.0.burst_per_minute: unknown setting" in message
+
+
+def test_an_unknown_top_level_key_is_an_error_naming_it(tmp_path):
+    config(tmp_path, 'alert_channel = "C0ALERTS"\ncolour = "blue"\n')
+    assert refused() == f"{SHOWN}: colour: unknown setting"
+
+
+def test_wrong_types_name_the_key(tmp_path, monkeypatch):
+    config(tmp_path, 'approvals_required = "two"\nburst_per_minute = 0\nroutes = "C0ALERTS"\n')
+    message = refused()
+    assert f"{SHOWN}: approvals_required: Input should be a valid integer" in message
+    assert f"{SHOWN}: burst_per_minute: Input should be greater than or equal to 1" in message
+    assert f"{SHOWN}: routes: Input should be a valid list" in message
+    (tmp_path / "iambot.toml").unlink()
+    monkeypatch.setenv("PORT", "http")
+    monkeypatch.setenv("IAMBOT_LOOKUP_EVENTS", "maybe")
+    message = refused()
+    assert "PORT: Input should be a valid integer" in message
+    assert "IAMBOT_LOOKUP_EVENTS: Input should be a valid boolean" in message
+
+
+def test_channel_and_user_names_are_refused_with_a_hint(monkeypatch):
+    monkeypatch.setenv("IAMBOT_ALERT_CHANNEL", "#alerts")
+    monkeypatch.setenv("IAMBOT_APPROVERS", "alice")
+    message = refused()
+    assert (
+        "IAMBOT_ALERT_CHANNEL: '#alerts' is not a Slack channel id like C0123ABCD — that looks like a name; "
+        "open the channel's details in Slack, the id is at the bottom"
+    ) in message
+    assert (
+        "IAMBOT_APPROVERS: 'alice' is not a Slack user id like U0123ABCD — that looks like a name; "
+        "in Slack, a person's profile → ⋮ → Copy member ID"
+    ) in message
+    monkeypatch.setenv("IAMBOT_ALERT_CHANNEL", "C0ALERTS")
+    monkeypatch.setenv("IAMBOT_APPROVERS", "UAPPROVE1, UAPPROVE2")
+    assert load_settings().approvers == ["UAPPROVE1", "UAPPROVE2"]
+
+
+def test_ids_in_the_file_are_checked_too(tmp_path):
+    config(tmp_path, 'approver_groups = ["security"]\n[[routes]]\nchannel = "#iam-critical"\n')
+    message = refused()
+    assert f"{SHOWN}: approver_groups: 'security' is not a Slack user group id like S0123ABCD" in message
+    assert f"{SHOWN}: routes.0.channel: '#iam-critical' is not a Slack channel id" in message
+
+
+def test_upper_case_variables_in_the_file_are_refused(tmp_path):
+    config(tmp_path, 'SLACK_BOT_TOKEN = "xoxb-in-the-file"\nIAMBOT_DB = "x.db"\n')
+    message = refused()
+    assert message == f"{SHOWN}: IAMBOT_DB, SLACK_BOT_TOKEN belong in the environment, not in the file"
+    assert "xoxb-in-the-file" not in message
+
+
+def test_only_the_documented_variables_are_read(monkeypatch):
+    monkeypatch.setenv("db", "/tmp/elsewhere.db")
+    monkeypatch.setenv("alert_channel", "C0LOWERCASE")
+    monkeypatch.setenv("IAMBOT_MIN_SEVERITY", "critical")  # not a documented variable
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-from-the-environment")
+    s = load_settings()
+    assert s.db == Path("iambot.db") and s.alert_channel is None and s.min_severity == "low"
+    assert s.slack_bot_token.get_secret_value() == "xoxb-from-the-environment"
+    assert "xoxb-from-the-environment" not in repr(s) and "xoxb-from-the-environment" not in str(s)
+
+
+def test_the_environment_wins_over_the_file_and_overrides_over_both(tmp_path, monkeypatch):
+    config(tmp_path, 'alert_channel = "C0FROMFILE"\napprovals_channel = "C0APPROVALS"\n')
+    assert load_settings().alert_channel == "C0FROMFILE"
+    monkeypatch.setenv("IAMBOT_ALERT_CHANNEL", "C0FROMENV")
+    s = load_settings()
+    assert (s.alert_channel, s.approvals_channel) == ("C0FROMENV", "C0APPROVALS")
+    assert load_settings(IAMBOT_ALERT_CHANNEL="C0OVERRIDE").alert_channel == "C0OVERRIDE"
+    assert load_settings(alert_channel="C0BYFIELD").alert_channel == "C0BYFIELD"
+
+
+def test_iambot_config_names_the_file(tmp_path, monkeypatch):
+    named = config(tmp_path, 'digest_channel = "C0DIGEST"\n', "elsewhere.toml")
+    config(tmp_path, 'digest_channel = "C0IGNORED"\n')
+    monkeypatch.setenv("IAMBOT_CONFIG", str(named))
+    assert load_settings().digest_channel == "C0DIGEST"
+    monkeypatch.setenv("IAMBOT_CONFIG", str(tmp_path / "missing.toml"))
+    assert refused() == f"IAMBOT_CONFIG names {tmp_path / 'missing.toml'}, which does not exist"
+    monkeypatch.setenv("IAMBOT_CONFIG", str(config(tmp_path, "routes = [\n", "broken.toml")))
+    assert "broken.toml: not valid TOML" in refused()
+
+
+def test_given_ignores_the_environment_and_files(tmp_path, monkeypatch):
+    config(tmp_path, 'alert_channel = "C0FROMFILE"\napprover_groups = ["S0SECURITY"]\n')
+    monkeypatch.setenv("IAMBOT_ALERT_CHANNEL", "C0FROMENV")
+    monkeypatch.setenv("IAMBOT_CONFIG", str(tmp_path / "iambot.toml"))
+    s = given(IAMBOT_DB="given.db", digest_channel="C0DIGEST")
+    assert (s.db, s.digest_channel) == (Path("given.db"), "C0DIGEST")
+    assert s.alert_channel is None and s.approver_groups == [] and s.config_path is None
+    with pytest.raises(ConfigError, match="colour: unknown setting"):
+        given(colour="blue")
+    monkeypatch.delenv("IAMBOT_ALERT_CHANNEL")
+    with pytest.raises(ConfigError, match=r"^alert_channel: '#alerts' is not a Slack channel id"):
+        given(IAMBOT_ALERT_CHANNEL="#alerts")
+
+
+def test_a_bad_digest_schedule_is_an_error():
+    assert "digest_cron / digest_timezone" in refused(digest_cron="every morning")
+    assert "digest_cron / digest_timezone" in refused(digest_timezone="Mars/Olympus")
+
+
+def test_unknown_remediations_are_named(monkeypatch):
+    monkeypatch.setenv("IAMBOT_REMEDIATIONS", "deactivate-access-key,make-it-safe")
+    message = refused()
+    assert message.startswith("IAMBOT_REMEDIATIONS: unknown remediation(s) make-it-safe; known: deactivate-access-key")
+    monkeypatch.setenv("IAMBOT_REMEDIATIONS", "deactivate-access-key")
+    assert load_settings().enabled_remediations() == ["deactivate-access-key"]
+
+
+def test_what_slack_needs_is_named_and_secrets_never_shown(tmp_path):
+    s = given(SLACK_BOT_TOKEN="xoxb-test-not-a-real-token", IAMBOT_DB=str(tmp_path / "x.db"))
+    missing = s.missing_for_slack()
+    assert missing == [
+        "SLACK_SIGNING_SECRET (or SLACK_APP_TOKEN for Socket Mode)",
+        "IAMBOT_ALERT_CHANNEL (or routes in the config file)",
+        "IAMBOT_APPROVERS (or approver_groups in the config file)",
+    ]
+    assert "xoxb-test" not in repr(s)
+    socket = given(SLACK_APP_TOKEN="xapp-x", routes=[{"channel": "C0ALERTS"}], approver_groups=["S0SECURITY"])
+    assert socket.missing_for_slack() == ["SLACK_BOT_TOKEN"] and not socket.http_mode
+
+
+def test_iambot_run_names_what_is_missing_without_echoing_secrets(tmp_path):
+    env = {"SLACK_BOT_TOKEN": "xoxb-test-not-a-real-token", "IAMBOT_DB": str(tmp_path / "x.db")}
+    result = CliRunner().invoke(cli, ["run"], env=env)
+    assert result.exit_code == 2
+    assert "SLACK_SIGNING_SECRET" in result.output and "IAMBOT_ALERT_CHANNEL" in result.output
+    assert "xoxb-test" not in result.output
+    socket = CliRunner().invoke(cli, ["run", "--socket-mode"], env={"SLACK_BOT_TOKEN": "x"})
+    assert socket.exit_code == 2 and "SLACK_APP_TOKEN" in socket.output
+
+
+def test_the_password_policy_is_the_default_of_apply_password_policy(tmp_path, aws):
+    config(tmp_path, "[password_policy]\nminimum_password_length = 16\n")
+    settings = load_settings(IAMBOT_DB=str(tmp_path / "iambot.db"))
+    assert settings.password_policy == {"minimum_password_length": 16}
+    runtime = build(settings, aws=Aws.from_settings(settings, aws))
+    try:
+        request = runtime.workflow.remediations.ask("apply-password-policy", {}, REQUESTER)
+        assert request.params["minimum_password_length"] == 16
+        assert "• minimum password length: unset → 16" in request.plan
+        asked = runtime.workflow.remediations.ask(
+            "apply-password-policy", {"minimum_password_length": 20, "max_password_age": 30}, REQUESTER
+        )
+        assert asked.params["minimum_password_length"] == 20  # a request may still say otherwise
+    finally:
+        runtime.store.close()
+
+
+def test_settings_is_the_one_settings_class():
+    assert isinstance(given(), Settings)

@@ -1,0 +1,88 @@
+"""bot/slack/manifest.py: the Slack app manifest, built as data and printed by a YAML (or JSON)
+library, so any app name stays valid YAML; exactly the scopes iambot uses."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from bot.cli import cli
+from bot.slack.manifest import BOT_SCOPES, dump, manifest
+
+SCOPES = [
+    "chat:write",
+    "chat:write.public",
+    "commands",
+    "channels:history",
+    "groups:history",
+    "usergroups:read",
+    "users:read",
+    "users:read.email",
+]
+
+
+def test_socket_mode_manifest_has_exactly_our_settings():
+    data = yaml.safe_load(dump(manifest()))
+    assert data == manifest()
+    assert data["settings"]["socket_mode_enabled"] is True
+    assert data["oauth_config"]["scopes"]["bot"] == SCOPES == list(BOT_SCOPES)
+    [command] = data["features"]["slash_commands"]
+    assert command["command"] == "/iam" and "url" not in command
+    assert data["settings"]["interactivity"] == {"is_enabled": True}
+    assert "event_subscriptions" not in data["settings"]  # iambot listens to no Events API event
+    assert data["display_information"]["name"] == data["features"]["bot_user"]["display_name"] == "iambot"
+
+
+def test_http_manifest_points_slack_at_the_events_path():
+    data = yaml.safe_load(dump(manifest("https://iambot.example.com/")))
+    assert data["settings"]["socket_mode_enabled"] is False
+    assert data["settings"]["interactivity"]["request_url"] == "https://iambot.example.com/slack/events"
+    assert data["features"]["slash_commands"][0]["url"] == "https://iambot.example.com/slack/events"
+    assert manifest("https://example.com/iambot")["settings"]["interactivity"]["request_url"] == (
+        "https://example.com/iambot/slack/events"
+    )
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["iam: bot #prod", "yes", "null", "1.0", "@bot", "*alias", "&anchor", "- dash", "{x: 1}", "[a, b]", "'quoted'",
+     '"dq"', "%percent", "`tick`", "a: b # c", "ünïcode ✓", "x" * 35],
+)
+def test_any_name_stays_valid_yaml(name):
+    data = yaml.safe_load(dump(manifest(name=name)))
+    assert data["display_information"]["name"] == name
+    assert data["features"]["bot_user"]["display_name"] == name
+    assert data["oauth_config"]["scopes"]["bot"] == SCOPES
+
+
+@pytest.mark.parametrize("name", ["", "x" * 36, "two\nlines", "tab\there", "nul\x00"])
+def test_names_slack_would_refuse_are_refused(name):
+    with pytest.raises(ValueError, match="1 to 35 characters, without control characters"):
+        manifest(name=name)
+
+
+@pytest.mark.parametrize(
+    "url", ["http://insecure.example.com", "https://", "https:// spaced.example.com", "ftp://x.example.com",
+            "iambot.example.com", "https://a.example.com/x y"],
+)
+def test_the_request_url_must_be_https(url):
+    with pytest.raises(ValueError, match="must start with https://"):
+        manifest(url)
+
+
+def test_json_is_the_same_data():
+    assert json.loads(dump(manifest("https://iambot.example.com"), "json")) == manifest("https://iambot.example.com")
+
+
+def test_the_manifest_command():
+    runner = CliRunner()
+    printed = runner.invoke(cli, ["manifest", "--name", "iam: bot #prod"])
+    assert printed.exit_code == 0
+    assert yaml.safe_load(printed.output) == manifest(name="iam: bot #prod")
+    as_json = runner.invoke(cli, ["manifest", "--url", "https://iambot.example.com/", "--format", "json"])
+    assert json.loads(as_json.output) == manifest("https://iambot.example.com/")
+    bad = runner.invoke(cli, ["manifest", "--url", "http://insecure.example.com"])
+    assert bad.exit_code == 2 and "https://" in bad.output and "Traceback" not in bad.output

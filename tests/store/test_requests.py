@@ -1,0 +1,193 @@
+"""Remediation requests and their approvals: every transition a compare-and-set."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from bot.store import Request, Store
+from bot.store.requests import (
+    APPROVED,
+    CANCELLED,
+    DENIED,
+    DRIFTED,
+    EXPIRED,
+    FAILED,
+    FINAL,
+    PENDING,
+    REQUESTED,
+    RUNNING,
+    SUCCEEDED,
+)
+from tests.support.store import add_alert, alert_of
+
+T0 = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+PARAMS = {"user_name": "legacy-etl", "access_key_id": "AKIAEXAMPLELEGACY001"}
+
+
+@pytest.fixture
+def store(tmp_path):
+    s = Store(tmp_path / "iambot.db")
+    yield s
+    s.close()
+
+
+def ask(store, rid="RAAAAAA", at=T0, params=PARAMS, event_key=None, account="111122223333", **extra):
+    values = dict(
+        remediation_id="deactivate-access-key",
+        params=params,
+        event_key=event_key,
+        account_id=account,
+        actor="arn:aws:sts::111122223333:assumed-role/Admin/erin@example.com",
+        requested_by="UREQUEST1",
+        requested_at=at,
+        expires_at=at + timedelta(hours=24),
+        approvals_needed=1,
+        plan=["Would set access key AKIA…Y001 of user legacy-etl to Inactive"],
+        expected={"status": "Active"},
+    )
+    values.update(extra)
+    store.requests.add(rid, **values)
+    return rid
+
+
+def test_statuses():
+    assert PENDING == (REQUESTED, APPROVED, RUNNING)
+    assert set(FINAL) == {SUCCEEDED, FAILED, DRIFTED, DENIED, CANCELLED, EXPIRED}
+    assert not set(PENDING) & set(FINAL)
+
+
+def test_add_and_get(store):
+    ask(store, event_key="k1")
+    request = store.requests.get(" raaaaaa ")  # typed by a person: case and spaces do not matter
+    assert request == Request(
+        id="RAAAAAA",
+        remediation_id="deactivate-access-key",
+        params=PARAMS,
+        event_key="k1",
+        account_id="111122223333",
+        status="requested",
+        requested_by="UREQUEST1",
+        requested_at="2026-11-20T12:00:00Z",
+        expires_at="2026-11-21T12:00:00Z",
+        approvals_needed=1,
+        plan=["Would set access key AKIA…Y001 of user legacy-etl to Inactive"],
+        expected={"status": "Active"},
+        approvals=(),
+        actor="arn:aws:sts::111122223333:assumed-role/Admin/erin@example.com",
+    )
+    assert request.pending and not request.final
+    assert store.requests.exists("RAAAAAA") and not store.requests.exists("RBBBBBB")
+    assert store.requests.get("RBBBBBB") is None
+
+
+def test_the_same_id_twice_is_refused(store):
+    ask(store)
+    with pytest.raises(sqlite3.IntegrityError):
+        ask(store)
+
+
+def test_approvals_once_per_person(store):
+    ask(store, approvals_needed=2)
+    assert store.requests.add_approval("RAAAAAA", "UAPPROVE2", T0 + timedelta(minutes=2))
+    assert store.requests.add_approval("RAAAAAA", "UAPPROVE1", T0 + timedelta(minutes=1))
+    assert not store.requests.add_approval("RAAAAAA", "UAPPROVE1", T0 + timedelta(minutes=3))
+    assert store.requests.approval_count("RAAAAAA") == 2
+    assert store.requests.get("RAAAAAA").approvals == ("UAPPROVE1", "UAPPROVE2")  # in order of approval
+    assert store.requests.approval_count("RBBBBBB") == 0
+
+
+def test_move_is_a_compare_and_set(store):
+    ask(store)
+    assert store.requests.move("RAAAAAA", REQUESTED, APPROVED, at=T0 + timedelta(minutes=1), decided_by="UAPPROVE1")
+    assert not store.requests.move("RAAAAAA", REQUESTED, APPROVED, at=T0, decided_by="UAPPROVE2")  # a double click
+    assert store.requests.move("RAAAAAA", APPROVED, RUNNING, at=T0 + timedelta(minutes=2))  # who decided is kept
+    request = store.requests.get("RAAAAAA")
+    assert (request.status, request.decided_by, request.decided_at) == (RUNNING, "UAPPROVE1", "2026-11-20T12:01:00Z")
+
+
+def test_deny_records_the_reason(store):
+    ask(store)
+    assert store.requests.move("RAAAAAA", REQUESTED, DENIED, at=T0, decided_by="UAPPROVE1", reason="expected change")
+    request = store.requests.get("RAAAAAA")
+    assert (request.status, request.reason, request.decided_by) == (DENIED, "expected change", "UAPPROVE1")
+    assert request.final and not request.pending
+
+
+def test_finish_only_from_running(store):
+    ask(store)
+    assert not store.requests.finish("RAAAAAA", SUCCEEDED, ["done"], T0)  # not running yet
+    store.requests.move("RAAAAAA", REQUESTED, APPROVED, at=T0, decided_by="UAPPROVE1")
+    store.requests.move("RAAAAAA", APPROVED, RUNNING, at=T0)
+    assert store.requests.finish("RAAAAAA", SUCCEEDED, ["Set access key … to Inactive"], T0 + timedelta(minutes=1))
+    assert not store.requests.finish("RAAAAAA", FAILED, ["again"], T0)
+    request = store.requests.get("RAAAAAA")
+    assert request.status == SUCCEEDED and request.outcome == ("Set access key … to Inactive",)
+    assert request.finished_at == "2026-11-20T12:01:00Z"
+
+
+def test_lists(store):
+    ask(store, "RAAAAAA", at=T0, event_key="k1")
+    ask(store, "RBBBBBB", at=T0 + timedelta(minutes=1), event_key="k1", params={"user_name": "bob"})
+    ask(store, "RCCCCCC", at=T0 + timedelta(minutes=2), event_key="k2", params={"user_name": "carol"})
+    store.requests.move("RBBBBBB", REQUESTED, APPROVED, at=T0, decided_by="UAPPROVE1")
+    store.requests.move("RCCCCCC", REQUESTED, DENIED, at=T0, decided_by="UAPPROVE1")
+    assert [r.id for r in store.requests.for_event("k1")] == ["RAAAAAA", "RBBBBBB"]
+    assert [r.id for r in store.requests.pending()] == ["RAAAAAA", "RBBBBBB"]
+    assert [r.id for r in store.requests.pending(limit=1)] == ["RAAAAAA"]
+    assert [r.id for r in store.requests.waiting()] == ["RAAAAAA"]
+    assert store.requests.for_event("nothing") == []
+
+
+def test_open_duplicate_matches_remediation_params_and_account(store):
+    ask(store)
+    assert store.requests.open_duplicate("deactivate-access-key", dict(PARAMS), "111122223333") == "RAAAAAA"
+    assert store.requests.open_duplicate("deactivate-access-key", dict(PARAMS), "444455556666") is None
+    assert store.requests.open_duplicate("delete-access-key", dict(PARAMS), "111122223333") is None
+    assert store.requests.open_duplicate("deactivate-access-key", {"user_name": "x"}, "111122223333") is None
+    ask(store, "RBBBBBB", params={"user_name": "nobody"}, account=None)
+    assert store.requests.open_duplicate("deactivate-access-key", {"user_name": "nobody"}, None) == "RBBBBBB"
+    store.requests.move("RAAAAAA", REQUESTED, DENIED, at=T0, decided_by="U1")
+    assert store.requests.open_duplicate("deactivate-access-key", dict(PARAMS), "111122223333") is None
+
+
+def test_due_to_expire(store):
+    ask(store, "RAAAAAA", at=T0)
+    ask(store, "RBBBBBB", at=T0 + timedelta(hours=1), params={"user_name": "bob"})
+    assert store.requests.due_to_expire(T0 + timedelta(hours=23)) == []
+    assert store.requests.due_to_expire(T0 + timedelta(hours=24)) == ["RAAAAAA"]
+    store.requests.move("RAAAAAA", REQUESTED, APPROVED, at=T0, decided_by="U1")
+    assert store.requests.due_to_expire(T0 + timedelta(hours=30)) == ["RBBBBBB"]  # approved ones do not expire
+
+
+def finished(store, rid, status, at, **extra):
+    ask(store, rid, at=at - timedelta(minutes=10), params={"user_name": rid}, **extra)
+    store.requests.move(rid, REQUESTED, APPROVED, at=at - timedelta(minutes=5), decided_by="UAPPROVE1")
+    store.requests.move(rid, APPROVED, RUNNING, at=at)
+    store.requests.finish(rid, status, ["x"], at)
+
+
+def test_finished_between_and_succeeded_since(store):
+    finished(store, "RAAAAAA", SUCCEEDED, T0)
+    finished(store, "RBBBBBB", FAILED, T0 + timedelta(hours=1))
+    finished(store, "RCCCCCC", SUCCEEDED, T0 + timedelta(hours=2))
+    between = store.requests.finished_between(T0, T0 + timedelta(hours=2))
+    assert [r.id for r in between] == ["RAAAAAA", "RBBBBBB"]  # [since, until)
+    assert [r.id for r in store.requests.succeeded_since(T0)] == ["RCCCCCC", "RAAAAAA"]  # newest first
+    assert [r.id for r in store.requests.succeeded_since(T0 + timedelta(minutes=1))] == ["RCCCCCC"]
+
+
+def test_decision_waits_from_alert_to_first_decision(store):
+    a = alert_of("UpdateAccessKey__authored__1.json")
+    add_alert(store, a, at=T0)
+    ask(store, "RAAAAAA", at=T0 + timedelta(minutes=1), event_key=a.event.key)
+    ask(store, "RBBBBBB", at=T0 + timedelta(minutes=2), event_key=a.event.key, params={"user_name": "x"})
+    store.requests.move("RBBBBBB", REQUESTED, DENIED, at=T0 + timedelta(minutes=7), decided_by="U1")
+    store.requests.move("RAAAAAA", REQUESTED, APPROVED, at=T0 + timedelta(minutes=9), decided_by="U1")
+    ask(store, "RCCCCCC", at=T0, params={"user_name": "y"})  # not from an alert: no wait to measure
+    store.requests.move("RCCCCCC", REQUESTED, APPROVED, at=T0 + timedelta(minutes=3), decided_by="U1")
+    waits = store.requests.decision_waits(T0, T0 + timedelta(hours=1))
+    assert waits == [("2026-11-20T12:00:00Z", "2026-11-20T12:07:00Z")]
+    assert store.requests.decision_waits(T0 + timedelta(hours=1), T0 + timedelta(hours=2)) == []

@@ -1,0 +1,135 @@
+"""The digest: numbers for a known set of events, the period since the last scheduled one, and
+`/iam digest` (approvers) posting the digest so far without moving the scheduled window."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import time_machine
+
+from bot.events import normalize
+from bot.slack.messages import digest_message
+from bot.slack.render import Renderer
+from bot.store import iso
+from bot.workflow import Refused
+from bot.workflow.digest import CURSOR, compute
+from tests.conftest import ALERTS, APPROVER, REQUESTER
+from tests.support.records import access_key_event, as_account, load
+from tests.support.state import audit_actions
+
+NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
+OTHERS = (
+    "UpdateLoginProfile__authored__1.json",  # high
+    "UploadSigningCertificate__authored__1.json",  # critical
+    "UpdateAccessKey__authored__2.json",  # info: below min_severity, quiet
+    "UpdateAccessKey__authored__3.json",  # low
+)
+
+
+def digests(slack):
+    return [p for p in slack.posted() if p["text"].startswith("iambot digest")]
+
+
+def test_digest_numbers_for_a_known_set_of_events(runtime, slack, aws):
+    event, _ = access_key_event(aws.client("iam"))
+    others = [normalize(as_account(load(n))) for n in OTHERS]
+    runtime.workflow.intake.take([event, *others])
+    request = runtime.workflow.remediations.ask_from_alert("deactivate-access-key", event.key, REQUESTER)
+    assert runtime.workflow.remediations.approve(request.id, APPROVER).status == "succeeded"
+    rid = request.id
+    now = datetime.now(UTC)
+    d = compute(runtime.store, now - timedelta(hours=1), now + timedelta(minutes=1))
+    assert d.total == 5
+    # changed on purpose: UpdateAccessKey__authored__1 (an Identity Center session, whose
+    # mfaAuthenticated is never "true") no longer counts as "no MFA", so it is high, not critical
+    assert d.by_severity == {"critical": 1, "high": 2, "low": 1, "info": 1}
+    assert list(d.by_severity) == ["critical", "high", "low", "info"]  # most severe first
+    assert dict(d.by_event) == {"UpdateAccessKey": 3, "UpdateLoginProfile": 1, "UploadSigningCertificate": 1}
+    assert d.dispositions == {"posted": 4, "quiet": 1}
+    assert d.remediations == [
+        {
+            "id": rid,
+            "remediation_id": "deactivate-access-key",
+            "requested_by": REQUESTER,
+            "approved_by": [APPROVER],
+            "status": "succeeded",
+        }
+    ]
+    assert d.waiting == []
+    assert [n["severity"] for n in d.notable] == ["critical", "high", "high"]
+    assert d.decision_minutes_median is not None and d.decision_minutes_median < 1
+    msg = digest_message(d, Renderer(runtime.workflow.views).link)
+    text = json.dumps(msg.blocks)
+    assert "5 identity event(s)" in text and "https://slack.com/archives/C0ALERTS/p" in text and rid in text
+    assert "1 quiet" in text  # alerts below min_severity are counted in the digest
+    quiet = compute(runtime.store, now + timedelta(days=1), now + timedelta(days=2))
+    assert quiet.quiet and quiet.total == 0
+    assert "quiet" in digest_message(quiet, lambda key: None).text
+
+
+def test_waiting_requests_are_in_the_digest(runtime, aws):
+    event, _ = access_key_event(aws.client("iam"))
+    runtime.workflow.intake.take([event])
+    request = runtime.workflow.remediations.ask_from_alert("deactivate-access-key", event.key, REQUESTER)
+    now = datetime.now(UTC)
+    d = compute(runtime.store, now - timedelta(hours=1), now + timedelta(minutes=1))
+    assert [(w["id"], w["remediation_id"]) for w in d.waiting] == [(request.id, "deactivate-access-key")]
+    assert d.remediations == [] and d.decision_minutes_median is None
+
+
+def test_digest_is_computed_for_the_period_since_the_last_one(runtime, slack, aws):
+    event, _ = access_key_event(aws.client("iam"))
+    with time_machine.travel(NOW, tick=False):
+        runtime.workflow.intake.take([event])
+    with time_machine.travel(NOW + timedelta(minutes=1), tick=False):
+        first = runtime.workflow.digests.scheduled()
+    assert first.total == 1 and first.since == iso(NOW + timedelta(minutes=1) - timedelta(days=1))
+    with time_machine.travel(NOW + timedelta(days=1), tick=False):
+        second = runtime.workflow.digests.scheduled()
+    assert second.quiet and second.since == iso(NOW + timedelta(minutes=1))
+    assert second.until == iso(NOW + timedelta(days=1))
+    texts = [p["text"] for p in digests(slack)]
+    assert len(texts) == 2 and "1 identity event(s)" in texts[0] and "quiet" in texts[1]
+    assert all(p["channel"] == ALERTS for p in digests(slack))
+
+
+def test_the_digest_goes_to_its_own_channel_when_set(runtime_for, slack):
+    runtime = runtime_for(digest_channel="C0DIGEST")
+    runtime.workflow.digests.scheduled()
+    assert [p["channel"] for p in digests(slack)] == ["C0DIGEST"]
+
+
+def test_iam_digest_needs_an_approver(runtime, http, slack):
+    http.slash("digest", REQUESTER)
+    answer = slack.wait_for(lambda s: s.responses)[0]["text"]
+    assert "Only approvers" in answer
+    assert digests(slack) == []
+    assert ("digest", REQUESTER, "refused") in audit_actions(runtime)
+    with pytest.raises(Refused):
+        runtime.workflow.digests.now(REQUESTER)
+
+
+def test_iam_digest_by_an_approver_does_not_move_the_scheduled_window(runtime, http, slack, aws):
+    event, _ = access_key_event(aws.client("iam"))
+    start = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=2)  # /iam digest runs in real time
+    with time_machine.travel(start, tick=False):
+        runtime.workflow.digests.scheduled()  # the last scheduled digest
+        runtime.workflow.intake.take([event])
+    assert runtime.store.cursors.get(CURSOR) == iso(start)
+
+    http.slash("digest", APPROVER)  # an approver asks for the digest so far
+    answer = slack.wait_for(lambda s: [r for r in s.responses if "Posted the digest" in r["text"]])[0]["text"]
+    assert "1 identity event(s)" in answer and f"since {iso(start)}" in answer
+    asked = slack.wait_for(lambda s: digests(s)[1:])[0]
+    assert "1 identity event(s)" in asked["text"]
+    assert runtime.store.cursors.get(CURSOR) == iso(start)  # the scheduled window has not moved
+    assert ("digest", APPROVER, "ok") in audit_actions(runtime)
+
+    later = datetime.now(UTC) + timedelta(hours=1)
+    with time_machine.travel(later, tick=False):
+        scheduled = runtime.workflow.digests.scheduled()
+    assert scheduled.since == iso(start) and scheduled.total == 1  # still covers the whole period
+    assert runtime.store.cursors.get(CURSOR) == iso(later)
+    assert len(digests(slack)) == 3
