@@ -90,7 +90,8 @@ def self_or_other(s: Subject, ctx: RiskContext) -> Factor | None:
     if actor.session_name and actor.session_name == user:
         note = f" (the session is named {user}, but whoever assumes a role chooses its session name)"
     elif actor.type not in ("IAMUser", "Root"):
-        note = f" (a {actor.type} session, not IAM user {user} itself)"
+        kind = {"AssumedRole": "role", "FederatedUser": "federated"}.get(actor.type, actor.type)
+        note = f" (a {kind} session, not IAM user {user} itself)"
     return Factor("other-principal", 1, f"{actor.name} acted on IAM user {user}, not on their own user{note}")
 
 

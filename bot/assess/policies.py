@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.assess.base import Factor, RiskContext
-from bot.catalog.fields import Subject, document, statements
+from bot.catalog.fields import Subject, document, statements, trusted_principals
 
 ADMIN_POLICIES = ("/AdministratorAccess", "/IAMFullAccess", "/PowerUserAccess", "/AWSOrganizationsFullAccess")
 QUARANTINE_POLICIES = ("AWSCompromisedKeyQuarantine", "AWSExposedCredentialPolicy_DO_NOT_REMOVE")
@@ -70,21 +70,8 @@ def deny_only_policy(s: Subject, ctx: RiskContext) -> Factor | None:
     return None
 
 
-def _trusted(doc: object) -> list[str]:
-    found: list[str] = []
-    for st in statements(doc):
-        if st.get("Effect") != "Allow":
-            continue
-        principal = st.get("Principal")
-        if principal == "*":
-            found.append("*")
-        elif isinstance(principal, dict):
-            found.extend(a for a in _listed(principal.get("AWS")) if isinstance(a, str))
-    return found
-
-
 def trust_widened(s: Subject, ctx: RiskContext) -> Factor | None:
-    for principal in _trusted(document(s.event.request)):
+    for principal in trusted_principals(document(s.event.request), ("AWS",)):
         if principal == "*" or principal.endswith(":*"):
             return Factor("trust-widened", 1, "The trust policy lets any AWS principal assume the role")
         account = principal.split(":")[4] if principal.startswith("arn:") and principal.count(":") >= 5 else principal

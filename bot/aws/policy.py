@@ -34,7 +34,8 @@ def statements(settings: Any, queue_arn: Any = None) -> list[dict[str, Any]]:
         for statement in source.permissions(settings):
             if statement.get("Sid") == "IambotQueue" and queue_arn is not None:
                 statement = {**statement, "Resource": queue_arn}
-            found.append(statement)
+            if statement not in found:  # two sources can need the same read (the trail buckets)
+                found.append(statement)
     if settings.remediation_role:
         found.append(
             {

@@ -167,8 +167,11 @@ def statements(doc: object) -> list[dict[str, Any]]:
     return [st for st in _listed(doc.get("Statement")) if isinstance(st, dict)]
 
 
-def trusted_principals(doc: object) -> list[str]:
-    """Every principal an Allow statement names: AWS accounts and ARNs, federated providers, services."""
+def trusted_principals(
+    doc: object, kinds: tuple[str, ...] = ("AWS", "Federated", "Service", "CanonicalUser")
+) -> list[str]:
+    """Every principal an Allow statement names (``*``, and of these kinds: AWS accounts and ARNs,
+    federated providers, services)."""
     found: list[str] = []
     for st in statements(doc):
         if st.get("Effect") != "Allow":
@@ -177,7 +180,7 @@ def trusted_principals(doc: object) -> list[str]:
         if principal == "*":
             found.append("*")
         elif isinstance(principal, dict):
-            for kind in ("AWS", "Federated", "Service", "CanonicalUser"):
+            for kind in kinds:
                 found.extend(str(p) for p in _listed(principal.get(kind)) if isinstance(p, str) and p)
     return list(dict.fromkeys(found))[:20]
 

@@ -24,7 +24,7 @@ def ingest(target: str) -> None:
 
     settings = settings_or_fail()
     with explained():
-        runtime = build(settings)
+        runtime = build(settings, post_now=False)
     store = runtime.store
     deps = Deps(runtime.aws, runtime.workflow.intake, store, load_catalog().selection())
     try:
@@ -35,7 +35,12 @@ def ingest(target: str) -> None:
         fail(f"could not read {target}: {exc}")
     for r in stats.rejected:
         click.echo(f"iambot: skipped {r.where}: {r.reason}", err=True)
-    posted = runtime.poster.flush().posted if settings.slack_bot_token else 0
+    posted = 0
+    while settings.slack_bot_token:  # everything new goes out now, in batches
+        sent = runtime.poster.flush()
+        posted += sent.posted
+        if not sent.posted and not sent.updated:
+            break
     waiting, _ = store.outbox.backlog(runtime.poster.clock())
     unrouted = len(store.alerts.unrouted())
     dispositions = store.alerts.dispositions()

@@ -83,16 +83,22 @@ def obj(value: Any) -> JsonObject:
 
 
 def depth_exceeds(value: Any, limit: int = MAX_DEPTH) -> bool:
-    """True when ``value`` nests deeper than ``limit`` (checked without recursion)."""
-    stack: list[tuple[Any, int]] = [(value, 0)]
-    while stack:
-        item, level = stack.pop()
-        if level > limit:
-            return True
-        if isinstance(item, dict):
-            stack.extend((v, level + 1) for v in item.values())
-        elif isinstance(item, list):
-            stack.extend((v, level + 1) for v in item)
+    """True when ``value`` nests deeper than ``limit`` (checked without recursion, a level at a
+    time, looking only at the containers: the values inside a container at ``limit`` are too deep)."""
+    if limit < 0:
+        return True
+    containers = [value] if isinstance(value, dict | list) else []
+    level = 0
+    while containers:
+        if level >= limit:
+            return level > limit or any(containers)
+        deeper = []
+        for container in containers:
+            for item in container.values() if isinstance(container, dict) else container:
+                if isinstance(item, dict | list):
+                    deeper.append(item)
+        containers = deeper
+        level += 1
     return False
 
 

@@ -39,10 +39,12 @@ class JsonFormatter(logging.Formatter):
         }
         for key, value in record.__dict__.items():
             if key not in _STANDARD and not key.startswith("_"):
-                out[key] = self.scrub(value) if isinstance(value, str) else value
+                out[key] = value
         if record.exc_info:
-            out["error"] = self.scrub(self.formatException(record.exc_info))
-        return orjson.dumps(out, default=lambda v: self.scrub(str(v))).decode()
+            out["error"] = self.formatException(record.exc_info)
+        # scrub the whole line: a secret can hide in any field, nested or not
+        line = orjson.dumps(out, default=str, option=orjson.OPT_NON_STR_KEYS).decode()
+        return self.scrub(line)
 
 
 def configure(secrets: Iterable[str], level: int = logging.INFO) -> None:

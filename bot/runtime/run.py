@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+import time
 from typing import Any
 
 from bot.runtime.server import health_only, serve
@@ -27,18 +28,16 @@ def start_server(runtime: Runtime, socket_mode: bool, host: str) -> Any:
     else:
         assert runtime.app is not None and settings.slack_signing_secret is not None
         app = SlackHttp(runtime.app, settings.slack_signing_secret.get_secret_value(), runtime.health)
-    server = serve(app, host, settings.port)
-    threading.Thread(target=server.run, name="iambot-http", daemon=True).start()
-    return server
+    return serve(app, host, settings.port)
 
 
 def run(settings: Settings, socket_mode: bool, host: str = "0.0.0.0") -> None:
     """Build, start, wait for a signal, stop. Raises ConfigError / StoreError / SlackConfigError
     before anything connects when the configuration cannot work."""
     runtime = build(settings, slack_app=True, socket_mode=socket_mode)
-    stop = threading.Event()
+    signals: list[int] = []  # a handler only appends: it may interrupt anything, itself included
     for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: stop.set())
+        signal.signal(sig, lambda number, _frame: signals.append(number))
     runtime.learn_own_principal()
     runtime.start_background()
     server = start_server(runtime, socket_mode, host)
@@ -48,7 +47,8 @@ def run(settings: Settings, socket_mode: bool, host: str = "0.0.0.0") -> None:
         socket = SocketMode(runtime.app, settings.slack_app_token.get_secret_value(), runtime.client)
         socket.connect()
     log.info("iambot ready", extra={"mode": "socket" if socket_mode else "http", "port": settings.port})
-    stop.wait()
+    while not signals:
+        time.sleep(0.1)
     log.info("iambot stopping")
     server.close()
     if socket is not None:

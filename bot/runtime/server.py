@@ -10,6 +10,7 @@ answers /healthz only, so container platforms have a probe.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -32,8 +33,38 @@ def health_only(health: Health) -> WSGI:
     return application
 
 
-def serve(app: WSGI, host: str, port: int, threads: int = 8) -> Any:
-    """A waitress server, bound and ready (call ``.run()``; ``.close()`` stops it)."""
+class Server:
+    """A waitress server running in a thread of its own, stopped by ``close()``."""
+
+    def __init__(self, app: WSGI, host: str, port: int, threads: int = 8):
+        self.server = _create(app, host, port, threads)
+        self.port = int(self.server.effective_port)
+        self._closing = threading.Event()
+        self.thread = threading.Thread(target=self._run, name="iambot-http", daemon=True)
+
+    def start(self) -> Server:
+        self.thread.start()
+        return self
+
+    def _run(self) -> None:
+        try:
+            self.server.run()
+        except OSError:
+            if not self._closing.is_set():  # closing the sockets under the event loop ends it this way
+                raise
+
+    def close(self) -> None:
+        self._closing.set()
+        self.server.close()
+        self.server.task_dispatcher.shutdown(cancel_pending=True, timeout=1)
+
+
+def serve(app: WSGI, host: str, port: int, threads: int = 8) -> Server:
+    """A server bound to (host, port) and running; ``port`` 0 picks a free one (``.port``)."""
+    return Server(app, host, port, threads).start()
+
+
+def _create(app: WSGI, host: str, port: int, threads: int) -> Any:
     return create_server(
         app,
         host=host,

@@ -101,6 +101,7 @@ class Settings(BaseSettings):
     slack_api_url: str = Field(default="https://slack.com/api/", pattern=r"^https?://\S+$")
     config_path: Path | None = None
     db: Path = Path("iambot.db")
+    db_busy_seconds: float = Field(default=5.0, gt=0, le=60)  # how long a write waits for another writer
     alert_channel: str | None = None
     approvers: list[str] = Field(default_factory=list)
     sqs_queue_url: str | None = Field(default=None, pattern=r"^https?://\S+$")

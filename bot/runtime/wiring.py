@@ -16,14 +16,13 @@ from datetime import datetime
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
-from slack_bolt import App
 
 from bot.catalog import load as load_catalog
 from bot.runtime.background import Background, PosterLoop, SourceLoop
 from bot.runtime.health import Health
 from bot.runtime.scheduler import build_scheduler
 from bot.runtime.settings import ConfigError, Settings
-from bot.slack.app import create_app
+from bot.slack.app import App, create_app
 from bot.slack.client import web_client
 from bot.slack.directory import SlackDirectory
 from bot.slack.outbox import Poster
@@ -48,6 +47,7 @@ class Runtime:
     app: App | None = None
     executor: ThreadPoolExecutor | None = None  # where the Bolt app's lazy listeners run
     running: bool = False
+    posting: bool = True  # False: queue only (`iambot ingest` posts once, at the end)
     sleeps: list[float] = field(default_factory=list)
 
     def notify(self) -> None:
@@ -55,7 +55,7 @@ class Runtime:
         Without a bot token nothing is sent: the outbox keeps it for `iambot run`."""
         if self.running:
             self.background.notify()
-        elif self.client.token is not None:
+        elif self.posting and self.client.token is not None:
             self.poster.flush()
 
     @property
@@ -118,9 +118,10 @@ def build(
     sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], datetime] = now,
     verify_token: bool = True,
+    post_now: bool = True,
 ) -> Runtime:
     """Everything, from settings. Raises StoreError (the database) and ConfigError (the settings)."""
-    store = Store(settings.db)
+    store = Store(settings.db, busy_seconds=settings.db_busy_seconds)
     aws = aws or Aws.from_settings(settings)
     token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
     client = client or web_client(token, settings.slack_api_url, sleep=sleep)
@@ -129,7 +130,7 @@ def build(
     poster = Poster(
         store, client, Renderer(workflow.views), clock=clock, interval=settings.channel_interval_seconds, sleep=sleep
     )
-    runtime = Runtime(settings, store, aws, client, workflow, poster)
+    runtime = Runtime(settings, store, aws, client, workflow, poster, posting=post_now)
     holder["rt"] = runtime
     if slack_app:
         from handlers import register_all

@@ -37,9 +37,9 @@ def _visible(ch: str, multiline: bool) -> str:
         return chr(0x2400 + code)  # the Control Pictures block: ␀ … ␟
     if code == 0x7F:
         return "␡"
-    if 0x80 <= code <= 0x9F or code in _INVISIBLE or 0xD800 <= code <= 0xDFFF:
-        return f"⟨U+{code:04X}⟩"
-    return ch
+    if ch.isprintable() and code not in _INVISIBLE:
+        return ch
+    return f"⟨U+{code:04X}⟩"  # C1 controls, bidi, zero-width, soft hyphen, tags, surrogates …
 
 
 def clean(value: Any, limit: int = 3000, multiline: bool = False) -> str:

@@ -16,7 +16,16 @@ from typing import Any, ClassVar
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from bot.events import IamEvent, ReadStats, Rejected, UnreadableInput, events_from_bytes, iter_files, read_file
+from bot.events import (
+    IamEvent,
+    ReadStats,
+    Rejected,
+    UnreadableInput,
+    events_from_bytes,
+    is_digest,
+    iter_files,
+    read_file,
+)
 from bot.sources.base import Deps, PollResult, Source, Statement, store_rejections
 
 log = logging.getLogger(__name__)
@@ -145,7 +154,7 @@ class FilesSource:
             for page in self.s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
                 for obj in page.get("Contents", []):
                     key = obj["Key"]
-                    if not key.endswith(SUFFIXES):
+                    if not key.endswith(SUFFIXES) or is_digest(key):
                         continue
                     uri = f"s3://{bucket}/{key}"
 

@@ -79,9 +79,7 @@ def _storable(params: Any) -> Any:
     """Text SQLite can hold: a lone surrogate (from a body that was not valid UTF-8) is written
     as its escape, so nothing is refused for the characters it carries."""
     if isinstance(params, tuple | list):
-        return tuple(
-            p.encode("utf-8", "backslashreplace").decode("utf-8") if isinstance(p, str) else p for p in params
-        )
+        return tuple(p.encode("utf-8", "backslashreplace").decode("utf-8") if isinstance(p, str) else p for p in params)
     return params
 
 
@@ -275,6 +273,8 @@ class Database:
 
     def healthy(self) -> tuple[bool, str]:
         """A read that answers within half a second: (ok, detail)."""
+        if self._closed:
+            return False, "the store is closed"
         try:
             self.probe("SELECT COUNT(*) AS n FROM sqlite_master")
             return True, "ok"

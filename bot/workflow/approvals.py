@@ -19,7 +19,7 @@ from typing import Any
 
 from bot.store import Request, Store, iso, loads, short_id
 from bot.store.requests import APPROVED, CANCELLED, DENIED, DRIFTED, EXPIRED, FAILED, REQUESTED, RUNNING, SUCCEEDED
-from bot.workflow.authz import ActorRef, Authorizer, Refused
+from bot.workflow.authz import ActorRef, Authorizer, Refused, plain_id
 
 SYSTEM = "iambot"  # the user id recorded for the bot's own transitions (expiry, execution)
 
@@ -145,10 +145,10 @@ def create(
 
 def _open(store: Store, r: _Refusals, request_id: str, at: datetime) -> Request:
     """The request if it can still be decided; expires it on the way if its time is up."""
-    rid = request_id.strip().upper()
+    rid = plain_id(request_id, 20).upper()
     request = store.requests.get(rid)
     if request is None:
-        raise r.refuse(f"There is no request {rid[:20]}.")
+        raise r.refuse(f"There is no request {rid}.")
     if request.status == REQUESTED and request.expires_at <= iso(at):
         if store.requests.move(rid, REQUESTED, EXPIRED, at=at):
             store.audit.add("expire", SYSTEM, request_id=rid, event_key=request.event_key, at=at)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import fnmatch
 import logging
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -27,6 +28,12 @@ CACHE_SECONDS = 300
 
 class Refused(Exception):
     """A click or command the policy does not allow; the message is for the person."""
+
+
+def plain_id(value: str, limit: int = 64) -> str:
+    """An id a person typed or a button carried, reduced to letters, digits and dashes before it
+    appears in any message (so nothing typed can become a mention or markup)."""
+    return re.sub(r"[^A-Za-z0-9-]", "", value)[:limit] or "?"
 
 
 class Directory(Protocol):

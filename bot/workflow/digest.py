@@ -128,7 +128,8 @@ class Digests:
             raise Refused("Only approvers can post the digest now.")
         if not self.channel:
             raise Refused("No digest channel is configured (digest_channel or IAMBOT_ALERT_CHANNEL).")
-        d = compute(self.store, self._since(at), at)
+        until = at + timedelta(seconds=1)  # whole seconds: what was taken in this second counts too
+        d = compute(self.store, self._since(at), until)
         with self.store.unit():
             self.store.outbox.put(m.digest_id(iso(at), True), m.Kind.DIGEST, iso(at), self.channel, d.as_data())
             self.store.audit.add("digest", user, detail=f"{d.total} event(s) since {d.since}", at=at)

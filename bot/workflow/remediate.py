@@ -21,7 +21,7 @@ from bot.store import Request, Store, now
 from bot.store.requests import DRIFTED, FAILED, SUCCEEDED
 from bot.workflow import approvals
 from bot.workflow import messages as m
-from bot.workflow.authz import Act, ActorRef, Authorizer, Refused
+from bot.workflow.authz import Act, ActorRef, Authorizer, Refused, plain_id
 from bot.workflow.views import Views
 from remediations import registry
 from remediations.aws import Aws
@@ -43,6 +43,25 @@ def jsonable(state: dict[str, Any]) -> dict[str, Any]:
     """A plan's expected state as it reads back from the store, so approval and execution compare alike."""
     loaded: dict[str, Any] = orjson.loads(orjson.dumps(state, default=str))
     return loaded
+
+
+class AccountSnapshots:
+    """The store's snapshots, with keys kept apart per account: a document stored in one account
+    is never put back into another that has a principal of the same name."""
+
+    def __init__(self, snapshots: Any, account_id: str | None):
+        self.snapshots, self.prefix = snapshots, f"{account_id or 'home'}:"
+
+    def record(
+        self, kind: str, key: str, value: Any, account_id: str | None = None, at: datetime | None = None
+    ) -> bool:
+        return bool(self.snapshots.record(kind, self.prefix + key, value, account_id, at))
+
+    def latest(self, kind: str, key: str) -> Any:
+        return self.snapshots.latest(kind, self.prefix + key)
+
+    def before(self, kind: str, key: str, when: datetime) -> Any:
+        return self.snapshots.before(kind, self.prefix + key, when)
 
 
 def _state(state: dict[str, Any]) -> str:
@@ -81,7 +100,7 @@ class Remediations:
             raise Refused(closed_text(view.status, view.dismissed_by, view.requests))
         offer = next((o for o in view.alert.offers if o.id == remediation_id), None)
         if offer is None:
-            raise Refused(f"{remediation_id[:64]} is not offered for this event.")
+            raise Refused(f"{plain_id(remediation_id)} is not offered for this event.")
         cls = registry.get(remediation_id)
         assert cls is not None  # offers are only of enabled, registered remediations
         e = view.alert.event
@@ -108,7 +127,7 @@ class Remediations:
                 "request",
                 user,
                 event_key=event_key,
-                remediation_id=remediation_id[:64],
+                remediation_id=plain_id(remediation_id),
                 result="refused",
                 detail="not a requester",
                 at=at,
@@ -116,7 +135,7 @@ class Remediations:
             raise Refused("You are not among the people who may ask for iambot remediations (requesters).")
         cls = registry.get(remediation_id)
         if cls is None:
-            raise Refused(f"There is no remediation {remediation_id[:64]!r}. Known: {', '.join(registry.ids())}")
+            raise Refused(f"There is no remediation {plain_id(remediation_id)!r}. Known: {', '.join(registry.ids())}")
         if remediation_id not in self.enabled:
             raise Refused(f"{remediation_id} is not enabled here (IAMBOT_REMEDIATIONS).")
         try:
@@ -218,7 +237,8 @@ class Remediations:
         return done
 
     def _remediation(self, cls: type[Remediation], account_id: str | None, session: str) -> Remediation:
-        return cls(self.aws.acting(cls.service, account_id, session_name=session), self.store.snapshots)
+        client = self.aws.acting(cls.service, account_id, session_name=session)  # raises when it cannot act there
+        return cls(client, AccountSnapshots(self.store.snapshots, account_id or self.aws.home_account()))
 
     def _run(self, request: Request) -> tuple[str, list[str]]:
         cls = registry.get(request.remediation_id)

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from bot.store import Store, Suppression, now
-from bot.workflow.authz import Act, Authorizer, Refused
+from bot.workflow.authz import Act, Authorizer, Refused, plain_id
 
 CRITERIA = ("event", "actor", "target", "account")
 
@@ -38,7 +38,7 @@ class Suppressions:
             moved = self.store.suppressions.lift(sid, user)
             self.store.audit.add("unmute", user, detail=sid[:40], result="ok" if moved else "refused", at=at)
         if not moved:
-            raise Refused(f"No active suppression {sid[:40]}.")
+            raise Refused(f"No active suppression {plain_id(sid, 40)}.")
 
     def active(self) -> list[Suppression]:
         return self.store.suppressions.active(self.clock())

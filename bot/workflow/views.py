@@ -13,6 +13,7 @@ from bot.events import RecordError, normalize
 from bot.store import Request, Store, StoredEvent, parse_iso
 from bot.store.requests import SUCCEEDED
 from remediations import registry
+from remediations.base import Knowledge, RemediationError
 
 Assess = Callable[[Any], Alert]  # normalize's IamEvent -> Alert
 
@@ -24,6 +25,7 @@ class AlertView:
     requests: tuple[Request, ...]
     titles: dict[str, str]
     dismissed_by: str | None = None
+    recorded: tuple[str, ...] = ()  # what iambot's own records add (the thumbprints before a change)
 
     @property
     def closed(self) -> bool:
@@ -95,7 +97,25 @@ class Views:
             status = "requested"
         shown = alert.with_offers(tuple(o for o in alert.offers if o.id in self.enabled))
         titles = {rid: title(rid) for rid in {*(o.id for o in shown.offers), *(r.remediation_id for r in requests)}}
-        return AlertView(shown, status, requests, titles, dismissed_by)
+        return AlertView(shown, status, requests, titles, dismissed_by, self.recorded(shown))
+
+    def recorded(self, alert: Alert) -> tuple[str, ...]:
+        """For each offer, the parameters only iambot's records supply (prepared, not in the event)."""
+        lines = []
+        e = alert.event
+        for offer in alert.offers:
+            cls = registry.get(offer.id)
+            if cls is None:
+                continue
+            try:
+                prepared = cls.prepare(dict(offer.params), Knowledge(self.store.snapshots, e.event_time, e.account_id))
+            except RemediationError:
+                continue
+            for name, value in prepared.items():
+                if name not in offer.params:
+                    shown = ", ".join(map(str, value)) if isinstance(value, list) else str(value)
+                    lines.append(f"{title(offer.id)} would put back {name.replace('_', ' ')}: {shown}")
+        return tuple(lines)
 
     def request_view(self, request_id: str) -> RequestView | None:
         request = self.store.requests.get(request_id)

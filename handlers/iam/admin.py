@@ -5,6 +5,7 @@ from __future__ import annotations
 from bot.aws import reports
 from bot.slack.messages import Message, done, listing, t, user
 from bot.workflow import Act, Refused, Workflow
+from bot.workflow.authz import plain_id
 from handlers.iam.base import Usage, number, pairs, subcommand
 
 
@@ -114,4 +115,4 @@ def unmute(wf: Workflow, who: str, args: list[str]) -> Message:
     if len(args) != 1:
         raise Usage("/iam unmute <suppression-id>")
     wf.suppressions.unmute(who, args[0][:40])
-    return done(f"Lifted {args[0][:40].upper()}.")
+    return done(f"Lifted {plain_id(args[0], 40).upper()}.")

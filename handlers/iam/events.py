@@ -5,7 +5,9 @@ from __future__ import annotations
 from bot.catalog import load as load_catalog
 from bot.catalog.explain import explain_text
 from bot.slack.messages import Message, listing, preformatted, t
+from bot.slack.messages.base import Part
 from bot.workflow import Workflow
+from bot.workflow.authz import plain_id
 from handlers.iam.base import SUBCOMMANDS, Usage, number, subcommand
 from remediations import registry
 
@@ -63,20 +65,29 @@ def recent(wf: Workflow, user: str, args: list[str]) -> Message:
 def show(wf: Workflow, user: str, args: list[str]) -> Message:
     if len(args) != 1:
         raise Usage("give the event id, e.g. /iam show 3d3d4cf5-… (from /iam recent)")
-    stored = wf.store.events.get(args[0][:300])
-    alert = wf.views.assess(stored) if stored else None
-    if alert is None:
-        raise Usage(f"no stored event {args[0][:60]!r}")
-    e = alert.event
-    items = [
-        [t(alert.summary)],
-        [t(f"Account {e.account_id or '?'} · actor {e.actor.arn or e.actor.name}")],
-        [t(f"When {e.event_time:%Y-%m-%d %H:%M:%S} UTC · from {e.source_ip or '—'}")],
-        *([t("• " + r)] for r in alert.risk.reasons),
-    ]
-    if alert.offers:
-        items.append([t("Remediations: " + ", ".join(o.id for o in alert.offers))])
-    return listing(f"{alert.severity.upper()} · {alert.entry.title}", items)
+    alerts = [a for a in map(wf.views.assess, wf.store.events.with_id(args[0][:300])) if a is not None]
+    if not alerts:
+        raise Usage(f"no stored event {plain_id(args[0])!r}")
+    items: list[list[Part]] = []
+    for alert in alerts:
+        e = alert.event
+        if len(alerts) > 1:
+            items.append([t(f"{alert.severity.upper()} · {alert.entry.title}", bold=True)])
+        items += [
+            [t(alert.summary)],
+            [t(f"Account {e.account_id or '?'} · actor {e.actor.arn or e.actor.name}")],
+            [t(f"When {e.event_time:%Y-%m-%d %H:%M:%S} UTC · from {e.source_ip or '—'}")],
+            *([t("• " + r)] for r in alert.risk.reasons),
+        ]
+        if alert.offers:
+            items.append([t("Remediations: " + ", ".join(o.id for o in alert.offers))])
+    first = alerts[0]
+    title = (
+        f"{first.severity.upper()} · {first.entry.title}"
+        if len(alerts) == 1
+        else f"{len(alerts)} events with id {plain_id(args[0])}"
+    )
+    return listing(title, items)
 
 
 @subcommand("rejected", "rejected [n]", "input iambot could not read, and why")

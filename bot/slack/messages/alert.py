@@ -23,6 +23,7 @@ from bot.slack.messages.base import (
     SEVERITY_EMOJI,
     Message,
     Part,
+    br,
     bullets,
     emoji,
     header,
@@ -63,7 +64,7 @@ def actor_text(actor: Actor) -> str:
 
 
 def _fact(label: str, value: object) -> list[Part]:
-    return [t(label, bold=True), t("  "), t("—" if value in (None, "") else value, multiline=True), t("\n")]
+    return [t(label, bold=True), t("  "), t("—" if value in (None, "") else value, multiline=True), br()]
 
 
 def _button(view: AlertView, remediation_id: str, destructive: bool) -> ButtonElement:
@@ -72,7 +73,10 @@ def _button(view: AlertView, remediation_id: str, destructive: bool) -> ButtonEl
     if destructive:
         confirm = ConfirmObject(
             title="Request this fix?",
-            text=f"{title[:200]} cannot be undone. Asking sends it for approval; nothing changes until it is approved.",
+            text=PlainTextObject(
+                text=f"{title[:200]} cannot be undone. Asking sends it for approval; nothing changes before that.",
+                emoji=False,
+            ),
             confirm="Request it",
             deny="Cancel",
         )
@@ -108,6 +112,8 @@ def alert_message(view: AlertView, destructive: frozenset[str] = frozenset()) ->
         blocks.append(rich(line(t(f"Risk: {risk.base} → {sev}", bold=True)), bullets([t(r)] for r in risk.reasons)))
     if e.error_message:
         blocks.append(titled("Error", e.error_message))
+    if view.recorded:
+        blocks.append(titled("Before the change (iambot's own record)", "\n".join(view.recorded)))
     for request in view.requests[-10:]:
         blocks.append(rich(request_line(request, view.titles.get(request.remediation_id, request.remediation_id))))
     if view.status == "dismissed":

@@ -72,6 +72,11 @@ def t(
     return RichTextElementParts.Text(text=clean(value, limit, multiline) or " ", style=style or None)
 
 
+def br() -> Part:
+    """A line break of the layout (event text never carries one: ``t`` shows its newlines as ⏎)."""
+    return RichTextElementParts.Text(text="\n")
+
+
 def user(user_id: str) -> Part:
     if not user_id or not user_id.isalnum():
         return t(user_id or "?")
@@ -114,7 +119,7 @@ def bullets(items: Iterable[Sequence[Part]]) -> RichTextListElement:
 
 def titled(title: str, body: Any, multiline: bool = True) -> RichTextBlock:
     """A bold title over a literal body."""
-    return rich(line(t(title, bold=True), t("\n"), t(body, multiline=multiline)))
+    return rich(line(t(title, bold=True), br(), t(body, multiline=multiline)))
 
 
 def header(text: str) -> HeaderBlock:

@@ -12,10 +12,10 @@ from bot.slack.messages.base import RICH_TEXT, Message, Part, bullets, emoji, li
 MAX_ITEMS = 40
 
 
-def reply(*parts: Part, text: str | None = None) -> Message:
-    """One paragraph."""
+def reply(*parts: Part, text: str | None = None, mentions: bool = False) -> Message:
+    """One paragraph. ``mentions``: the text names people as <@U…>, which iambot wrote itself."""
     plain = text if text is not None else "".join(getattr(p, "text", "") or "" for p in parts)
-    return message(plain or "iambot", [rich(line(*parts))], mentions=True)
+    return message(plain or "iambot", [rich(line(*parts))], mentions=mentions)
 
 
 def listing(title: str, items: Iterable[Sequence[Part]], footer: str = "") -> Message:
@@ -41,12 +41,14 @@ def usage(text: str) -> Message:
 
 
 def refused(text: str) -> Message:
-    return reply(emoji("no_entry"), *mentioning(" " + text), text=text)
+    """A refusal from the workflow: its <@U…> are people iambot names (who decided, who asked);
+    whatever a person typed reaches it only as ids stripped to letters and digits."""
+    return reply(emoji("no_entry"), *mentioning(" " + text), text=text, mentions=True)
 
 
 def failed(text: str) -> Message:
-    return reply(emoji("x"), *mentioning(" " + text), text=text)
+    return reply(emoji("x"), t(" " + text, multiline=True), text=text)
 
 
 def done(text: str) -> Message:
-    return reply(emoji("white_check_mark"), *mentioning(" " + text), text=text)
+    return reply(emoji("white_check_mark"), *mentioning(" " + text), text=text, mentions=True)

@@ -8,7 +8,8 @@ from typing import Any
 from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, ConfirmObject, ContextBlock, PlainTextObject
 
 from bot.slack.ids import Action
-from bot.slack.messages.base import Message, Part, emoji, header, line, message, rich, t, titled, user
+from bot.slack.messages.base import Message, Part, br, emoji, header, line, message, rich, t, titled, user
+from bot.slack.text import clean
 from bot.store import Request
 from bot.workflow import RequestView
 
@@ -86,12 +87,12 @@ def request_message(view: RequestView) -> Message:
     approvals = _users(request.approvals) or [t("none yet")]
     blocks.append(
         rich(
-            line(t("Status  ", bold=True), emoji(icon), t(f" {status}\n")),
+            line(t("Status  ", bold=True), emoji(icon), t(f" {status}")),
             line(
                 t("Approvals  ", bold=True), t(f"{len(request.approvals)} of {request.approvals_needed}: "), *approvals
             ),
-            line(t("\nExpires  ", bold=True), t(request.expires_at)),
-            line(t("\nParameters\n", bold=True), t(_params_text(request.params), multiline=True)),
+            line(t("Expires  ", bold=True), t(request.expires_at)),
+            line(t("Parameters", bold=True), br(), t(_params_text(request.params), multiline=True)),
         )
     )
     if request.decided_by and request.status in ("denied", "cancelled"):
@@ -104,7 +105,7 @@ def request_message(view: RequestView) -> Message:
         if view.destructive:
             confirm = ConfirmObject(
                 title="Approve an irreversible change?",
-                text=" ".join(request.plan)[:280] or title,
+                text=PlainTextObject(text=clean(" ".join(request.plan), 280) or title, emoji=False),
                 confirm="Approve",
                 deny="Cancel",
             )
