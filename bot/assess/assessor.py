@@ -95,9 +95,14 @@ def at_least(severity: str, floor: str | None) -> str:
 def case_for(entry: Entry, subject: Subject) -> Summary:
     """The first case whose conditions match and whose fields the event supplies; failing that,
     the first match (a denied call often has null parameters: a vaguer case reads better)."""
-    cases = [c for c in entry.summary if matches(c.when, subject)]
     failed = subject.event.failed
-    return next((c for c in cases if resolves(c.attempt if failed else c.text, subject)), cases[0])
+    first = None
+    for case in entry.summary:
+        if matches(case.when, subject):
+            if resolves(case.attempt if failed else case.text, subject):
+                return case
+            first = first or case
+    return first or entry.summary[-1]  # the loader requires a last case without conditions
 
 
 def summarize(case: Summary, subject: Subject) -> str:

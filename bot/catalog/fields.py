@@ -58,17 +58,23 @@ class Subject:
         return actor.type == "IAMUser" and user == actor.user_name
 
 
+_RAW_ROOTS = {"service": "serviceEventDetails", "resources": "resources", "identity": "userIdentity"}
+
+
 def path_value(event: IamEvent, path: str) -> Any:
     root, _, rest = path.partition(".")
-    obj: Any = {
-        "request": event.request,
-        "response": event.response,
-        "additional": event.additional,
-        "service": event.raw.get("serviceEventDetails"),
-        "resources": event.raw.get("resources"),
-        "identity": event.raw.get("userIdentity"),
-        "record": event.raw,
-    }.get(root)
+    obj: Any
+    match root:
+        case "request":
+            obj = event.request
+        case "response":
+            obj = event.response
+        case "additional":
+            obj = event.additional
+        case "record":
+            obj = event.raw
+        case _:
+            obj = event.raw.get(_RAW_ROOTS[root]) if root in _RAW_ROOTS else None
     for part in rest.split("."):
         if isinstance(obj, dict):
             obj = obj.get(part)

@@ -16,18 +16,20 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import astuple, dataclass, field, fields
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
 from bot.assess import Alert, Assessor, RiskContext
 from bot.catalog import SEVERITIES
 from bot.catalog import load as load_catalog
-from bot.cli.console import TableRow, draw_row
 from bot.events import ReadStats, Rejected, Selection, UnreadableInput
 from bot.events.fast import fast_read_file
 
-Drawn = tuple[str, datetime, str | TableRow]  # severity, event time, the row drawn (or left to rich)
+if TYPE_CHECKING:  # the table's code (and rich) is imported only when a table is drawn
+    from bot.cli.console import TableRow
+
+Drawn = tuple[str, datetime, "str | TableRow"]  # severity, event time, the row drawn (or left to rich)
 Layout = tuple[list[int], list[str]] | None  # the table's column widths and bars; None: rows for rich
 
 
@@ -60,6 +62,8 @@ class Worker:
                 yield alert
 
     def drawn(self, alert: Alert) -> Drawn:
+        from bot.cli.console import TableRow, draw_row
+
         row = TableRow.of(alert)
         text = draw_row(row, *self.layout) if self.layout is not None else None
         return alert.severity, alert.event.event_time, row if text is None else text
