@@ -120,14 +120,19 @@ def put_inline(iam: Any, kind: str, name: str, policy_name: str, document: Any) 
         raise
 
 
-class DetachManagedPolicy(Remediation):
-    """Detach a managed policy from a user, group or role (``kind``); re-attaching undoes it."""
+class _OfPrincipal(Remediation):
+    """A change to one user, group or role (``kind``), named by the ``<kind>_name`` parameter."""
 
     kind: ClassVar[PrincipalType]
     destructive = False
 
     def principal(self, p: Any) -> str:
         return str(getattr(p, f"{self.kind}_name"))
+
+
+class DetachManagedPolicy(_OfPrincipal):
+    """Detach a managed policy from a user, group or role (``kind``); re-attaching undoes it."""
+
 
     def plan(self, p: Any) -> Plan:
         name = self.principal(p)
@@ -155,16 +160,11 @@ class DetachManagedPolicy(Remediation):
         return Outcome(True, [f"Detached policy {p.policy_arn} from {who}"])
 
 
-class DeleteInlinePolicy(Remediation):
+class DeleteInlinePolicy(_OfPrincipal):
     """Delete an inline policy of a user, group or role (``kind``) after storing its document, so
     that ``restore-inline-policy`` can put it back (hence not destructive). The plan expects the
     document's hash: a change between approval and execution is drift."""
 
-    kind: ClassVar[PrincipalType]
-    destructive = False
-
-    def principal(self, p: Any) -> str:
-        return str(getattr(p, f"{self.kind}_name"))
 
     def plan(self, p: Any) -> Plan:
         name = self.principal(p)

@@ -10,9 +10,9 @@ authoring guide.
 from __future__ import annotations
 
 import re
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 Severity = Literal["info", "low", "medium", "high", "critical"]
 SEVERITIES: tuple[str, ...] = ("info", "low", "medium", "high", "critical")
@@ -70,6 +70,15 @@ def check_condition(name: str, condition: Any) -> None:
                 raise ValueError(f"{name}: {op} takes a number")
 
 
+def _check_conditions(value: dict[str, Any]) -> dict[str, Any]:
+    for name, condition in value.items():
+        check_condition(name, condition)
+    return value
+
+
+Conditions = Annotated[dict[str, Condition], AfterValidator(_check_conditions)]  # a case's or an offer's `when`
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -78,30 +87,16 @@ class Summary(_Strict):
     """One case: the first whose ``when`` matches (and whose placeholders resolve) describes the
     event. A case may set the severity the event starts from; factors then move it."""
 
-    when: dict[str, Condition] = Field(default_factory=dict)
+    when: Conditions = Field(default_factory=dict)
     text: str = Field(min_length=3, max_length=300)
     attempt: str = Field(min_length=3, max_length=300)
     severity: Severity | None = None
-
-    @field_validator("when")
-    @classmethod
-    def _conditions(cls, value: dict[str, Any]) -> dict[str, Any]:
-        for name, condition in value.items():
-            check_condition(name, condition)
-        return value
 
 
 class RemediationOffer(_Strict):
     id: str = Field(pattern=r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
     params: dict[str, str] = Field(default_factory=dict)
-    when: dict[str, Condition] = Field(default_factory=dict)
-
-    @field_validator("when")
-    @classmethod
-    def _conditions(cls, value: dict[str, Any]) -> dict[str, Any]:
-        for name, condition in value.items():
-            check_condition(name, condition)
-        return value
+    when: Conditions = Field(default_factory=dict)
 
 
 class Entry(_Strict):

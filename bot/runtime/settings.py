@@ -53,6 +53,13 @@ def _users(values: list[str]) -> list[str]:
     return values
 
 
+def _each(values: list[str], pattern: re.Pattern[str], what: str) -> list[str]:
+    for v in values:
+        if not pattern.match(v):
+            raise ValueError(f"{v!r} is not {what}")
+    return values
+
+
 class Route(BaseModel):
     """Send matching alerts to a channel. Empty criteria match everything."""
 
@@ -164,18 +171,12 @@ class Settings(BaseSettings):
     @field_validator("approver_groups", "requester_groups")
     @classmethod
     def _groups(cls, value: list[str]) -> list[str]:
-        for v in value:
-            if not GROUP_ID.match(v):
-                raise ValueError(f"{v!r} is not a Slack user group id like S0123ABCD")
-        return value
+        return _each(value, GROUP_ID, "a Slack user group id like S0123ABCD")
 
     @field_validator("lookup_regions")
     @classmethod
     def _regions(cls, value: list[str]) -> list[str]:
-        for v in value:
-            if not REGION.match(v):
-                raise ValueError(f"{v!r} is not an AWS region like us-east-1")
-        return value
+        return _each(value, REGION, "an AWS region like us-east-1")
 
     @field_validator("remediation_role")
     @classmethod
