@@ -4,17 +4,20 @@ assumption into other accounts. `iambot policy` prints it; the CloudFormation ro
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.aws import reports
 from bot.sources import SOURCES
 from remediations import registry
 
+if TYPE_CHECKING:
+    from bot.runtime.settings import Settings
+
 # iambot asks STS who it is at start, to recognise its own changes coming back through CloudTrail.
 READS = ("sts:GetCallerIdentity",)
 
 
-def statements(settings: Any, queue_arn: Any = None) -> list[dict[str, Any]]:
+def statements(settings: Settings, queue_arn: Any = None) -> list[dict[str, Any]]:
     enabled = settings.enabled_remediations()
     reads = set(READS) | set(reports.READ_PERMISSIONS)
     actions: set[str] = set()
@@ -48,5 +51,5 @@ def statements(settings: Any, queue_arn: Any = None) -> list[dict[str, Any]]:
     return found
 
 
-def policy(settings: Any) -> dict[str, Any]:
+def policy(settings: Settings) -> dict[str, Any]:
     return {"Version": "2012-10-17", "Statement": statements(settings)}

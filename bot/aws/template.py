@@ -8,11 +8,14 @@ forwarder in every other region iambot should watch (and in IAM Identity Center'
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.aws.policy import statements
 from bot.catalog import Catalog
 from bot.catalog import load as load_catalog
+
+if TYPE_CHECKING:
+    from bot.runtime.settings import Settings
 
 DETAIL_TYPES = [
     "AWS API Call via CloudTrail",
@@ -54,7 +57,7 @@ def _rules(catalog: Catalog, target: dict[str, Any]) -> dict[str, Any]:
     return rules
 
 
-def template(settings: Any) -> dict[str, Any]:
+def template(settings: Settings) -> dict[str, Any]:
     catalog = load_catalog()
     rules = _rules(catalog, {"Id": "iambot-queue", "Arn": {"Fn::GetAtt": ["EventQueue", "Arn"]}})
     queue_arn = {"Fn::GetAtt": ["EventQueue", "Arn"]}

@@ -28,6 +28,7 @@ from bot.events.fast import fast_read_file
 
 if TYPE_CHECKING:  # the table's code (and rich) is imported only when a table is drawn
     from bot.cli.console import TableRow
+    from bot.runtime.settings import Settings
 
 Drawn = tuple[str, datetime, "str | TableRow"]  # severity, event time, the row drawn (or left to rich)
 Layout = tuple[list[int], list[str]] | None  # the table's column widths and bars; None: rows for rich
@@ -99,7 +100,7 @@ def workers() -> int:
     return max(1, min(usable, 8))
 
 
-def make_worker(settings: Any, floor: int, fmt: str, layout: Layout = None) -> Worker:
+def make_worker(settings: Settings, floor: int, fmt: str, layout: Layout = None) -> Worker:
     context = RiskContext(tuple(settings.self_arns), tuple(settings.automation_arns))
     return Worker(Assessor(context=context), load_catalog().selection(), floor, fmt, layout)
 
@@ -129,7 +130,7 @@ def _one(path: Path) -> FileResult:
 
 def triage_files(
     files: list[Path],
-    settings: Any,
+    settings: Settings,
     floor: int,
     fmt: str,
     layout: Layout,
@@ -148,7 +149,7 @@ def triage_files(
 
 def triage_json(
     files: list[Path],
-    settings: Any,
+    settings: Settings,
     floor: int,
     write: Callable[[bytes], Any],
     stats: ReadStats,

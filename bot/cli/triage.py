@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from bot.cli.console import PlainTable, TableRow
     from bot.cli.parallel import Drawn, FileResult
     from bot.events import ReadStats, Rejected
+    from bot.runtime.settings import Settings
 
 SEVERITY_CHOICES = ["info", "low", "medium", "high", "critical"]
 PROGRESS_BYTES = 5_000_000  # a progress bar when the input is larger than this (and stderr is a terminal)
@@ -143,7 +144,7 @@ class Spool:
 class Output:
     """Where triage's results go: JSON lines as they come, or a table at the end; and the store."""
 
-    def __init__(self, fmt: str, out: IO[bytes], store: Any, settings: Any, floor: int):
+    def __init__(self, fmt: str, out: IO[bytes], store: Any, settings: Settings, floor: int):
         from bot.catalog import SEVERITIES
         from bot.cli.console import PlainTable, make_console
 

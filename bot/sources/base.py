@@ -12,10 +12,13 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from bot.events import IamEvent, Rejected, Selection
 from bot.store import Store
+
+if TYPE_CHECKING:
+    from bot.runtime.settings import Settings
 
 
 class Sink(Protocol):
@@ -59,9 +62,9 @@ class Source(Protocol):
 class SourceType(Protocol):
     """A source's class: built from settings (None when not configured), and its permissions."""
 
-    def from_settings(self, settings: Any, deps: Deps) -> Source | None: ...
+    def from_settings(self, settings: Settings, deps: Deps) -> Source | None: ...
 
-    def permissions(self, settings: Any) -> list[Statement]: ...
+    def permissions(self, settings: Settings) -> list[Statement]: ...
 
 
 def store_rejections(store: Store, items: list[Rejected], source: str, body: str | None = None) -> None:

@@ -12,7 +12,7 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -27,6 +27,9 @@ from bot.events import (
     read_file,
 )
 from bot.sources.base import Deps, PollResult, Source, Statement, store_rejections
+
+if TYPE_CHECKING:
+    from bot.runtime.settings import Settings
 
 log = logging.getLogger(__name__)
 SUFFIXES = (".json.gz", ".json", ".jsonl", ".ndjson")
@@ -98,13 +101,13 @@ class FilesSource:
             parse_s3(target)
 
     @classmethod
-    def from_settings(cls, settings: Any, deps: Deps) -> Source | None:
+    def from_settings(cls, settings: Settings, deps: Deps) -> Source | None:
         if not settings.watch:
             return None
         return cls(settings.watch, deps, settings.watch_interval_seconds)
 
     @classmethod
-    def permissions(cls, settings: Any) -> list[Statement]:
+    def permissions(cls, settings: Settings) -> list[Statement]:
         buckets = list(settings.trail_buckets)
         if settings.watch and settings.watch.startswith("s3://"):
             buckets.append(parse_s3(settings.watch)[0])

@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import orjson
 
@@ -27,6 +27,9 @@ from bot.events import IamEvent, RecordError, Rejected, excerpt, normalize, pars
 from bot.pace import Pacer
 from bot.sources.base import Deps, PollResult, Source, Statement, store_rejections
 from bot.store import iso, now
+
+if TYPE_CHECKING:
+    from bot.runtime.settings import Settings
 
 log = logging.getLogger(__name__)
 REQUESTS_PER_SECOND = 2
@@ -90,7 +93,7 @@ class LookupSource:
         self._pacer = Pacer(1 / REQUESTS_PER_SECOND, sleep, monotonic)
 
     @classmethod
-    def from_settings(cls, settings: Any, deps: Deps) -> Source | None:
+    def from_settings(cls, settings: Settings, deps: Deps) -> Source | None:
         if not settings.lookup_events:
             return None
         lookups = plan(load_catalog(), list(settings.lookup_regions), settings.identity_center_region)
@@ -105,7 +108,7 @@ class LookupSource:
         )
 
     @classmethod
-    def permissions(cls, settings: Any) -> list[Statement]:
+    def permissions(cls, settings: Settings) -> list[Statement]:
         if not settings.lookup_events:
             return []
         return [

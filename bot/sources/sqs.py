@@ -13,10 +13,9 @@ Long polling, ten messages a batch. What happens to a message:
   before the dead-letter queue takes it (``sqs_max_receive_count``) it is also stored in
   ``rejected`` with the reason, so the operator sees it in iambot as well as in the DLQ.
 
-Pipelined (``prefetch`` > 0, as `iambot run` builds it): a receiver thread receives the next
-batch while the current one commits, through a hand-off of at most ``prefetch`` batches (it
-receives only when there is room); the poll commits, then deletes, exactly as above. A stop is
-honoured within a second: a batch received but not committed is not deleted, and comes back.
+Pipelined (``prefetch`` > 0, as `iambot run` builds it): a receiver thread fetches the next
+batch while this one commits (at most ``prefetch`` batches wait); commit, then delete, as above.
+A stop is honoured within a second: a batch received but not committed comes back.
 """
 
 from __future__ import annotations
@@ -27,7 +26,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import orjson
 
@@ -35,6 +34,9 @@ from bot.events import IamEvent, ReadStats, Rejected, UnreadableInput, events_fr
 from bot.sources.base import Deps, PollResult, Source, Statement, store_rejections
 from bot.sources.files import SUFFIXES, bucket_statements, read_object
 from bot.store import StoreBusy
+
+if TYPE_CHECKING:
+    from bot.runtime.settings import Settings
 
 log = logging.getLogger(__name__)
 BUSY_RETRY_SECONDS = 30  # how long a batch waits out a locked database before letting SQS redeliver it
@@ -124,7 +126,7 @@ class SqsSource:
         self.stale_after = max(120.0, 4 * wait_seconds)
 
     @classmethod
-    def from_settings(cls, settings: Any, deps: Deps) -> Source | None:
+    def from_settings(cls, settings: Settings, deps: Deps) -> Source | None:
         if not settings.sqs_queue_url:
             return None
         aws = deps.aws
@@ -139,17 +141,13 @@ class SqsSource:
         )
 
     @classmethod
-    def permissions(cls, settings: Any) -> list[Statement]:
+    def permissions(cls, settings: Settings) -> list[Statement]:
         if not settings.sqs_queue_url:
             return []
         arn = queue_arn(settings.sqs_queue_url) or "*"
         return [
-            {
-                "Sid": "IambotQueue",
-                "Effect": "Allow",
-                "Action": ["sqs:DeleteMessage", "sqs:ReceiveMessage"],
-                "Resource": arn,
-            },
+            {"Sid": "IambotQueue", "Effect": "Allow", "Action": ["sqs:DeleteMessage", "sqs:ReceiveMessage"],
+             "Resource": arn},
             *bucket_statements(list(settings.trail_buckets), list(settings.trail_kms_keys)),
         ]
 

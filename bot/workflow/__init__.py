@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.assess import Assessor
 from bot.store import Store, now
@@ -20,12 +20,15 @@ from bot.workflow.remediate import Remediations
 from bot.workflow.suppressions import Suppressions
 from bot.workflow.views import AlertView, RequestView, Views
 
+if TYPE_CHECKING:
+    from bot.runtime.settings import Settings
+
 
 @dataclass(frozen=True)
 class Workflow:
     """The use cases, wired to one store and settings."""
 
-    settings: Any
+    settings: Settings
     store: Store
     authz: Authorizer
     intake: Intake
@@ -38,7 +41,7 @@ class Workflow:
     @classmethod
     def build(
         cls,
-        settings: Any,
+        settings: Settings,
         store: Store,
         aws: Any,
         directory: Directory | None = None,

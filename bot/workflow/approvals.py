@@ -15,11 +15,14 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.store import Request, Store, iso, loads, short_id
 from bot.store.requests import APPROVED, CANCELLED, DENIED, DRIFTED, EXPIRED, FAILED, REQUESTED, RUNNING, SUCCEEDED
 from bot.workflow.authz import ActorRef, Authorizer, Refused, plain_id
+
+if TYPE_CHECKING:
+    from bot.runtime.settings import Settings
 
 SYSTEM = "iambot"  # the user id recorded for the bot's own transitions (expiry, execution)
 
@@ -31,7 +34,7 @@ class Policy:
     ttl: timedelta = timedelta(hours=1)
 
     @classmethod
-    def from_settings(cls, settings: Any) -> Policy:
+    def from_settings(cls, settings: Settings) -> Policy:
         return cls(
             required=settings.approvals_required,
             destructive_required=max(settings.destructive_approvals_required, settings.approvals_required),

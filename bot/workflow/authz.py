@@ -18,9 +18,12 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from bot.events import Actor
+
+if TYPE_CHECKING:
+    from bot.runtime.settings import Settings
 
 log = logging.getLogger(__name__)
 CACHE_SECONDS = 300
@@ -105,7 +108,7 @@ class _Cache:
 
 
 class Authorizer:
-    def __init__(self, settings: Any, directory: Directory, monotonic: Callable[[], float] = time.monotonic):
+    def __init__(self, settings: Settings, directory: Directory, monotonic: Callable[[], float] = time.monotonic):
         self.approvers = frozenset(settings.approvers)
         self.approver_groups = tuple(settings.approver_groups)
         self.requesters = frozenset(settings.requesters)

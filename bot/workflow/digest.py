@@ -12,12 +12,15 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.catalog import SEVERITIES
 from bot.store import Store, iso, now, parse_iso
 from bot.workflow import messages as m
 from bot.workflow.authz import Act, Authorizer, Refused
+
+if TYPE_CHECKING:
+    from bot.runtime.settings import Settings
 
 CURSOR = "digest"
 
@@ -92,7 +95,7 @@ class Digests:
     def __init__(
         self,
         store: Store,
-        settings: Any,
+        settings: Settings,
         authz: Authorizer,
         clock: Callable[[], datetime] = now,
         notify: Callable[[], None] = lambda: None,

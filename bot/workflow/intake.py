@@ -8,7 +8,7 @@ import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING
 
 from bot.assess import Alert, Assessor, RiskContext, network_of
 from bot.events import IamEvent, Rejected, excerpt, normalize
@@ -16,6 +16,9 @@ from bot.store import Store, dumps, now
 from bot.workflow import messages as m
 from bot.workflow.authz import ActorRef
 from bot.workflow.noise import Decision, decide, group_key, route
+
+if TYPE_CHECKING:
+    from bot.runtime.settings import Settings
 
 log = logging.getLogger(__name__)
 MAX_RECORD = 1 << 20  # CloudTrail's own records stay far below this
@@ -38,7 +41,7 @@ class IntakeResult:
         return [t.alert for t in self.taken]
 
 
-def make_assessor(settings: Any, store: Store | None, assessor: Assessor | None = None) -> Assessor:
+def make_assessor(settings: Settings, store: Store | None, assessor: Assessor | None = None) -> Assessor:
     context = RiskContext(
         self_arns=tuple(settings.self_arns),
         automation_arns=tuple(settings.automation_arns),
@@ -51,7 +54,7 @@ class Intake:
     def __init__(
         self,
         store: Store,
-        settings: Any,
+        settings: Settings,
         assessor: Assessor | None = None,
         clock: Callable[[], datetime] = now,
         notify: Callable[[], None] = lambda: None,

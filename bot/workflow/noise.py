@@ -17,11 +17,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING
 
 from bot.assess import Alert
 from bot.catalog import SEVERITIES
 from bot.store import Request, Store, Suppression
+
+if TYPE_CHECKING:
+    from bot.runtime.settings import Settings
 
 ALERT = "alert"
 
@@ -35,7 +38,7 @@ class Decision:
     suppression: str | None = None
 
 
-def route(settings: Any, alert: Alert) -> str | None:
+def route(settings: Settings, alert: Alert) -> str | None:
     """The first configured route that matches the alert, else IAMBOT_ALERT_CHANNEL."""
     e = alert.event
     for r in settings.routes:
@@ -88,7 +91,7 @@ def own_request(store: Store, alert: Alert) -> Request | None:
     return None
 
 
-def decide(store: Store, settings: Any, alert: Alert, at: datetime) -> Decision:
+def decide(store: Store, settings: Settings, alert: Alert, at: datetime) -> Decision:
     e = alert.event
     request = own_request(store, alert)
     if request is not None or alert.risk.is_self:

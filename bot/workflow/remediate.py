@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 from botocore.exceptions import BotoCoreError, ClientError
@@ -26,6 +26,9 @@ from bot.workflow.views import Views
 from remediations import registry
 from remediations.aws import Aws
 from remediations.base import Knowledge, Remediation, RemediationError, error_code
+
+if TYPE_CHECKING:
+    from bot.runtime.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +75,7 @@ class Remediations:
     def __init__(
         self,
         store: Store,
-        settings: Any,
+        settings: Settings,
         aws: Aws,
         authz: Authorizer,
         views: Views,
