@@ -130,7 +130,8 @@ def run_demo(show_updates: bool = False) -> dict[str, Any]:
     except ImportError:
         console.print(
             "iambot demo runs AWS in-process with moto, which is not installed here. "
-            "Run `make demo` (it installs everything), or `pip install 'iambot[test]'`."
+            "Run `make demo` (it installs everything), or `pip install 'iambot[test]'`.",
+            markup=False,  # the extra's brackets are text, not rich markup
         )
         raise SystemExit(2) from None
 
