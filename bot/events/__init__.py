@@ -1,6 +1,15 @@
 """Identity events: the normalized :class:`IamEvent` and the readers for every input shape."""
 
-from bot.events.model import Actor, IamEvent, JsonObject, ReadStats, RecordError, Rejected, UnreadableInput
+from bot.events.model import (
+    MAX_INPUT_BYTES,
+    Actor,
+    IamEvent,
+    JsonObject,
+    ReadStats,
+    RecordError,
+    Rejected,
+    UnreadableInput,
+)
 from bot.events.normalize import normalize, parse_time, record_id
 from bot.events.readers import (
     Selection,
@@ -16,6 +25,7 @@ from bot.events.readers import (
 )
 
 __all__ = [
+    "MAX_INPUT_BYTES",
     "Actor",
     "IamEvent",
     "JsonObject",

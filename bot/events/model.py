@@ -18,6 +18,16 @@ class RecordError(ValueError):
     """A record that cannot become an IamEvent; the message says what is wrong."""
 
 
+# The most iambot reads from one file, S3 object or message, before and after gunzip. CloudTrail's
+# log files are a few megabytes; a larger input is refused by name rather than read into memory.
+MAX_INPUT_BYTES = 1 << 30
+
+
+def size_text(n: int) -> str:
+    """1073741824 -> '1024 MiB', 65536 -> '64 KiB'."""
+    return f"{n >> 20} MiB" if n >= 1 << 20 else f"{n >> 10} KiB" if n >= 1 << 10 else f"{n} bytes"
+
+
 class UnreadableInput(Exception):
     """A path that cannot be read at all (missing, no permission, corrupt gzip)."""
 

@@ -18,7 +18,15 @@ from typing import Any
 import orjson
 
 from bot.events.gz import gunzip
-from bot.events.model import IamEvent, ReadStats, RecordError, Rejected, UnreadableInput
+from bot.events.model import (
+    MAX_INPUT_BYTES,
+    IamEvent,
+    ReadStats,
+    RecordError,
+    Rejected,
+    UnreadableInput,
+    size_text,
+)
 from bot.events.normalize import normalize
 
 SUFFIXES = frozenset({".json", ".gz", ".jsonl", ".ndjson"})
@@ -196,11 +204,17 @@ def iter_files(paths: Iterable[str | os.PathLike[str]]) -> Iterator[Path]:
             raise UnreadableInput(f"{path}: {exc.strerror or exc}") from exc
 
 
-def read_bytes(path: Path) -> bytes:
+def read_bytes(path: Path, limit: int = MAX_INPUT_BYTES) -> bytes:
+    """The file's bytes; UnreadableInput when it cannot be read or holds more than ``limit`` bytes
+    (a pipe such as /dev/stdin is read up to the limit; a device that never ends stops there)."""
     try:
-        return path.read_bytes()
+        with path.open("rb") as f:
+            data = f.read(limit + 1)
     except OSError as exc:
         raise UnreadableInput(f"{path}: {exc.strerror or exc}") from exc
+    if len(data) > limit:
+        raise UnreadableInput(f"{path}: more than {size_text(limit)}; not read")
+    return data
 
 
 def read_file(path: Path, stats: ReadStats, selection: Selection) -> Iterator[IamEvent | Rejected]:

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from botocore.exceptions import BotoCoreError, ClientError
 
 from bot.events import (
+    MAX_INPUT_BYTES,
     IamEvent,
     ReadStats,
     Rejected,
@@ -26,6 +27,7 @@ from bot.events import (
     iter_files,
     read_file,
 )
+from bot.events.model import size_text
 from bot.sources.base import Deps, PollResult, Source, Statement, store_rejections
 
 if TYPE_CHECKING:
@@ -56,10 +58,14 @@ def parse_s3(uri: str) -> tuple[str, str]:
 def read_object(s3: Any, bucket: str, key: str) -> bytes:
     """An S3 object's bytes; UnreadableInput (with AWS's reason) when it cannot be read."""
     try:
-        data: bytes = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
-        return data
+        body = s3.get_object(Bucket=bucket, Key=key)["Body"]
+        data: bytes = body.read(MAX_INPUT_BYTES + 1)
+        body.close()
     except (ClientError, BotoCoreError) as exc:
         raise UnreadableInput(f"s3://{bucket}/{key}: {exc}") from exc
+    if len(data) > MAX_INPUT_BYTES:
+        raise UnreadableInput(f"s3://{bucket}/{key}: more than {size_text(MAX_INPUT_BYTES)}; not read")
+    return data
 
 
 def bucket_statements(buckets: list[str], kms_keys: list[str]) -> list[Statement]:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
+import threading
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -21,6 +23,7 @@ from bot.events import (
     excerpt,
     iter_files,
     location,
+    read_bytes,
     read_file,
     records_from_document,
 )
@@ -223,6 +226,33 @@ def test_a_path_that_cannot_be_read_names_itself(tmp_path):
     with pytest.raises(UnreadableInput, match=r"folder\.json: Is a directory"):
         list(read_file(folder, stats, SELECTION))
     assert stats.files == 0
+
+
+def test_a_file_over_the_ceiling_is_refused_by_name(tmp_path):
+    big = tmp_path / "big.json"
+    big.write_bytes(b" " * 1025)
+    with pytest.raises(UnreadableInput, match=r"big\.json: more than 1 KiB; not read$"):
+        read_bytes(big, limit=1024)
+    big.write_bytes(b" " * 1024)
+    assert read_bytes(big, limit=1024) == b" " * 1024
+
+
+def test_a_pipe_is_read_to_its_end(tmp_path):
+    """`aws s3 cp s3://…/file.json.gz - | iambot triage /dev/stdin`: a pipe has no size to check first."""
+    fifo = tmp_path / "in.jsonl"
+    os.mkfifo(fifo)
+    record = json.dumps(load("UpdateAccessKey__authored__1.json")).encode()
+
+    def write() -> None:
+        with fifo.open("wb") as w:
+            w.write(record + b"\n")
+
+    writer = threading.Thread(target=write)
+    writer.start()
+    stats = ReadStats()
+    items = list(read_file(fifo, stats, SELECTION))
+    writer.join(5)
+    assert [i.event_name for i in items] == ["UpdateAccessKey"] and stats.kept == 1
 
 
 def test_iter_files_walks_folders_sorted_and_skips_other_files(tmp_path):

@@ -77,6 +77,28 @@ def test_a_new_object_under_the_prefix_is_read_on_the_next_poll(runtime, slack, 
     assert len(slack.posted(ALERTS)) == 2
 
 
+def test_an_oversized_object_or_a_gzip_bomb_is_rejected_by_name_and_the_rest_read(runtime, aws, monkeypatch):
+    import bot.events.model
+    import bot.sources.files
+
+    monkeypatch.setattr(bot.sources.files, "MAX_INPUT_BYTES", 64 << 10)
+    monkeypatch.setattr(bot.events.model, "MAX_INPUT_BYTES", 1 << 20)  # gunzip's ceiling
+    s3 = aws.client("s3")
+    s3.create_bucket(Bucket="org-trail")
+    s3.put_object(Bucket="org-trail", Key=PREFIX + "a.json", Body=b" " * (65 << 10))
+    s3.put_object(Bucket="org-trail", Key=PREFIX + "b.json.gz", Body=gzip.compress(b" " * (2 << 20)))
+    s3.put_object(Bucket="org-trail", Key=PREFIX + "c.json.gz",
+                  Body=log(record_at("UpdateAccessKey__authored__1.json", datetime.now(UTC), "evt-1")))
+    stats = FilesSource("s3://org-trail/AWSLogs/", deps(runtime)).ingest()
+    assert stats.new == 1
+    reasons = sorted(r.reason for r in stats.rejected)
+    assert reasons == [
+        f"s3://org-trail/{PREFIX}a.json: more than 64 KiB; not read",
+        f"s3://org-trail/{PREFIX}b.json.gz: more than 1 MiB once decompressed; not read",
+    ]
+    assert runtime.store.rejected.count() == 2
+
+
 def test_a_folder_is_read_once_and_a_changed_file_again(runtime, slack, tmp_path):
     folder = tmp_path / "logs"
     folder.mkdir()
