@@ -24,6 +24,7 @@ CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{6,}$")
 USER_ID = re.compile(r"^[UW][A-Z0-9]{6,}$")
 GROUP_ID = re.compile(r"^S[A-Z0-9]{6,}$")
 REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d$")
+MAX_CONFIG_BYTES = 1 << 20  # far more than any iambot.toml: /dev/zero is refused, not read
 
 
 class ConfigError(ValueError):
@@ -250,35 +251,35 @@ class Settings(BaseSettings):
         return [s.get_secret_value() for s in found if s is not None]
 
 
-class DocumentedEnvironment(PydanticBaseSettingsSource):
-    """The documented upper-case environment variables, as plain strings; nothing else."""
-
+class _Whole(PydanticBaseSettingsSource):
     def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:  # pragma: no cover
-        return None, field_name, False
+        return None, field_name, False  # these sources give all their values at once, from __call__
+
+
+class DocumentedEnvironment(_Whole):
+    """The documented upper-case environment variables, as plain strings; nothing else."""
 
     def __call__(self) -> dict[str, Any]:
         return {name: os.environ[var] for name, var in ENVIRONMENT.items() if os.environ.get(var, "") != ""}
 
 
-class TomlFile(PydanticBaseSettingsSource):
+class TomlFile(_Whole):
     """``IAMBOT_CONFIG`` (or ./iambot.toml if present): the settings' lower-case names only."""
 
-    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:  # pragma: no cover
-        return None, field_name, False
-
     def path(self) -> Path | None:
-        named = os.environ.get("IAMBOT_CONFIG")
-        if named:
-            return Path(named)
-        default = Path("iambot.toml")
-        return default if default.is_file() else None
+        named, default = os.environ.get("IAMBOT_CONFIG"), Path("iambot.toml")
+        return Path(named) if named else default if default.is_file() else None
 
     def __call__(self) -> dict[str, Any]:
         path = self.path()
         if path is None:
             return {}
         try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
+            with path.open("rb") as f:
+                raw = f.read(MAX_CONFIG_BYTES + 1)
+            if len(raw) > MAX_CONFIG_BYTES:
+                raise ConfigError(f"{path}: over 1 MiB, which no iambot.toml is; check IAMBOT_CONFIG")
+            data = tomllib.loads(raw.decode("utf-8"))
         except FileNotFoundError as exc:
             raise ConfigError(f"IAMBOT_CONFIG names {path}, which does not exist") from exc
         except (OSError, UnicodeDecodeError) as exc:

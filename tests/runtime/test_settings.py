@@ -187,6 +187,14 @@ def test_iambot_config_names_the_file(tmp_path, monkeypatch):
     assert refused() == f"IAMBOT_CONFIG names {tmp_path / 'missing.toml'}, which does not exist"
     monkeypatch.setenv("IAMBOT_CONFIG", str(config(tmp_path, "routes = [\n", "broken.toml")))
     assert "broken.toml: not valid TOML" in refused()
+    monkeypatch.setenv("IAMBOT_CONFIG", str(tmp_path))
+    assert refused().startswith(f"{tmp_path}: cannot be read (")
+    binary = tmp_path / "binary.toml"
+    binary.write_bytes(b"\xff\xfe")
+    monkeypatch.setenv("IAMBOT_CONFIG", str(binary))
+    assert refused().startswith(f"{binary}: cannot be read (")
+    monkeypatch.setenv("IAMBOT_CONFIG", "/dev/zero")  # endless: refused after a megabyte, not read to the end
+    assert refused() == "/dev/zero: over 1 MiB, which no iambot.toml is; check IAMBOT_CONFIG"
 
 
 def test_given_ignores_the_environment_and_files(tmp_path, monkeypatch):
