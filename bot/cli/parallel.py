@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from bot.assess import Alert, Assessor, RiskContext
+from bot.assess import Alert, Assessor, History, RiskContext
 from bot.catalog import SEVERITIES
 from bot.catalog import load as load_catalog
 from bot.events import ReadStats, Rejected, Selection, UnreadableInput
@@ -100,8 +100,12 @@ def workers() -> int:
     return max(1, min(usable, 8))
 
 
-def make_worker(settings: Settings, floor: int, fmt: str, layout: Layout = None) -> Worker:
-    context = RiskContext(tuple(settings.self_arns), tuple(settings.automation_arns))
+def make_worker(
+    self_arns: tuple[str, ...], automation: tuple[str, ...], floor: int, fmt: str, layout: Layout = None,
+    history: History | None = None,
+) -> Worker:
+    """A reader for these settings; ``history`` (the store's) scores sign-ins against earlier ones."""
+    context = RiskContext(self_arns, automation, history=history)
     return Worker(Assessor(context=context), load_catalog().selection(), floor, fmt, layout)
 
 
@@ -110,9 +114,7 @@ def _build(*args: Any) -> None:
     not loaded again in every worker where processes fork)."""
     global _worker, _made_for
     if _made_for != args:
-        self_arns, automation, floor, fmt, layout = args
-        context = RiskContext(self_arns, automation)
-        _worker = Worker(Assessor(context=context), load_catalog().selection(), floor, fmt, layout)
+        _worker = make_worker(*args)
         _made_for = args
 
 

@@ -209,13 +209,13 @@ class Output:
 
     def run(self, files: list[Path], stats: ReadStats, unreadable: list[str]) -> None:
         """Triage in this process (one file, one CPU, or --db: the store's history scores later events)."""
-        from bot.catalog import load
-        from bot.cli.parallel import Worker
+        from bot.cli.parallel import make_worker
         from bot.events import UnreadableInput
-        from bot.workflow.intake import make_assessor
 
         layout = self.plain.layout if self.plain is not None else None
-        worker = Worker(make_assessor(self.settings, self.store), load().selection(), self.floor, self.fmt, layout)
+        history = self.store.events if self.store is not None else None
+        s = self.settings
+        worker = make_worker(tuple(s.self_arns), tuple(s.automation_arns), self.floor, self.fmt, layout, history)
         progress = _progress(files)
         for path in files:
             try:

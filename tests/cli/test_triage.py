@@ -202,3 +202,20 @@ def test_a_db_of_a_newer_iambot_is_exit_2(tmp_path):
         conn.execute("PRAGMA user_version = 999")
     line = one_line_error(invoke("triage", "--db", str(path), str(ONE)))
     assert "newer than this iambot" in line
+
+
+def test_triage_with_db_scores_sign_ins_against_the_history_it_stored(tmp_path):
+    login = json.loads((RECORDS / "ConsoleLogin__awsdocs__1.json").read_text())
+    later = {**login, "eventID": "later-login", "eventTime": "2022-11-11T09:00:00Z", "sourceIPAddress": "203.0.113.7"}
+    first, second = tmp_path / "first.json", tmp_path / "second.json"
+    first.write_text(json.dumps({"Records": [login]}))
+    second.write_text(json.dumps({"Records": [later]}))
+    db = str(tmp_path / "t.db")
+
+    def factors(*args):
+        lines = invoke("triage", "--format", "json", *args, str(second)).stdout.splitlines()
+        return json.loads(lines[0])["factors"]
+
+    assert "new-network" not in factors()  # no store, no history
+    invoke("triage", "--db", db, str(first))
+    assert "new-network" in factors("--db", db)
