@@ -5,7 +5,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 from pydantic import Field
 
-from remediations.base import BaseParams, Outcome, Plan, Remediation, error_code
+from remediations.base import BaseParams, OperatorSettings, Outcome, Plan, Remediation, error_code
 
 # Parameter name -> UpdateAccountPasswordPolicy argument / GetAccountPasswordPolicy key.
 _API = {
@@ -41,8 +41,8 @@ class ApplyPasswordPolicy(Remediation):
         hard_expiry: bool = False
 
     @classmethod
-    def defaults(cls, settings: Any) -> dict[str, Any]:
-        return dict(getattr(settings, "password_policy", None) or {})
+    def defaults(cls, settings: OperatorSettings) -> dict[str, Any]:
+        return dict(settings.password_policy)
 
     def _current(self) -> dict[str, Any] | None:
         try:

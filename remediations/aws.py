@@ -17,7 +17,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from remediations.base import RemediationError
+from remediations.base import OperatorSettings, RemediationError
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +41,7 @@ class Aws:
         self._lock = threading.Lock()
 
     @classmethod
-    def from_settings(cls, settings: Any, session: boto3.Session | None = None) -> Aws:
+    def from_settings(cls, settings: OperatorSettings, session: boto3.Session | None = None) -> Aws:
         external = settings.external_id.get_secret_value() if settings.external_id else None
         return cls(session, settings.remediation_role, external)
 

@@ -22,7 +22,7 @@ from datetime import datetime
 from typing import Any, ClassVar, Protocol
 
 from botocore.exceptions import ClientError
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 
 class BaseParams(BaseModel):
@@ -52,6 +52,20 @@ class Plan:
 class Outcome:
     changed: bool
     lines: list[str]
+
+
+class OperatorSettings(Protocol):
+    """What remediations read of iambot's settings (``bot.runtime.settings.Settings`` has it all;
+    a protocol here because the settings module imports the remediation registry to check ids)."""
+
+    @property
+    def remediation_role(self) -> str | None: ...
+
+    @property
+    def external_id(self) -> SecretStr | None: ...
+
+    @property
+    def password_policy(self) -> dict[str, Any]: ...
 
 
 class SnapshotStore(Protocol):
@@ -118,7 +132,7 @@ class Remediation:
         return cls.Params.model_validate(raw)
 
     @classmethod
-    def defaults(cls, settings: Any) -> dict[str, Any]:
+    def defaults(cls, settings: OperatorSettings) -> dict[str, Any]:
         """Parameters an operator set in the configuration; a request may override them."""
         return {}
 
