@@ -13,7 +13,6 @@ import time
 from typing import Any
 
 import boto3
-import pytest
 
 from tests.conftest import ALERTS
 from tests.support.process import Running, free_port, moto_server, run_env, start, wait_until_serving
@@ -21,6 +20,7 @@ from tests.support.records import envelope, key_record
 
 MESSAGES = int(os.environ.get("IAMBOT_KILL_MESSAGES", "120"))  # 300 and KILLS=5 for the figure in the note
 KILLS = int(os.environ.get("IAMBOT_KILLS", "2"))
+LOCK_SECONDS = float(os.environ.get("IAMBOT_LOCK_SECONDS", "3"))  # 45 for the figure in the note
 FAST = """
 channel_interval_seconds = 0
 burst_per_minute = 1000000
@@ -133,10 +133,8 @@ def test_sigterm_exits_within_five_seconds_even_during_a_long_poll(slack, tmp_pa
     assert took < 5.0, took
 
 
-@pytest.mark.parametrize("hold", [3.0])
-def test_a_locked_database_delays_nothing_it_should_not_and_loses_nothing(
-    runtime_for, http_for, slack, aws, tmp_path, hold
-):
+def test_a_locked_database_delays_nothing_it_should_not_and_loses_nothing(runtime_for, http_for, slack, aws, tmp_path):
+    hold = LOCK_SECONDS
     runtime = runtime_for(
         sqs_wait_seconds=0,
         db_busy_seconds=1,
