@@ -41,6 +41,7 @@ from remediations import registry
 from remediations._policies import SNAPSHOT as INLINE_SNAPSHOT
 from remediations.aws import Aws
 from tests.conftest import APPROVER, APPROVER2, REQUESTER
+from tests.support.aws import admin_in
 from tests.support.calls import Call, Recorder, grants, missing, policy_actions, real_actions
 from tests.support.records import as_account, envelope, load
 from tests.support.sources import lookup_item, s3_notification
@@ -262,7 +263,7 @@ def own_principal(w: World) -> None:
 
 
 def mfa_report(w: World, account: str | None = None) -> None:
-    iam = w.iam if account is None else _admin_in(account)
+    iam = w.iam if account is None else admin_in(account)
     iam.create_user(UserName="no-mfa")
     iam.create_login_profile(UserName="no-mfa", Password="Example-Passw0rd!")
     iam.generate_credential_report()  # moto starts it on the first call; iambot's call finds it complete
@@ -545,22 +546,8 @@ def watch_s3(w: World) -> None:
     assert (result.received, result.events) == (1, 1)
 
 
-def _admin_in(account: str) -> Any:
-    """An IAM client in ``account`` for the operator (a Session of its own: not iambot's calls)."""
-    setup = boto3.Session(aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1")
-    creds = setup.client("sts").assume_role(
-        RoleArn=f"arn:aws:iam::{account}:role/OrganizationAccountAccessRole", RoleSessionName="setup"
-    )["Credentials"]
-    return boto3.Session(
-        aws_access_key_id=creds["AccessKeyId"],
-        aws_secret_access_key=creds["SecretAccessKey"],
-        aws_session_token=creds["SessionToken"],
-        region_name="us-east-1",
-    ).client("iam")
-
-
 def other_account(w: World) -> None:
-    there = _admin_in(OTHER)
+    there = admin_in(OTHER)
     there.create_user(UserName="far-away")
     key = there.create_access_key(UserName="far-away")["AccessKey"]["AccessKeyId"]
     request(w, FIRST, {"user_name": "far-away", "access_key_id": key}, account=OTHER)

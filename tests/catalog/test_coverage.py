@@ -12,6 +12,7 @@ import pytest
 from bot.catalog import load
 from remediations import registry
 from remediations.base import Remediation
+from tests.support.records import FIRST_CLASS
 
 IAM = "iam.amazonaws.com"
 IAM_READS = ("Get", "List", "Generate", "Simulate")
@@ -32,13 +33,6 @@ SSO_CONSOLE_EVENTS = {
     "DisassociateDirectory",
     "PutMfaDeviceManagementForDirectory",
     "PutPermissionsPolicy",
-}
-FIRST_CLASS = {
-    "UpdateAccessKey",
-    "UpdateLoginProfile",
-    "UploadSigningCertificate",
-    "UpdateServerCertificate",
-    "UpdateOpenIDConnectProviderThumbprint",
 }
 # IAM operations whose UserName is optional and which act on a user's credentials, but have no
 # entry (and so no caller_default): they are reads, explained by the generic entry, which names
@@ -168,7 +162,3 @@ def test_first_class_entries_are_complete(name):
         cls = registry.get(offer.id)
         assert cls is not None
         assert set(offer.params) <= set(cls.Params.model_fields)
-
-
-def test_the_first_class_five_are_the_only_ones():
-    assert {e.name for e in load().first_class()} == FIRST_CLASS

@@ -12,17 +12,10 @@ import pytest
 
 from bot.catalog import Catalog, CatalogError, Entry, generic_entry, load, load_from, parse_entry
 from bot.events import Selection
-from tests.support.records import FIXTURES
+from tests.support.records import FIRST_CLASS, FIXTURES
 
 IAM = "iam.amazonaws.com"
 CATALOG = Path(str(resources.files("bot.catalog")))
-FIRST_CLASS = {
-    "UpdateAccessKey",
-    "UpdateLoginProfile",
-    "UploadSigningCertificate",
-    "UpdateServerCertificate",
-    "UpdateOpenIDConnectProviderThumbprint",
-}
 REQUIRED = FIRST_CLASS | {
     "CreateAccessKey",
     "CreateLoginProfile",

@@ -9,6 +9,7 @@ from botocore.awsrequest import AWSResponse
 from remediations.aws import Aws
 from remediations.base import RemediationError
 from tests.conftest import APPROVER, REQUESTER
+from tests.support.aws import admin_in
 from tests.support.calls import Recorder
 
 HOME, OTHER = "123456789012", "210987654321"  # moto's account, and another one moto keeps apart
@@ -33,21 +34,6 @@ def recorder(aws_session):
     rec = Recorder().attach(aws_session.events)
     yield rec
     rec.detach(aws_session.events)
-
-
-def _admin_in(_session, account):
-    """An IAM client acting in ``account`` (moto: the credentials of a role assumed there), made
-    through a session of its own so that its AssumeRole is not among iambot's."""
-    setup = boto3.Session(aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1")
-    creds = setup.client("sts").assume_role(
-        RoleArn=f"arn:aws:iam::{account}:role/OrganizationAccountAccessRole", RoleSessionName="setup"
-    )["Credentials"]
-    return boto3.Session(
-        aws_access_key_id=creds["AccessKeyId"],
-        aws_secret_access_key=creds["SecretAccessKey"],
-        aws_session_token=creds["SessionToken"],
-        region_name="us-east-1",
-    ).client("iam")
 
 
 def _users(iam):
@@ -98,7 +84,7 @@ def test_another_account_is_reached_through_its_role_with_the_external_id(aws, a
         }
     ]
     iam.create_user(UserName="there")  # acts in the other account, not at home
-    assert "there" in _users(_admin_in(aws, OTHER))
+    assert "there" in _users(admin_in(OTHER))
     assert "there" not in _users(aws.client("iam"))
     assert iam.meta.config.retries == {"mode": "standard", "total_max_attempts": 6}
 
@@ -174,7 +160,7 @@ def test_from_settings_takes_the_role_and_the_secret_external_id(aws):
 
 def test_a_request_runs_in_the_events_account_as_iambot_and_its_request_id(runtime_for, aws, assumed):
     runtime = runtime_for(IAMBOT_REMEDIATION_ROLE=ROLE, IAMBOT_EXTERNAL_ID="ext-1")
-    there = _admin_in(aws, OTHER)
+    there = admin_in(OTHER)
     there.create_user(UserName="legacy-etl")
     key = there.create_access_key(UserName="legacy-etl")["AccessKey"]["AccessKeyId"]
     here = aws.client("iam")

@@ -58,3 +58,18 @@ def attempt(
             plan = rem.plan(p)
             assert not plan.noop, plan.lines
             return rem.apply(p)
+
+
+def admin_in(account: str) -> Any:
+    """An IAM client acting in ``account`` (moto: the credentials of a role assumed there), made
+    through a session of its own so that its AssumeRole is not among iambot's calls."""
+    setup = boto3.Session(aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1")
+    creds = setup.client("sts").assume_role(
+        RoleArn=f"arn:aws:iam::{account}:role/OrganizationAccountAccessRole", RoleSessionName="setup"
+    )["Credentials"]
+    return boto3.Session(
+        aws_access_key_id=creds["AccessKeyId"],
+        aws_secret_access_key=creds["SecretAccessKey"],
+        aws_session_token=creds["SessionToken"],
+        region_name="us-east-1",
+    ).client("iam")
