@@ -209,7 +209,15 @@ def read_bytes(path: Path, limit: int = MAX_INPUT_BYTES) -> bytes:
     (a pipe such as /dev/stdin is read up to the limit; a device that never ends stops there)."""
     try:
         with path.open("rb") as f:
-            data = f.read(limit + 1)
+            size = os.fstat(f.fileno()).st_size
+            if size > limit:
+                raise UnreadableInput(f"{path}: more than {size_text(limit)}; not read")
+            # a file is read at its size, one buffer (asking for the limit allocates the limit, a
+            # quarter of triage's reading time); a pipe or device (size 0), or a file that grew since,
+            # is read on up to the limit
+            data = f.read(size + 1) if size else b""
+            if not size or len(data) > size:
+                data += f.read(limit + 1 - len(data))
     except OSError as exc:
         raise UnreadableInput(f"{path}: {exc.strerror or exc}") from exc
     if len(data) > limit:

@@ -237,6 +237,22 @@ def test_a_file_over_the_ceiling_is_refused_by_name(tmp_path):
     assert read_bytes(big, limit=1024) == b" " * 1024
 
 
+def test_a_file_that_grows_while_read_is_read_whole_and_still_bounded(tmp_path, monkeypatch):
+    """The size checked first is out of date when a file grows (a log still being written)."""
+    real = os.fstat
+
+    class Stale:
+        st_size = 10
+
+    monkeypatch.setattr("bot.events.readers.os.fstat", lambda fd: Stale if fd > 2 else real(fd))
+    grown = tmp_path / "grown.json"
+    grown.write_bytes(b"x" * 500)
+    assert read_bytes(grown, limit=1024) == b"x" * 500
+    grown.write_bytes(b"x" * 2000)
+    with pytest.raises(UnreadableInput, match=r"grown\.json: more than 1 KiB; not read$"):
+        read_bytes(grown, limit=1024)
+
+
 def test_a_pipe_is_read_to_its_end(tmp_path):
     """`aws s3 cp s3://…/file.json.gz - | iambot triage /dev/stdin`: a pipe has no size to check first."""
     fifo = tmp_path / "in.jsonl"
