@@ -58,8 +58,14 @@ def parse_s3(uri: str) -> tuple[str, str]:
 def read_object(s3: Any, bucket: str, key: str) -> bytes:
     """An S3 object's bytes; UnreadableInput (with AWS's reason) when it cannot be read."""
     try:
-        body = s3.get_object(Bucket=bucket, Key=key)["Body"]
-        data: bytes = body.read(MAX_INPUT_BYTES + 1)
+        got = s3.get_object(Bucket=bucket, Key=key)
+        size = got.get("ContentLength")
+        body = got["Body"]
+        if isinstance(size, int) and size > MAX_INPUT_BYTES:
+            body.close()
+            raise UnreadableInput(f"s3://{bucket}/{key}: more than {size_text(MAX_INPUT_BYTES)}; not read")
+        # the object's own length when S3 gives it: asking for the ceiling allocates the ceiling
+        data: bytes = body.read(size if isinstance(size, int) else MAX_INPUT_BYTES + 1)
         body.close()
     except (ClientError, BotoCoreError) as exc:
         raise UnreadableInput(f"s3://{bucket}/{key}: {exc}") from exc
