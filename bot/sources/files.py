@@ -60,12 +60,13 @@ def read_object(s3: Any, bucket: str, key: str) -> bytes:
     try:
         got = s3.get_object(Bucket=bucket, Key=key)
         size = got.get("ContentLength")
+        size = size if isinstance(size, int) and size >= 0 else None
         body = got["Body"]
-        if isinstance(size, int) and size > MAX_INPUT_BYTES:
+        if size is not None and size > MAX_INPUT_BYTES:
             body.close()
             raise UnreadableInput(f"s3://{bucket}/{key}: more than {size_text(MAX_INPUT_BYTES)}; not read")
         # the object's own length when S3 gives it: asking for the ceiling allocates the ceiling
-        data: bytes = body.read(size if isinstance(size, int) else MAX_INPUT_BYTES + 1)
+        data: bytes = body.read(MAX_INPUT_BYTES + 1 if size is None else size)
         body.close()
     except (ClientError, BotoCoreError) as exc:
         raise UnreadableInput(f"s3://{bucket}/{key}: {exc}") from exc
