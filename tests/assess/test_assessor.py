@@ -285,3 +285,16 @@ def test_unknown_risk_factor_is_refused():
     with pytest.raises(CatalogError, match="unknown risk factor 'root-actor'"):
         Assessor(Catalog(catalog.sources, {entry.key: generic_listed}))
     check_factors(catalog)
+
+
+def test_aws_quarantine_offers_the_exposed_key_and_never_the_user(assessor):
+    """AWS's own quarantine is recorded under the user, with the key it found: that key is offered
+    for deactivation or deletion; the user, who is not the attacker, is not offered for quarantine."""
+    record = load_record("AttachUserPolicy__authored__1.json")
+    alert = assess(assessor, record)
+    key = {"user_name": "ci-deployer", "access_key_id": "AKIAI44QH8DHBEXAMPLE"}
+    assert [(o.id, o.params) for o in alert.offers] == [("deactivate-access-key", key), ("delete-access-key", key)]
+    session = {**record, "userIdentity": {**record["userIdentity"], "accessKeyId": "ASIAEXAMPLESESSION01"}}
+    assert assess(assessor, session).offers == ()  # a session's key is not the exposed one
+    by_hand = assess(assessor, "AttachUserPolicy__panther__4.json")
+    assert by_hand.severity == "high" and by_hand.offers == ()
