@@ -53,6 +53,7 @@ except ImportError:  # pragma: no cover
     FAST = False
 
 BOM = b"\xef\xbb\xbf"
+Picked = tuple[int, Any, int | None]  # index in the delivery, the record, a bound on its containers
 _local = threading.local()
 
 
@@ -86,8 +87,8 @@ def _wanted(heads: list[Any], selection: Selection) -> list[int]:
     return found
 
 
-def _decoded(data: bytes, selection: Selection) -> tuple[int, list[tuple[int, Any]]] | None:
-    """(records in the delivery, [(index, record) of the records to normalize]); None when the
+def _decoded(data: bytes, selection: Selection) -> tuple[int, list[Picked]] | None:
+    """(records in the delivery, [(index, record, containers) of the records to normalize]); None when the
     input is not a valid S3 delivery document, for the reference reader."""
     if not FAST:
         return None
@@ -102,13 +103,13 @@ def _decoded(data: bytes, selection: Selection) -> tuple[int, list[tuple[int, An
         del doc
 
 
-def _picked(doc: Any, data: bytes, selection: Selection) -> tuple[int, list[tuple[int, Any]]]:
+def _picked(doc: Any, data: bytes, selection: Selection) -> tuple[int, list[Picked]]:
     try:
         heads: list[Any] = _heads.decode(data).Records
     except msgspec.ValidationError:  # a record that is not an object, or no "Records" list
         raws = _raws.decode(data).Records
         heads = [_head_of(raw) for raw in raws]
-        return len(heads), [(i, orjson.loads(memoryview(raws[i]))) for i in _wanted(heads, selection)]
+        return len(heads), [(i, orjson.loads(memoryview(raws[i])), None) for i in _wanted(heads, selection)]
     wanted = _wanted(heads, selection)
     if not wanted:
         return len(heads), []
@@ -117,8 +118,13 @@ def _picked(doc: Any, data: bytes, selection: Selection) -> tuple[int, list[tupl
     records = doc["Records"]
     if len(records) != len(heads):  # pragma: no cover - both read the same list
         raise IndexError("records")
-    # a wanted record's minimal JSON, as simdjson writes it back: the same values for orjson
-    return len(heads), [(i, orjson.loads(records[i].mini)) for i in wanted]
+    # a wanted record's minimal JSON, as simdjson writes it back: the same values for orjson, and
+    # its brackets an upper bound on how many containers it holds (see normalize)
+    picked = []
+    for i in wanted:
+        mini = records[i].mini
+        picked.append((i, orjson.loads(mini), mini.count(b"{") + mini.count(b"[")))
+    return len(heads), picked
 
 
 def _head_of(raw: Any) -> Any:
@@ -141,8 +147,8 @@ def fast_events_from_bytes(
     total, picked = found
     stats.records += total
     stats.skipped += total - len(picked)
-    for index, record in picked:
-        yield normalized(record, f"{where}[{index}]", stats)
+    for index, record, containers in picked:
+        yield normalized(record, f"{where}[{index}]", stats, containers)
 
 
 def fast_read_file(path: Path, stats: ReadStats, selection: Selection) -> Iterator[IamEvent | Rejected]:

@@ -42,7 +42,8 @@ def parse_time(value: Any) -> datetime:
         text = value.strip()
         if text.endswith(("Z", "z")):
             text = text[:-1] + "+00:00"
-        text = _FRACTION.sub(r"\1", text)
+        if "." in text:
+            text = _FRACTION.sub(r"\1", text)
         try:
             dt = datetime.fromisoformat(text)
         except ValueError:
@@ -205,8 +206,12 @@ def _failure(record: JsonObject, name: str, source: str, response: JsonObject) -
     return code, message
 
 
-def normalize(record: Any, origin: str = "") -> IamEvent:
-    """One CloudTrail record (already decoded) to an IamEvent. Raises RecordError."""
+def normalize(record: Any, origin: str = "", containers: int | None = None) -> IamEvent:
+    """One CloudTrail record (already decoded) to an IamEvent. Raises RecordError.
+
+    ``containers``: at most how many objects and arrays the record holds, when the caller knows
+    (the fast reader counts brackets in the record's JSON); no deeper nesting than that is
+    possible, so the walk that checks the depth is skipped when it is within MAX_DEPTH."""
     if not isinstance(record, dict):
         raise RecordError(f"expected a JSON object, got {type(record).__name__}")
     name = record.get("eventName")
@@ -220,7 +225,7 @@ def normalize(record: Any, origin: str = "") -> IamEvent:
     if not _SOURCE.fullmatch(source):
         raise RecordError(f"eventSource {clipped(source)} is not a service endpoint")
     when = parse_time(record.get("eventTime"))
-    if depth_exceeds(record):
+    if (containers is None or containers > MAX_DEPTH) and depth_exceeds(record):
         raise RecordError(f"{name} record nests deeper than {MAX_DEPTH} levels")
     actor = _actor(record, source)
     raw_request = record.get("requestParameters")

@@ -168,10 +168,10 @@ def select(
         stats.skipped += skipped
 
 
-def normalized(record: Any, at: str, stats: ReadStats) -> IamEvent | Rejected:
+def normalized(record: Any, at: str, stats: ReadStats, containers: int | None = None) -> IamEvent | Rejected:
     """One wanted record as an event, or its rejection; counted in ``stats``."""
     try:
-        event = normalize(record, at)
+        event = normalize(record, at, containers)
     except RecordError as exc:
         stats.rejected += 1
         return Rejected(at, str(exc), excerpt(record))

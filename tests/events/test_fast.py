@@ -156,6 +156,13 @@ MALFORMED = {
     "no eventSource": delivery([{k: v for k, v in ONE.items() if k != "eventSource"}]),
     "wanted records that normalize refuses": delivery([{**ONE, "eventTime": "yesterday"}, {**ONE, "eventName": "x y"}]),
     "a wanted record nested too deep to normalize": delivery([{**ONE, "requestParameters": json.loads(deep(70))}]),
+    # at the depth limit, where the fast reader's bracket count stops vouching for the record
+    "wanted records nested up to and just past the limit": delivery(
+        [{**ONE, "requestParameters": {"v": json.loads(b"[" * n + b"1" + b"]" * n)}} for n in range(60, 66)]
+    ),
+    "bare records whose bracket count is at the limit": b'{"Records":['
+    + b",".join(deep(n)[:-1 - 2 * n] + b"[" * n + b"1" + b"]" * n + b"}" for n in range(61, 67))
+    + b"]}",
     "an empty delivery": b'{"Records":[]}',
     "a delivery with other keys": b'{"a":{"b":[1,2]},"Records":[' + json.dumps(ONE).encode() + b'],"z":null}',
     "a JSON Lines file that starts like a delivery": GOOD + b"\n" + GOOD,
