@@ -3,8 +3,12 @@ runtime built from settings the way `iambot run` builds it. Helpers live in test
 
 from __future__ import annotations
 
+import itertools
+import os
+import secrets
 from collections.abc import Callable, Iterator
 from typing import Any
+from urllib.parse import quote, urlsplit, urlunsplit
 
 import pytest
 
@@ -12,6 +16,94 @@ import pytest
 from moto import mock_aws
 
 from tests.support.slack_fake import SECRET, SlackFake, serve
+
+# PostgreSQL for the store's tests: the project's machines and CI run one here (trust
+# authentication, user postgres); the run makes a database of its own and drops it after.
+PG_URL = os.environ.get("IAMBOT_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+_schemas = itertools.count(1)
+
+
+def _postgres_unreachable() -> str | None:
+    """Why no PostgreSQL answers at PG_URL, or None when one does."""
+    try:
+        import psycopg
+
+        psycopg.connect(PG_URL, connect_timeout=3).close()
+    except Exception as exc:  # any reason at all is a reason to skip (or, under CI, to fail)
+        return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+    return None
+
+
+_UNREACHABLE = pytest.StashKey[str | None]()
+
+
+def pytest_configure(config: Any) -> None:
+    from bot.store import redact
+
+    why = config.stash[_UNREACHABLE] = _postgres_unreachable()
+    if why is not None and os.environ.get("CI") == "true":
+        pytest.exit(f"CI=true and no PostgreSQL at {redact(PG_URL)} ({why}): CI must test both backends", 3)
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: Any) -> None:
+    """One line, even under -q: which backends the database tests ran on."""
+    from bot.store import redact
+
+    why = config.stash.get(_UNREACHABLE, None)
+    if why is None:
+        terminalreporter.write_line(f"PostgreSQL {redact(PG_URL)}: database tests ran on SQLite and PostgreSQL")
+    else:
+        terminalreporter.write_line(
+            f"PostgreSQL: none at {redact(PG_URL)} ({why}): its tests were skipped (set IAMBOT_TEST_DATABASE_URL)"
+        )
+
+
+def _with_database(url: str, database: str, schema: str | None = None) -> str:
+    parts = urlsplit(url)
+    query = parts.query
+    if schema:
+        query = "&".join(q for q in (query, "options=" + quote(f"-csearch_path={schema}")) if q)
+    return urlunsplit((parts.scheme, parts.netloc, "/" + database, query, ""))
+
+
+@pytest.fixture(scope="session")
+def postgres_database(pytestconfig: Any) -> Iterator[str | None]:
+    """A database of this run's own on the test PostgreSQL (dropped after), or None."""
+    if pytestconfig.stash[_UNREACHABLE] is None:
+        import psycopg
+
+        name = f"iambot_test_{os.getpid()}_{secrets.token_hex(3)}"
+        with psycopg.connect(PG_URL, autocommit=True) as admin:
+            admin.execute(f"CREATE DATABASE {name}")
+        yield _with_database(PG_URL, name)
+        with psycopg.connect(PG_URL, autocommit=True) as admin:
+            admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    else:
+        yield None
+
+
+@pytest.fixture
+def postgres_url(postgres_database: str | None) -> Iterator[str]:
+    """A fresh, empty schema of the run's database for one test, as an IAMBOT_DB URL."""
+    if postgres_database is None:
+        pytest.skip("no PostgreSQL answers (see the header of this run)")
+    import psycopg
+
+    schema = f"t{next(_schemas)}_{secrets.token_hex(2)}"
+    with psycopg.connect(postgres_database, autocommit=True) as admin:
+        admin.execute(f"CREATE SCHEMA {schema}")
+    yield _with_database(postgres_database, urlsplit(postgres_database).path.lstrip("/"), schema)
+    with psycopg.connect(postgres_database, autocommit=True) as admin:
+        admin.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: Any, tmp_path: Any) -> str:
+    """IAMBOT_DB for a test that runs on both backends."""
+    if request.param == "sqlite":
+        return str(tmp_path / "iambot.db")
+    return str(request.getfixturevalue("postgres_url"))
+
 
 REQUESTER, APPROVER, APPROVER2, STRANGER = "UREQUEST1", "UAPPROVE1", "UAPPROVE2", "USTRANGER"
 ALERTS, APPROVALS, CRITICAL = "C0ALERTS", "C0APPROVE", "C0CRITICAL"

@@ -56,9 +56,11 @@ class SourceLoop:
         stop: threading.Event,
         sleep: Callable[[float], bool] | None = None,
         monotonic: Callable[[], float] = time.monotonic,
+        turn: Callable[[], bool] | None = None,
     ):
         self.source = source
         self.stop = stop
+        self.turn = turn  # a polling source's lease: only its holder polls (None: always, like SQS)
         self.monotonic = monotonic
         self.wait = sleep or stop.wait  # returns True when stopping
         self.liveness = Liveness(source.name, source.stale_after, monotonic())
@@ -79,7 +81,8 @@ class SourceLoop:
         backoff = 1.0
         while not self.stop.is_set():
             try:
-                self.source.poll(self.stop)
+                if self.turn is None or self.turn():
+                    self.source.poll(self.stop)
             except Exception as exc:
                 live = self.liveness
                 live.failures += 1

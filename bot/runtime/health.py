@@ -3,7 +3,6 @@ the outbox backlog is young, and the scheduler runs. Any of them failing is a 50
 
 from __future__ import annotations
 
-import sqlite3
 import time
 from collections.abc import Callable
 from datetime import datetime
@@ -37,7 +36,7 @@ class Health:
             try:
                 pending, age = self.store.outbox.backlog(self.clock())
                 backlog_ok = age <= BACKLOG_SECONDS
-            except (sqlite3.Error, StoreError):
+            except StoreError:
                 pending, age, backlog_ok = -1, -1.0, False
             body["outbox"] = {
                 "ok": backlog_ok and poster.alive,

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from bot.runtime.cron import trigger
+from bot.runtime.replicas import EPOCH, once_per_period
 from bot.store import now
 from bot.workflow import Workflow
 from remediations import registry
@@ -37,19 +38,28 @@ def guard(job: Callable[[], Any], name: str) -> Callable[[], None]:
     return run
 
 
-def build_scheduler(wf: Workflow, aws: Any, wake: Callable[[], None]) -> BackgroundScheduler:
+def build_scheduler(wf: Workflow, aws: Any, wake: Callable[[], None], replica: str = "") -> BackgroundScheduler:
+    """Every replica ticks the same jobs; each period runs once across them (bot/runtime/replicas.py)."""
     settings = wf.settings
+    store = wf.store
     scheduler = BackgroundScheduler(timezone="UTC", job_defaults={"coalesce": True, "max_instances": 1})
     scheduler.add_job(wake, "interval", seconds=OUTBOX_SECONDS, id="outbox-retry", name="outbox retry")
+    expire = once_per_period(store, "request-expiry", EXPIRY_SECONDS, lambda _: wf.remediations.expire(), replica)
     scheduler.add_job(
-        guard(wf.remediations.expire, "request expiry"),
+        guard(expire, "request expiry"),
         "interval",
         seconds=EXPIRY_SECONDS,
+        start_date=EPOCH,
         id="request-expiry",
         name="request expiry",
     )
+    # the claims themselves: a day's are kept, for `iambot db` and for people asking who ran what
+    prune = once_per_period(store, "runs-prune", 3600, lambda hour: store.runs.prune(hour - timedelta(days=1)), replica)
+    scheduler.add_job(guard(prune, "runs prune"), "interval", hours=1, start_date=EPOCH, id="runs-prune")
+    # the digest's period is its minute, and the digest runs up to that minute (the same in every replica)
+    digest = once_per_period(store, "digest", 60, lambda minute: wf.digests.scheduled(until=minute), replica)
     scheduler.add_job(
-        guard(wf.digests.scheduled, "digest"),
+        guard(digest, "digest"),
         trigger(settings.digest_cron, settings.digest_timezone),
         id="digest",
         name="digest",
@@ -60,14 +70,15 @@ def build_scheduler(wf: Workflow, aws: Any, wake: Callable[[], None]) -> Backgro
             if scheduler.get_job(job.name):
                 continue
 
-            def run(job: Any = job, service: str = cls.service) -> int:
+            def run(_: datetime, job: Any = job, service: str = cls.service) -> int:
                 ctx = JobContext(aws.acting(service), aws.home_account(), wf.store.snapshots, now())
                 return int(job.run(ctx))
 
             scheduler.add_job(
-                guard(run, job.name),
+                guard(once_per_period(store, job.name, job.minutes * 60, run, replica), job.name),
                 "interval",
                 minutes=job.minutes,
+                start_date=EPOCH,
                 id=job.name,
                 name=job.name,
                 next_run_time=datetime.now(UTC),

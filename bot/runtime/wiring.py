@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -20,6 +20,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from bot.catalog import load as load_catalog
 from bot.runtime.background import Background, PosterLoop, SourceLoop
 from bot.runtime.health import Health
+from bot.runtime.replicas import Turn, replica_name
 from bot.runtime.scheduler import build_scheduler
 from bot.runtime.settings import ConfigError, Settings
 from bot.slack.app import App, create_app
@@ -33,6 +34,10 @@ from bot.workflow import Workflow
 from remediations.aws import Aws
 
 log = logging.getLogger(__name__)
+# the poster's turn: renewed at every flush (at least every 15 s); a killed poster is replaced
+# within this. A flush longer than it (a long backlog at Slack's pace) may meet a second poster:
+# each message's own lease still sends it once
+POSTER_TERM = timedelta(seconds=120)
 
 
 @dataclass
@@ -49,6 +54,8 @@ class Runtime:
     running: bool = False
     posting: bool = True  # False: queue only (`iambot ingest` posts once, at the end)
     sleeps: list[float] = field(default_factory=list)
+    replica: str = field(default_factory=replica_name)
+    turns: dict[str, Turn] = field(default_factory=dict)
 
     def notify(self) -> None:
         """Something new is in the outbox: the poster thread sends it, or (no thread) now.
@@ -79,10 +86,12 @@ class Runtime:
         """The sources configured, the poster and the scheduled jobs, running."""
         bg = self.background
         deps = Deps(self.aws, self.workflow.intake, self.store, load_catalog().selection())
-        bg.sources = [SourceLoop(s, bg.stop) for cls in SOURCES if (s := cls.from_settings(self.settings, deps))]
-        bg.poster = PosterLoop(self.poster.flush, bg.stop)
-        bg.scheduler = build_scheduler(self.workflow, self.aws, bg.notify)
-        self.store.outbox.release_leases()  # leases of a process that died are void: resume at once
+        sources = [s for cls in SOURCES if (s := cls.from_settings(self.settings, deps))]
+        bg.sources = [SourceLoop(s, bg.stop, turn=self._turn(s) if s.exclusive else None) for s in sources]
+        posting = self.turns.setdefault("poster", Turn(self.store, "poster", self.replica, POSTER_TERM))
+        bg.poster = PosterLoop(lambda: posting() and self.poster.flush(), bg.stop)
+        bg.scheduler = build_scheduler(self.workflow, self.aws, bg.notify, self.replica)
+        self.store.outbox.release_leases()  # SQLite: leases of a process that died are void: resume at once
         self.workflow.intake.reroute()
         self.running = True
         bg.start()
@@ -95,8 +104,14 @@ class Runtime:
         )
         return bg
 
+    def _turn(self, source: Any) -> Turn:
+        term = timedelta(seconds=max(60.0, 3 * source.interval))
+        return self.turns.setdefault(source.name, Turn(self.store, f"source:{source.name}", self.replica, term))
+
     def stop(self, timeout: float = 3.0) -> None:
         self.background.shutdown(timeout)
+        for turn in self.turns.values():
+            turn.release()  # another replica takes the work over now, not when the lease runs out
         self.running = False
 
     def close(self, wait: bool = True) -> None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from bot.events import IamEvent, Rejected, Selection
 from bot.store import Store
@@ -53,6 +53,9 @@ class Source(Protocol):
     name: str
     interval: float  # seconds between polls; 0 when the poll itself waits (SQS long polling)
     stale_after: float  # /healthz: no successful poll for this long means the source is unhealthy
+    # True where one replica at a time polls (LookupEvents, a watched prefix: two would read the
+    # same pages twice); False where the source itself shares the work out (an SQS queue)
+    exclusive: ClassVar[bool]
 
     def poll(self, stop: threading.Event) -> PollResult:
         """One unit of work. Raises on failure; the runner logs it and tries again with backoff."""

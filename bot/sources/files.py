@@ -102,6 +102,7 @@ def bucket_statements(buckets: list[str], kms_keys: list[str]) -> list[Statement
 
 class FilesSource:
     kind: ClassVar[str] = "files"
+    exclusive: ClassVar[bool] = True
 
     def __init__(self, target: str, deps: Deps, interval: float = 300.0):
         self.target = target

@@ -68,6 +68,7 @@ def plan(catalog: Catalog, regions: list[str], home: str | None) -> list[Lookup]
 
 class LookupSource:
     kind: ClassVar[str] = "lookup"
+    exclusive: ClassVar[bool] = True
 
     def __init__(
         self,

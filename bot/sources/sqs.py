@@ -100,6 +100,7 @@ class _Message:
 
 class SqsSource:
     kind: ClassVar[str] = "sqs"
+    exclusive: ClassVar[bool] = False
 
     def __init__(
         self,

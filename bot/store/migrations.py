@@ -206,10 +206,29 @@ def _m4_sources_and_outbox(db: sqlite_utils.Database) -> None:
     db.table("rejected").create_index(["at", "id"])
 
 
+def _m5_replicas(db: sqlite_utils.Database) -> None:
+    """Several processes on one database (PostgreSQL's schema_pg.py has the same migration)."""
+    for statement in REPLICAS:
+        db.execute(statement)
+
+
+# Migration 5 in words both dialects read: a scheduled job's run per period (claimed once across
+# replicas), leases a replica holds for the work one process must do at a time (the poster, a
+# poller), and one open request per remediation, parameters and account (a unique index, not a
+# check before the insert).
+REPLICAS = [
+    "CREATE TABLE runs (job TEXT NOT NULL, period TEXT NOT NULL, replica TEXT, at TEXT, PRIMARY KEY (job, period))",
+    "CREATE TABLE leases (name TEXT PRIMARY KEY, holder TEXT NOT NULL, until TEXT NOT NULL, since TEXT)",
+    "CREATE UNIQUE INDEX idx_requests_open ON requests (remediation_id, params, COALESCE(account_id, ''))"
+    " WHERE status IN ('requested', 'approved', 'running')",
+]
+
+
 # Each migration runs once, in order, inside a transaction; the index + 1 is its version.
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _m1_events,
     _m2_slack,
     _m3_sources,
     _m4_sources_and_outbox,
+    _m5_replicas,
 ]

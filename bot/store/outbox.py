@@ -121,7 +121,11 @@ class Outbox:
         )
 
     def release_leases(self) -> int:
-        """After a restart: leases held by the process that died are void (one process owns the file)."""
+        """After a restart: leases held by the process that died are void where one process owns
+        the database (SQLite). Where replicas share it, a lease may be another replica's: it
+        returns when it runs out."""
+        if self.db.shared:
+            return 0
         return self.db.execute("UPDATE messages SET lease_until = NULL WHERE lease_until IS NOT NULL")
 
     def route(self, message_id: str, channel: str) -> bool:

@@ -180,15 +180,18 @@ class Snapshots:
     def record(
         self, kind: str, key: str, value: Any, account_id: str | None = None, at: datetime | None = None
     ) -> bool:
-        """Store ``value`` unless it equals the last one recorded for (kind, key); True when stored."""
-        last = self.latest(kind, key)
-        if last is not None and last == value:
-            return False
-        self.db.execute(
-            "INSERT INTO snapshots (id, kind, account_id, key, value, taken_at) VALUES (?,?,?,?,?,?)",
-            (new_id("S"), kind, account_id, key, dumps(value), iso(at or now())),
-        )
-        return True
+        """Store ``value`` unless it equals the last one recorded for (kind, key); True when stored.
+        Under a lock on (kind, key): two replicas taking the same snapshot store it once."""
+        with self.db.transaction():
+            self.db.lock(f"snapshot:{kind}:{key}")
+            last = self.latest(kind, key)
+            if last is not None and last == value:
+                return False
+            self.db.execute(
+                "INSERT INTO snapshots (id, kind, account_id, key, value, taken_at) VALUES (?,?,?,?,?,?)",
+                (new_id("S"), kind, account_id, key, dumps(value), iso(at or now())),
+            )
+            return True
 
     def latest(self, kind: str, key: str) -> Any:
         row = self.db.one(

@@ -123,10 +123,14 @@ class Requests:
         approvals_needed: int,
         plan: list[str],
         expected: dict[str, Any],
-    ) -> None:
-        self.db.execute(
+    ) -> bool:
+        """Record a request; False (nothing recorded) when one is already open for the same
+        remediation, parameters and account (a unique index decides, whichever replica asks)."""
+        return bool(self.db.execute(
             "INSERT INTO requests (id, remediation_id, params, event_key, account_id, actor, status, requested_by,"
-            " requested_at, expires_at, approvals_needed, plan, expected) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            " requested_at, expires_at, approvals_needed, plan, expected) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)"
+            " ON CONFLICT (remediation_id, params, COALESCE(account_id, ''))"
+            " WHERE status IN ('requested', 'approved', 'running') DO NOTHING",
             (
                 request_id,
                 remediation_id,
@@ -142,9 +146,12 @@ class Requests:
                 dumps(plan),
                 dumps(expected),
             ),
-        )
+        ))
 
     def add_approval(self, request_id: str, user: str, at: datetime) -> bool:
+        """Record ``user``'s approval under the request's row lock, held until the unit of work
+        ends: approvals landing at once on several replicas are counted one after another."""
+        self.db.query(f"SELECT id FROM requests WHERE id = ?{self.db.for_update}", (request_id,))
         return bool(
             self.db.execute(
                 "INSERT INTO approvals (request_id, user_id, at) VALUES (?,?,?) ON CONFLICT DO NOTHING",

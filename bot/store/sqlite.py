@@ -1,107 +1,48 @@
-"""The SQLite database: one connection per thread, WAL, migrations, and units of work.
+"""The SQLite backend: one connection per thread, WAL, migrations, and units of work.
 
 No Python lock is held while SQLite waits for a lock: each thread has its own connection, so a
 writer waiting out another process's lock never stops a reader (WAL lets reads go on) or the
 health check. A writer gives up after ``busy_seconds`` with :class:`StoreBusy`; callers keep
-their work (a queue message stays on the queue) and try again.
+their work (a queue message stays on the queue) and try again. Migrations run inside one
+``BEGIN IMMEDIATE``, the version read under it, so processes starting together never race.
 """
 
 from __future__ import annotations
 
 import logging
-import secrets
 import sqlite3
 import threading
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import orjson
 import sqlite_utils
 
+from bot.store.db import Database, StoreBusy, StoreError, newer, storable
+
 log = logging.getLogger(__name__)
-
-
-class StoreError(Exception):
-    """The database cannot be used; the message names the path and the cause."""
-
-
-class StoreBusy(StoreError):
-    """Another connection held the write lock for longer than the wait allows."""
-
-
-def now() -> datetime:
-    return datetime.now(UTC)
-
-
-def iso(dt: datetime) -> str:
-    return dt.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
-
-
-def parse_iso(text: str) -> datetime:
-    return datetime.fromisoformat(text.replace("Z", "+00:00"))
-
-
-def dumps(value: Any) -> str:
-    """JSON text for a column. Raises ValueError for values JSON cannot hold."""
-    try:
-        return orjson.dumps(value, default=str, option=orjson.OPT_NON_STR_KEYS).decode()
-    except (TypeError, orjson.JSONEncodeError) as exc:
-        raise ValueError(f"cannot be stored as JSON: {exc}") from None
-
-
-def loads(text: str | None, default: Any = None) -> Any:
-    return orjson.loads(text) if text else default
-
-
-def new_id(prefix: str = "") -> str:
-    """An id the code makes (time-ordered, then random), never the database."""
-    return f"{prefix}{time.time_ns() // 1000:x}{secrets.token_hex(4)}"
-
-
-_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I: these ids are typed into /iam
-
-
-def short_id(prefix: str, length: int = 6) -> str:
-    """A short id for people to type (R… requests, M… suppressions)."""
-    return prefix + "".join(secrets.choice(_ALPHABET) for _ in range(length))
-
-
-def sequence() -> int:
-    """A time-ordered integer id for append-only tables (audit, rejected)."""
-    return (time.time_ns() // 1000) * 1024 + secrets.randbelow(1024)
-
-
-def _storable(params: Any) -> Any:
-    """Text SQLite can hold: a lone surrogate (from a body that was not valid UTF-8) is written
-    as its escape, so nothing is refused for the characters it carries."""
-    if isinstance(params, tuple | list):
-        return tuple(p.encode("utf-8", "backslashreplace").decode("utf-8") if isinstance(p, str) else p for p in params)
-    return params
 
 
 def _locked(exc: sqlite3.OperationalError) -> bool:
     return "locked" in str(exc) or "busy" in str(exc)
 
 
-class Database:
+class SqliteDatabase(Database):
+    dialect = "sqlite"
+
     def __init__(
         self,
         path: str | Path = ":memory:",
         busy_seconds: float = 5.0,
         migrations: list[Callable[[sqlite_utils.Database], None]] | None = None,
+        migrate: bool = True,
     ):
         from bot.store.migrations import MIGRATIONS
 
-        self.path = str(path)
-        self.busy_seconds = busy_seconds
-        self._local = threading.local()
+        super().__init__(str(path), busy_seconds)
         self._memory: sqlite3.Connection | None = None
         self._memory_lock = threading.RLock()
-        self._closed = False
         if self.path != ":memory:":
             try:
                 Path(self.path).parent.mkdir(parents=True, exist_ok=True)
@@ -109,7 +50,7 @@ class Database:
                 raise StoreError(f"{self.path}: cannot create its folder ({exc.strerror or exc})") from exc
         self.migrations = migrations if migrations is not None else MIGRATIONS
         try:
-            self.migrate()
+            self.migrate() if migrate else self.check_version(self.version, len(self.migrations))
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"{self.path}: {_explain(exc)}") from exc
 
@@ -168,52 +109,33 @@ class Database:
 
     # ------------------------------------------------------------------ statements
 
+    def _run(self, sql: str, params: Any) -> sqlite3.Cursor:
+        try:
+            try:
+                return self.conn.execute(sql, params)
+            except UnicodeEncodeError:
+                return self.conn.execute(sql, storable(params))
+        except sqlite3.OperationalError as exc:
+            if _locked(exc):
+                raise StoreBusy(f"{self.path}: the database is locked by another process") from exc
+            raise
+
     def query(self, sql: str, params: Any = ()) -> list[dict[str, Any]]:
         with self._guard():
-            try:
-                try:
-                    cur = self.conn.execute(sql, params)
-                except UnicodeEncodeError:
-                    cur = self.conn.execute(sql, _storable(params))
-            except sqlite3.OperationalError as exc:
-                if _locked(exc):
-                    raise StoreBusy(f"{self.path}: the database is locked by another process") from exc
-                raise
+            cur = self._run(sql, params)
             names = [c[0] for c in cur.description or ()]
             return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
 
-    def one(self, sql: str, params: Any = ()) -> dict[str, Any] | None:
-        rows = self.query(sql, params)
-        return rows[0] if rows else None
-
     def execute(self, sql: str, params: Any = ()) -> int:
-        """Run one statement; the number of rows it changed."""
         with self._guard():
-            try:
-                try:
-                    return self.conn.execute(sql, params).rowcount
-                except UnicodeEncodeError:
-                    return self.conn.execute(sql, _storable(params)).rowcount
-            except sqlite3.OperationalError as exc:
-                if _locked(exc):
-                    raise StoreBusy(f"{self.path}: the database is locked by another process") from exc
-                raise
+            return self._run(sql, params).rowcount
 
     @property
     def in_transaction(self) -> bool:
-        return bool(getattr(self._local, "depth", 0)) or (self.path == ":memory:" and self.conn.in_transaction)
+        return super().in_transaction or (self.path == ":memory:" and self.conn.in_transaction)
 
     @contextmanager
-    def transaction(self) -> Iterator[None]:
-        """BEGIN IMMEDIATE … COMMIT on this thread's connection; nested calls join the outer one."""
-        depth = getattr(self._local, "depth", 0)
-        if depth:
-            self._local.depth = depth + 1
-            try:
-                yield
-            finally:
-                self._local.depth -= 1
-            return
+    def _begin(self) -> Iterator[None]:
         with self._guard():
             conn = self.conn
             try:
@@ -222,14 +144,11 @@ class Database:
                 if _locked(exc):
                     raise StoreBusy(f"{self.path}: the database is locked by another process") from exc
                 raise
-            self._local.depth = 1
             try:
                 yield
             except BaseException:
                 conn.execute("ROLLBACK")
                 raise
-            finally:
-                self._local.depth = 0
             try:
                 conn.execute("COMMIT")
             except sqlite3.OperationalError as exc:
@@ -245,41 +164,49 @@ class Database:
         return int(self.conn.execute("PRAGMA user_version").fetchone()[0])
 
     def migrate(self) -> None:
+        """Each migration not yet applied, in a BEGIN IMMEDIATE of its own with the version read
+        under it: a second process starting at the same instant waits for the lock, then finds
+        that migration done."""
         with self._guard():
-            current = self.version
-            if current > len(self.migrations):
-                raise StoreError(
-                    f"{self.path} has schema version {current}, newer than this iambot "
-                    f"({len(self.migrations)}): upgrade iambot"
-                )
-            for version, migration in enumerate(self.migrations[current:], start=current + 1):
+            if self.version > len(self.migrations):
+                raise newer(self.path, self.version, len(self.migrations))
+            while self.version < len(self.migrations):
                 with self.transaction():
-                    migration(sqlite_utils.Database(self.conn))
-                    self.conn.execute(f"PRAGMA user_version = {version}")
-                log.info("store migrated", extra={"version": version, "path": self.path})
+                    current = self.version
+                    if current >= len(self.migrations):
+                        break
+                    self.migrations[current](sqlite_utils.Database(self.conn))
+                    self.conn.execute(f"PRAGMA user_version = {current + 1}")
+                log.info("store migrated", extra={"version": current + 1, "path": self.path})
 
     def probe(self, sql: str, params: Any = (), wait: float = 0.5) -> list[dict[str, Any]]:
         """A read on a connection of its own that waits at most ``wait`` seconds for any lock, so
         a health check answers while another process holds the database."""
         if self.path == ":memory:":
             return self.query(sql, params)
-        conn = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=wait, isolation_level=None)
         try:
-            cur = conn.execute(sql, params)
-            names = [c[0] for c in cur.description or ()]
-            return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
-        finally:
-            conn.close()
+            conn = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=wait, isolation_level=None)
+            try:
+                cur = conn.execute(sql, params)
+                names = [c[0] for c in cur.description or ()]
+                return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+            finally:
+                conn.close()
+        except sqlite3.OperationalError as exc:
+            if _locked(exc):
+                raise StoreBusy(f"{self.path}: the database is locked by another process") from exc
+            raise StoreError(f"{self.path}: {_explain(exc)}") from exc
+        except sqlite3.Error as exc:
+            raise StoreError(f"{self.path}: {_explain(exc)}") from exc
 
     def healthy(self) -> tuple[bool, str]:
-        """A read that answers within half a second: (ok, detail)."""
         if self._closed:
             return False, "the store is closed"
         try:
             self.probe("SELECT COUNT(*) AS n FROM sqlite_master")
             return True, "ok"
-        except (sqlite3.Error, StoreError) as exc:
-            return False, _explain(exc)
+        except StoreError as exc:
+            return False, str(exc).removeprefix(f"{self.path}: ")
 
 
 def _explain(exc: BaseException) -> str:

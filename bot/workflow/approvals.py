@@ -116,7 +116,7 @@ def create(
         request_id = short_id("R")
         while store.requests.exists(request_id):  # pragma: no cover - one in a billion
             request_id = short_id("R")
-        store.requests.add(
+        added = store.requests.add(
             request_id,
             remediation_id=remediation_id,
             params=params,
@@ -130,6 +130,12 @@ def create(
             plan=plan,
             expected=expected,
         )
+        if not added:  # another replica recorded the same request between the check and the insert
+            dup = store.requests.open_duplicate(remediation_id, params, account_id)
+            raise r.refuse(
+                f"That remediation is already requested as {dup}; approve or deny that one.",
+                store.requests.get(dup) if dup else None,
+            )
         store.audit.add(
             "request",
             user,

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 
 from bot.store import (
-    Database,
+    SqliteDatabase,
     Store,
     StoreBusy,
     StoreError,
@@ -39,7 +39,7 @@ def count(store, table):
 def test_schema_version_wal_and_reopen(tmp_path):
     path = tmp_path / "iambot.db"
     store = Store(path)
-    assert store.db.version == len(MIGRATIONS) == 4
+    assert store.db.version == len(MIGRATIONS) == 5
     assert store.db.one("PRAGMA journal_mode")["journal_mode"] == "wal"
     assert store.db.one("PRAGMA foreign_keys")["foreign_keys"] == 1
     add_event(store, alert_of("CreateUser__stratus__1.json"))
@@ -53,10 +53,10 @@ def test_schema_version_wal_and_reopen(tmp_path):
 def test_migrations_run_once_each(tmp_path):
     ran = []
     steps = [lambda db, i=i: ran.append(i) for i in range(3)]
-    db = Database(tmp_path / "x.db", migrations=steps)
+    db = SqliteDatabase(tmp_path / "x.db", migrations=steps)
     assert ran == [0, 1, 2] and db.version == 3
     db.close()
-    db = Database(tmp_path / "x.db", migrations=[*steps, lambda _db: ran.append(3)])
+    db = SqliteDatabase(tmp_path / "x.db", migrations=[*steps, lambda _db: ran.append(3)])
     assert ran == [0, 1, 2, 3] and db.version == 4
     db.close()
 
@@ -67,7 +67,7 @@ def test_a_failing_migration_leaves_the_version_where_it_was(tmp_path):
         raise sqlite3.OperationalError("boom")
 
     with pytest.raises(StoreError, match="boom"):
-        Database(tmp_path / "x.db", migrations=[lambda db: db.execute("CREATE TABLE one (x)"), broken])
+        SqliteDatabase(tmp_path / "x.db", migrations=[lambda db: db.execute("CREATE TABLE one (x)"), broken])
     conn = sqlite3.connect(tmp_path / "x.db")
     assert conn.execute("PRAGMA user_version").fetchone()[0] == 1
     assert conn.execute("SELECT name FROM sqlite_master WHERE name = 'half'").fetchone() is None

@@ -17,8 +17,8 @@ AT = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def store(tmp_path):
-    s = Store(tmp_path / "iambot.db")
+def store(db_url):
+    s = Store(db_url)
     yield s
     s.close()
 

@@ -9,7 +9,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.store import Database, Store
+from bot.store import SqliteDatabase as Database
+from bot.store import Store
 from bot.store.migrations import MIGRATIONS
 from remediations.base import Knowledge
 from remediations.restore_oidc_thumbprints import SNAPSHOT, RestoreOidcThumbprints
@@ -82,7 +83,7 @@ def columns(store, table):
 
 
 def test_the_fourth_migration_runs_on_a_version_3_database(migrated):
-    assert migrated.db.version == 4 == len(MIGRATIONS)
+    assert migrated.db.version == 5 == len(MIGRATIONS)
     assert {"event_source", "source_net"} <= columns(migrated, "events")
     assert {"data", "due", "due_since"} <= columns(migrated, "messages")
     assert "actor" in columns(migrated, "alerts") and "actor" in columns(migrated, "requests")

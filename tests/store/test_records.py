@@ -6,6 +6,7 @@ from __future__ import annotations
 import sqlite3
 from datetime import UTC, datetime, timedelta
 
+import psycopg
 import pytest
 
 from bot.store import Store, Suppression
@@ -14,8 +15,8 @@ T0 = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def store(tmp_path):
-    s = Store(tmp_path / "iambot.db")
+def store(db_url):
+    s = Store(db_url)
     yield s
     s.close()
 
@@ -42,13 +43,17 @@ def test_audit_add_and_recent(store):
     assert len(store.audit.recent(1)) == 1
 
 
+# what each backend raises for a statement the schema refuses
+REFUSED = (sqlite3.IntegrityError, psycopg.errors.IntegrityError)
+
+
 def test_audit_is_append_only(store):
     store.audit.add("request", "UREQUEST1", request_id="RAAAAAA", at=T0)
-    with pytest.raises(sqlite3.IntegrityError, match="the audit log is append-only"):
+    with pytest.raises(REFUSED, match="the audit log is append-only"):
         store.db.execute("UPDATE audit SET user_id = 'UMALLORY'")
-    with pytest.raises(sqlite3.IntegrityError, match="the audit log is append-only"):
+    with pytest.raises(REFUSED, match="the audit log is append-only"):
         store.db.execute("DELETE FROM audit")
-    with pytest.raises(sqlite3.IntegrityError, match="the audit log is append-only"), store.unit():
+    with pytest.raises(REFUSED, match="the audit log is append-only"), store.unit():
         store.audit.add("approve", "UAPPROVE1", at=T0)
         store.db.execute("DELETE FROM audit WHERE action = 'request'")
     [row] = store.audit.recent(10)  # the unit rolled back whole; the first row is untouched

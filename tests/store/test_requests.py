@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 from datetime import UTC, datetime, timedelta
 
+import psycopg
 import pytest
 
 from bot.store import Request, Store
@@ -28,10 +29,27 @@ PARAMS = {"user_name": "legacy-etl", "access_key_id": "AKIAEXAMPLELEGACY001"}
 
 
 @pytest.fixture
-def store(tmp_path):
-    s = Store(tmp_path / "iambot.db")
+def store(db_url):
+    s = Store(db_url)
     yield s
     s.close()
+
+
+def asked(**extra):
+    values = dict(
+        remediation_id="deactivate-access-key",
+        params=PARAMS,
+        event_key=None,
+        account_id="111122223333",
+        actor=None,
+        requested_by="UREQUEST1",
+        requested_at=T0,
+        expires_at=T0 + timedelta(hours=24),
+        approvals_needed=1,
+        plan=["Would set access key AKIA…Y001 of user legacy-etl to Inactive"],
+        expected={"status": "Active"},
+    )
+    return {**values, **extra}
 
 
 def ask(store, rid="RAAAAAA", at=T0, params=PARAMS, event_key=None, account="111122223333", **extra):
@@ -85,8 +103,43 @@ def test_add_and_get(store):
 
 def test_the_same_id_twice_is_refused(store):
     ask(store)
-    with pytest.raises(sqlite3.IntegrityError):
-        ask(store)
+    with pytest.raises((sqlite3.IntegrityError, psycopg.errors.IntegrityError)):
+        ask(store, params={"user_name": "someone-else", "access_key_id": "AKIAEXAMPLEOTHER0001"})
+
+
+def test_one_open_request_per_remediation_parameters_and_account(store):
+    assert store.requests.add("RAAAAAA", **asked())
+    assert not store.requests.add("RBBBBBB", **asked())  # the unique index decides, not a check before
+    assert store.requests.get("RBBBBBB") is None
+    assert store.requests.add("RCCCCCC", **asked(account_id="444455556666"))  # another account
+    assert store.requests.move("RAAAAAA", REQUESTED, DENIED, at=T0, decided_by="UAPPROVE1")
+    assert store.requests.add("RDDDDDD", **asked())  # once it is final, the same may be asked again
+
+
+def test_approvals_are_counted_one_after_another(db_url):
+    """Approvals landing at once (threads here, replicas in production): each unit counts under the
+    request's row lock, so exactly one sees the last approval it needs."""
+    import threading
+
+    stores = [Store(db_url) for _ in range(4)]
+    stores[0].requests.add("RAAAAAA", **asked(approvals_needed=4))
+    counts: list[int] = []
+    gate = threading.Barrier(4)
+
+    def approve(store: Store, user: str) -> None:
+        gate.wait()
+        with store.unit():
+            store.requests.add_approval("RAAAAAA", user, T0)
+            counts.append(store.requests.approval_count("RAAAAAA"))
+
+    threads = [threading.Thread(target=approve, args=(s, f"U{i}")) for i, s in enumerate(stores)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(counts) == [1, 2, 3, 4]
+    for s in stores:
+        s.close()
 
 
 def test_approvals_once_per_person(store):

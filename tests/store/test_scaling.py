@@ -12,7 +12,6 @@ import pytest
 
 from bot.events import normalize
 from bot.store import Store
-from bot.store import db as store_db
 from tests.support.records import load
 
 AT = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
@@ -36,13 +35,13 @@ def statements(monkeypatch, store: Store, calls: list[Any]) -> list[tuple[str, A
     """The SQL the repository calls run, with their parameters."""
     seen: list[tuple[str, Any]] = []
     for name in ("query", "execute", "probe"):
-        real = getattr(store_db.Database, name)
+        real = getattr(type(store.db), name)
 
         def spy(self: Any, sql: str, params: Any = (), *rest: Any, _real: Any = real) -> Any:
             seen.append((sql, params))
             return _real(self, sql, params, *rest)
 
-        monkeypatch.setattr(store_db.Database, name, spy)
+        monkeypatch.setattr(type(store.db), name, spy)
     for call in calls:
         call()
     monkeypatch.undo()
