@@ -1,39 +1,28 @@
-"""The operation checklist: every write operation of the identity services, read from botocore's
-service models, has a specific catalog entry. When AWS adds an operation (and botocore ships it),
-this suite fails until someone writes the entry. Also: every entry's remediations exist and take
-the parameters the entry maps, IAM's caller-default rule is used exactly where the API allows it,
-every docs link is AWS's, and the first-class five are complete."""
+"""The operation checklist (``bot.catalog.coverage``), against the locked botocore: every write
+operation of the identity services, and every STS operation but the ones named there, has a
+specific catalog entry. The lock holds botocore still, so a release never turns a fresh clone red;
+``make aws-drift`` reports what AWS added since. Also: the drift report itself, every entry's
+remediations exist and take the parameters the entry maps, IAM's caller-default rule is used
+exactly where the API allows it, every docs link is AWS's, and the first-class five are complete."""
 
 from __future__ import annotations
 
+import copy
+import importlib.metadata
+
 import botocore.session
 import pytest
+from botocore.model import ServiceModel
 
-from bot.catalog import load
+from bot.catalog import coverage, load
+from bot.catalog.coverage import SERVICES
 from remediations import registry
 from remediations.base import Remediation
 from tests.support.records import FIRST_CLASS
 
 IAM = "iam.amazonaws.com"
-IAM_READS = ("Get", "List", "Generate", "Simulate")
-READS = ("Get", "List", "Describe", "Is")
-# botocore service model -> (CloudTrail eventSource, prefixes of read operations)
-SERVICES = {
-    "iam": (IAM, IAM_READS),
-    "organizations": ("organizations.amazonaws.com", READS),
-    "sso-admin": ("sso.amazonaws.com", READS),
-    "identitystore": ("identitystore.amazonaws.com", READS),
-    "rolesanywhere": ("rolesanywhere.amazonaws.com", READS),
-}
-# Events CloudTrail records under sso.amazonaws.com that are not operations of the public
-# sso-admin API (the console's own calls, documented in the IAM Identity Center user guide).
-SSO_CONSOLE_EVENTS = {
-    "AssociateDirectory",
-    "DeletePermissionsPolicy",
-    "DisassociateDirectory",
-    "PutMfaDeviceManagementForDirectory",
-    "PutPermissionsPolicy",
-}
+IAM_READS = SERVICES["iam"].reads
+
 # IAM operations whose UserName is optional and which act on a user's credentials, but have no
 # entry (and so no caller_default): they are reads, explained by the generic entry, which names
 # no target. A read of one's own credentials moves nothing; see the report of issue 9.
@@ -57,10 +46,9 @@ def model(service):
 
 def write_operations():
     found = []
-    for service, (source, reads) in SERVICES.items():
-        for name in model(service).operation_names:
-            if not name.startswith(reads):
-                found.append(pytest.param(source, name, id=f"{service}:{name}"))
+    for service, spec in SERVICES.items():
+        for name in coverage.expected(service, model(service).operation_names):
+            found.append(pytest.param(spec.source, name, id=f"{service}:{name}"))
     return found
 
 
@@ -71,11 +59,19 @@ def optional_user_name(name):
 
 
 def test_the_models_are_the_services_iambot_reads():
-    for service, (source, _) in SERVICES.items():
+    for service, spec in SERVICES.items():
         prefix = model(service).metadata["endpointPrefix"]
-        assert f"{prefix}.amazonaws.com" == source, service
-        assert source in load().sources
+        assert f"{prefix}.amazonaws.com" == spec.source, service
+        assert spec.source in load().sources
     assert len(write_operations()) > 200
+
+
+@pytest.mark.parametrize("service", sorted(SERVICES))
+def test_operations_left_without_an_entry_are_operations_and_have_none(service):
+    spec = SERVICES[service]
+    operations = set(model(service).operation_names)
+    assert operations >= set(spec.without_entry), set(spec.without_entry) - operations
+    assert [n for n in sorted(spec.without_entry) if (spec.source, n) in load()] == []
 
 
 @pytest.mark.parametrize(("source", "name"), write_operations())
@@ -87,9 +83,9 @@ def test_every_write_operation_has_a_specific_entry(source, name):
 
 @pytest.mark.parametrize("service", sorted(SERVICES))
 def test_every_entry_names_an_operation_of_its_service(service):
-    source, _ = SERVICES[service]
-    unknown = set(load().names(source)) - set(model(service).operation_names)
-    assert unknown == (SSO_CONSOLE_EVENTS if source == "sso.amazonaws.com" else set()), unknown
+    spec = SERVICES[service]
+    unknown = set(load().names(spec.source)) - set(model(service).operation_names)
+    assert unknown == spec.not_in_model, unknown
 
 
 def test_every_remediation_exists_and_takes_the_mapped_parameters():
@@ -162,3 +158,49 @@ def test_first_class_entries_are_complete(name):
         cls = registry.get(offer.id)
         assert cls is not None
         assert set(offer.params) <= set(cls.Params.model_fields)
+
+
+def test_the_lock_names_the_botocore_installed_here():
+    assert coverage.locked_botocore() == importlib.metadata.version("botocore")
+
+
+def test_the_locked_models_need_nothing():
+    models = {service: model(service).operation_names for service in SERVICES}
+    lines, count = coverage.report(models, coverage.catalog_names())
+    assert count == 0, lines
+    assert "iam (iam.amazonaws.com): 128/128 with an entry" in lines
+
+
+def test_the_report_names_what_aws_added_and_removed():
+    models = {service: model(service).operation_names for service in SERVICES}
+    models["iam"] = [*models["iam"], "CreateTeleporter", "ListTeleporters"]
+    models["sts"] = [n for n in models["sts"] if n != "GetSessionToken"]
+    lines, count = coverage.report(models, coverage.catalog_names())
+    assert count == 2
+    assert "  + CreateTeleporter: no entry (add events/iam/CreateTeleporter.toml)" in lines
+    assert not any("ListTeleporters" in line for line in lines)  # a read: the generic entry explains it
+    assert "  - GetSessionToken: entry for an operation AWS no longer has" in lines
+
+
+def test_drift_exits_zero_unless_asked_to_fail(monkeypatch, capsys):
+    real = botocore.session.Session.get_service_model
+
+    def newer(self, name, api_version=None):
+        found = real(self, name, api_version)
+        if name != "iam":
+            return found
+        description = copy.deepcopy(found._service_description)  # the loader caches the original
+        description["operations"]["CreateTeleporter"] = {"name": "CreateTeleporter"}
+        return ServiceModel(description, service_name=name)
+
+    monkeypatch.setattr(botocore.session.Session, "get_service_model", newer)
+    assert coverage.main([]) == 0
+    out = capsys.readouterr().out
+    assert f"botocore {botocore.__version__} (the lock has {coverage.locked_botocore()})" in out
+    assert "+ CreateTeleporter" in out and "1 to bring up to date" in out
+    assert coverage.main(["--fail"]) == 1
+
+
+def test_drift_of_a_covered_botocore_is_quiet(capsys):
+    assert coverage.main(["--fail"]) == 0
+    assert "the catalog covers every operation of this botocore" in capsys.readouterr().out
