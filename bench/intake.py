@@ -90,7 +90,7 @@ def envelopes(count: int, seed: int, prefix: str) -> list[str]:
 
 
 def settings(db: Path, slack_url: str, **extra: Any) -> Any:
-    from bot.runtime.settings import given
+    from bot.config.settings import given
 
     values: dict[str, Any] = {
         "SLACK_BOT_TOKEN": "xoxb-bench-not-a-real-token",

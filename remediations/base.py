@@ -55,7 +55,7 @@ class Outcome:
 
 
 class OperatorSettings(Protocol):
-    """What remediations read of iambot's settings (``bot.runtime.settings.Settings`` has it all;
+    """What remediations read of iambot's settings (``bot.config.settings.Settings`` has it all;
     a protocol here because the settings module imports the remediation registry to check ids)."""
 
     @property

@@ -139,16 +139,23 @@ def slack() -> Iterator[SlackFake]:
 
 
 @pytest.fixture
-def settings_for(tmp_path: Any, slack: SlackFake) -> Callable[..., Any]:
+def iambot_db(tmp_path: Any) -> str:
+    """IAMBOT_DB of ``settings_for`` and the runtimes: SQLite in the test's folder. A test package
+    that must hold on both backends overrides it with ``db_url`` (tests/workflow does)."""
+    return str(tmp_path / "iambot.db")
+
+
+@pytest.fixture
+def settings_for(iambot_db: str, slack: SlackFake) -> Callable[..., Any]:
     """Settings from given values only: the machine's environment and files never leak in."""
-    from bot.runtime.settings import given
+    from bot.config.settings import given
 
     def make(**extra: Any) -> Any:
         values: dict[str, Any] = {
             "SLACK_BOT_TOKEN": "xoxb-test-not-a-real-token",
             "SLACK_SIGNING_SECRET": SECRET,
             "SLACK_API_URL": slack.url + "/api/",
-            "IAMBOT_DB": str(tmp_path / "iambot.db"),
+            "IAMBOT_DB": iambot_db,
             "IAMBOT_ALERT_CHANNEL": ALERTS,
             "IAMBOT_APPROVERS": f"{APPROVER},{APPROVER2}",
             # the fixtures' events happened days ago; tests of backfill set this themselves

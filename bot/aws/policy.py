@@ -11,7 +11,7 @@ from bot.sources import SOURCES
 from remediations import registry
 
 if TYPE_CHECKING:
-    from bot.runtime.settings import Settings
+    from bot.config.settings import Settings
 
 # iambot asks STS who it is at start, to recognise its own changes coming back through CloudTrail.
 READS = ("sts:GetCallerIdentity",)

@@ -15,7 +15,7 @@ from bot.catalog import Catalog
 from bot.catalog import load as load_catalog
 
 if TYPE_CHECKING:
-    from bot.runtime.settings import Settings
+    from bot.config.settings import Settings
 
 DETAIL_TYPES = [
     "AWS API Call via CloudTrail",

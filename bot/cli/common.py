@@ -17,7 +17,7 @@ def fail(message: str, code: int = 2) -> NoReturn:
 @contextmanager
 def explained() -> Iterator[None]:
     """Configuration, storage and Slack problems as one line and exit 2."""
-    from bot.runtime.settings import ConfigError
+    from bot.config.settings import ConfigError
     from bot.slack.app import SlackConfigError
     from bot.store import StoreError
 
@@ -28,7 +28,7 @@ def explained() -> Iterator[None]:
 
 
 def settings_or_fail(**overrides: Any) -> Any:
-    from bot.runtime.settings import load_settings
+    from bot.config.settings import load_settings
 
     with explained():
         return load_settings(**overrides)

@@ -135,8 +135,8 @@ def run_demo(show_updates: bool = False) -> dict[str, Any]:
         )
         raise SystemExit(2) from None
 
+    from bot.config.settings import given
     from bot.events import normalize
-    from bot.runtime.settings import given
     from bot.runtime.wiring import build
     from bot.workflow import Refused
     from remediations.aws import Aws

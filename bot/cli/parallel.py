@@ -28,7 +28,7 @@ from bot.events.fast import fast_read_file
 
 if TYPE_CHECKING:  # the table's code (and rich) is imported only when a table is drawn
     from bot.cli.console import TableRow
-    from bot.runtime.settings import Settings
+    from bot.config.settings import Settings
 
 Drawn = tuple[str, datetime, "str | TableRow"]  # severity, event time, the row drawn (or left to rich)
 Layout = tuple[list[int], list[str]] | None  # the table's column widths and bars; None: rows for rich

@@ -21,8 +21,8 @@ if TYPE_CHECKING:
     from bot.assess import Alert
     from bot.cli.console import PlainTable, TableRow
     from bot.cli.parallel import Drawn, FileResult
+    from bot.config.settings import Settings
     from bot.events import ReadStats, Rejected
-    from bot.runtime.settings import Settings
 
 SEVERITY_CHOICES = ["info", "low", "medium", "high", "critical"]
 PROGRESS_BYTES = 5_000_000  # a progress bar when the input is larger than this (and stderr is a terminal)
@@ -84,7 +84,7 @@ def triage(paths: tuple[Path, ...], fmt: str, db: Path | None, min_severity: str
 def _settings() -> Any:
     """The settings, or one line and exit 2 (what `settings_or_fail` does, without importing the
     Slack layer for its errors: triage starts sooner)."""
-    from bot.runtime.settings import ConfigError, load_settings
+    from bot.config.settings import ConfigError, load_settings
 
     try:
         return load_settings()
@@ -95,7 +95,7 @@ def _settings() -> Any:
 @contextmanager
 def _explained(db: Path | None) -> Iterator[None]:
     """Configuration and storage problems as one line and exit 2 (the store only with --db)."""
-    from bot.runtime.settings import ConfigError
+    from bot.config.settings import ConfigError
 
     errors: tuple[type[Exception], ...] = (ConfigError,)
     if db is not None:

@@ -11,8 +11,8 @@ import threading
 import time
 from typing import Any
 
+from bot.config.settings import Settings
 from bot.runtime.server import health_only, serve
-from bot.runtime.settings import Settings
 from bot.runtime.wiring import Runtime, build
 from bot.slack.app import SocketMode
 from bot.slack.http import SlackHttp

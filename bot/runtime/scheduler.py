@@ -14,7 +14,7 @@ from typing import Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from bot.runtime.cron import trigger
+from bot.config.cron import trigger
 from bot.runtime.replicas import EPOCH, once_per_period
 from bot.store import now
 from bot.workflow import Workflow

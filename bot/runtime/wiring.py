@@ -18,11 +18,11 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from bot.catalog import load as load_catalog
+from bot.config.settings import ConfigError, Settings
 from bot.runtime.background import Background, PosterLoop, SourceLoop
 from bot.runtime.health import Health
 from bot.runtime.replicas import Turn, replica_name
 from bot.runtime.scheduler import build_scheduler
-from bot.runtime.settings import ConfigError, Settings
 from bot.slack.app import App, create_app
 from bot.slack.client import web_client
 from bot.slack.directory import SlackDirectory

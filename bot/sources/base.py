@@ -18,7 +18,7 @@ from bot.events import IamEvent, Rejected, Selection
 from bot.store import Store
 
 if TYPE_CHECKING:
-    from bot.runtime.settings import Settings
+    from bot.config.settings import Settings
 
 
 class Sink(Protocol):

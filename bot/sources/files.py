@@ -31,7 +31,7 @@ from bot.events.model import size_text
 from bot.sources.base import Deps, PollResult, Source, Statement, store_rejections
 
 if TYPE_CHECKING:
-    from bot.runtime.settings import Settings
+    from bot.config.settings import Settings
 
 log = logging.getLogger(__name__)
 SUFFIXES = (".json.gz", ".json", ".jsonl", ".ndjson")

@@ -29,7 +29,7 @@ from bot.sources.base import Deps, PollResult, Source, Statement, store_rejectio
 from bot.store import iso, now
 
 if TYPE_CHECKING:
-    from bot.runtime.settings import Settings
+    from bot.config.settings import Settings
 
 log = logging.getLogger(__name__)
 REQUESTS_PER_SECOND = 2

@@ -36,7 +36,7 @@ from bot.sources.files import SUFFIXES, bucket_statements, read_object
 from bot.store import StoreBusy
 
 if TYPE_CHECKING:
-    from bot.runtime.settings import Settings
+    from bot.config.settings import Settings
 
 log = logging.getLogger(__name__)
 BUSY_RETRY_SECONDS = 30  # how long a batch waits out a locked database before letting SQS redeliver it

@@ -28,7 +28,6 @@ from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from bot.store.db import Database, StoreBusy, StoreError, newer, storable
-from bot.store.url import conninfo
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +44,13 @@ _TRANSIENT = (
     pgerrors.AdminShutdown,
     pgerrors.CannotConnectNow,
 )
+
+
+def conninfo(url: str) -> str:
+    """What libpq reads: the URL itself (``postgres://`` and ``postgresql://`` alike)."""
+    if url.lower().startswith("postgres://"):
+        return "postgresql://" + url.split("://", 1)[1]
+    return url
 
 
 @lru_cache(maxsize=1024)

@@ -62,13 +62,6 @@ def redact(url: str | Path) -> str:
         return text.split("://", 1)[0] + "://***"
 
 
-def conninfo(url: str) -> str:
-    """What libpq reads: the URL itself (``postgres://`` and ``postgresql://`` alike)."""
-    if url.lower().startswith("postgres://"):
-        return "postgresql://" + url.split("://", 1)[1]
-    return url
-
-
 def open_database(url: str | Path, busy_seconds: float = 5.0, migrate: bool = True) -> Database:
     """The backend ``url`` names, migrated (unless ``migrate`` is False)."""
     if kind(url) == "postgresql":

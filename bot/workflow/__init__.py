@@ -21,7 +21,7 @@ from bot.workflow.suppressions import Suppressions
 from bot.workflow.views import AlertView, RequestView, Views
 
 if TYPE_CHECKING:
-    from bot.runtime.settings import Settings
+    from bot.config.settings import Settings
 
 
 @dataclass(frozen=True)

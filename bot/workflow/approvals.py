@@ -22,7 +22,7 @@ from bot.store.requests import APPROVED, CANCELLED, DENIED, DRIFTED, EXPIRED, FA
 from bot.workflow.authz import ActorRef, Authorizer, Refused, plain_id
 
 if TYPE_CHECKING:
-    from bot.runtime.settings import Settings
+    from bot.config.settings import Settings
 
 SYSTEM = "iambot"  # the user id recorded for the bot's own transitions (expiry, execution)
 

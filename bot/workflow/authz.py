@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from bot.events import Actor
 
 if TYPE_CHECKING:
-    from bot.runtime.settings import Settings
+    from bot.config.settings import Settings
 
 log = logging.getLogger(__name__)
 CACHE_SECONDS = 300

@@ -20,7 +20,7 @@ from bot.workflow import messages as m
 from bot.workflow.authz import Act, Authorizer, Refused
 
 if TYPE_CHECKING:
-    from bot.runtime.settings import Settings
+    from bot.config.settings import Settings
 
 CURSOR = "digest"
 

@@ -18,7 +18,7 @@ from bot.workflow.authz import ActorRef
 from bot.workflow.noise import Decision, decide, group_key, route
 
 if TYPE_CHECKING:
-    from bot.runtime.settings import Settings
+    from bot.config.settings import Settings
 
 log = logging.getLogger(__name__)
 MAX_RECORD = 1 << 20  # CloudTrail's own records stay far below this

@@ -24,7 +24,7 @@ from bot.catalog import SEVERITIES
 from bot.store import Request, Store, Suppression
 
 if TYPE_CHECKING:
-    from bot.runtime.settings import Settings
+    from bot.config.settings import Settings
 
 ALERT = "alert"
 

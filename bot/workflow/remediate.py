@@ -28,7 +28,7 @@ from remediations.aws import Aws
 from remediations.base import Knowledge, Remediation, RemediationError, error_code
 
 if TYPE_CHECKING:
-    from bot.runtime.settings import Settings
+    from bot.config.settings import Settings
 
 log = logging.getLogger(__name__)
 

@@ -32,8 +32,8 @@ from bot.aws.policy import READS, policy
 from bot.aws.reports import READ_PERMISSIONS
 from bot.catalog import load as load_catalog
 from bot.cli.demo import self_signed_certificate
+from bot.config.settings import given
 from bot.runtime.scheduler import build_scheduler
-from bot.runtime.settings import given
 from bot.sources import Deps, FilesSource, LookupSource, SqsSource
 from bot.workflow.remediate import AccountSnapshots
 from handlers.iam import run as iam_command

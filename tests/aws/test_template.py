@@ -14,7 +14,7 @@ import pytest
 from bot.aws.policy import policy
 from bot.aws.template import DETAIL_TYPES, forwarder, patterns, template
 from bot.catalog import load as load_catalog
-from bot.runtime.settings import given
+from bot.config.settings import given
 from tests.support.records import as_account, load
 
 QUEUE_ARN = {"Fn::GetAtt": ["EventQueue", "Arn"]}

@@ -10,7 +10,7 @@ import yaml
 
 from bot.aws.policy import policy
 from bot.aws.template import forwarder, template
-from bot.runtime.settings import given
+from bot.config.settings import given
 from bot.slack.manifest import manifest
 from tests.support.cli import clean_environment, invoke, one_line_error
 

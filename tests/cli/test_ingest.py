@@ -80,7 +80,7 @@ def test_without_slack_settings_alerts_wait_and_are_posted_once_a_channel_is_set
     store.close()
 
     # later, `iambot run` with a channel: what waited is posted, once
-    from bot.runtime.settings import given
+    from bot.config.settings import given
 
     settings = given(
         SLACK_BOT_TOKEN="xoxb-test-not-a-real-token",

@@ -4,7 +4,7 @@ import pytest
 from botocore.stub import Stubber
 from pydantic import ValidationError
 
-from bot.runtime.settings import given
+from bot.config.settings import given
 from remediations import registry
 from remediations.apply_password_policy import ApplyPasswordPolicy
 

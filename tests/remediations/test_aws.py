@@ -150,7 +150,7 @@ def test_an_unknown_home_account_is_a_clear_refusal(aws_session):
 
 
 def test_from_settings_takes_the_role_and_the_secret_external_id(aws):
-    from bot.runtime.settings import given
+    from bot.config.settings import given
 
     a = Aws.from_settings(given(IAMBOT_REMEDIATION_ROLE=ROLE, IAMBOT_EXTERNAL_ID="ext-9"), aws)
     assert (a.session, a.role_template, a.external_id) == (aws, ROLE, "ext-9")

@@ -10,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from bot.runtime.settings import ConfigError
+from bot.config.settings import ConfigError
 from bot.slack.app import SlackConfigError, SocketMode, create_app
 from bot.slack.client import web_client
 from tests.conftest import ALERTS, REQUESTER

@@ -12,6 +12,7 @@ import socket
 import time
 import urllib.error
 import urllib.request
+from pathlib import Path
 
 import pytest
 
@@ -147,7 +148,8 @@ def test_healthz_reports_store_sources_and_outbox(runtime, http):
 
 
 def test_healthz_is_503_when_the_database_is_gone(runtime, http):
-    for path in runtime.settings.db.parent.glob(runtime.settings.db.name + "*"):
+    db = Path(runtime.settings.db)
+    for path in db.parent.glob(db.name + "*"):
         path.unlink()  # the volume went away under iambot
     status, body = http.get("/healthz")
     report = json.loads(body)

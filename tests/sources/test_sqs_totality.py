@@ -10,7 +10,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 
 from bot.catalog import load as load_catalog
-from bot.runtime.settings import given as settings_given
+from bot.config.settings import given as settings_given
 from bot.slack.render import Renderer
 from bot.sources import Deps
 from bot.sources.sqs import SqsSource

@@ -12,7 +12,7 @@ from click.testing import CliRunner, Result
 
 def clean_environment(monkeypatch: Any, folder: Path) -> None:
     """No iambot variable from the environment, and a working folder with no iambot.toml."""
-    from bot.runtime.settings import ENVIRONMENT
+    from bot.config.settings import ENVIRONMENT
 
     monkeypatch.chdir(folder)
     for var in ENVIRONMENT.values():

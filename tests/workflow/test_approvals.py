@@ -1,4 +1,4 @@
-"""The approval state machine, with neither Slack nor AWS: a store in memory, the policy from
+"""The approval state machine, with neither Slack nor AWS: a store on each backend, the policy from
 settings, and a directory that knows a few people."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from threading import Barrier, Thread
 
 import pytest
 
-from bot.runtime.settings import given
+from bot.config.settings import given
 from bot.store import Store
 from bot.workflow import approvals
 from bot.workflow.authz import ActorRef, Authorizer, Refused
@@ -31,10 +31,20 @@ class Directory:
         return self.emails.get(email)
 
 
-def setup(directory=None, **settings):
-    values = {"IAMBOT_APPROVERS": f"{APPROVER},{APPROVER2}", **settings}
-    cfg = given(**values)
-    return Store(":memory:"), approvals.Policy.from_settings(cfg), Authorizer(cfg, directory or Directory())
+@pytest.fixture
+def setup(iambot_db):
+    """A store on the backend under test, the policy from settings, and the authorizer."""
+    stores = []
+
+    def make(directory=None, **settings):
+        values = {"IAMBOT_APPROVERS": f"{APPROVER},{APPROVER2}", **settings}
+        cfg = given(**values)
+        stores.append(Store(iambot_db))
+        return stores[-1], approvals.Policy.from_settings(cfg), Authorizer(cfg, directory or Directory())
+
+    yield make
+    for store in stores:
+        store.close()
 
 
 def ask(store, policy, destructive=False, actor=None, at=T0, params=None):
@@ -58,7 +68,7 @@ def audit(store):
     return [(r["action"], r["user_id"], r["result"]) for r in reversed(store.audit.recent(50))]
 
 
-def test_one_approval_moves_requested_to_approved_and_claim_runs_it_once():
+def test_one_approval_moves_requested_to_approved_and_claim_runs_it_once(setup):
     store, policy, authz = setup()
     request = ask(store, policy)
     assert request.status == "requested" and request.approvals_needed == 1
@@ -76,7 +86,7 @@ def test_one_approval_moves_requested_to_approved_and_claim_runs_it_once():
     ]
 
 
-def test_finish_only_moves_a_running_request():
+def test_finish_only_moves_a_running_request(setup):
     store, policy, _ = setup()
     request = ask(store, policy)
     done = approvals.finish(store, request, "succeeded", ["nope"], T0)
@@ -90,7 +100,7 @@ def test_finish_only_moves_a_running_request():
         (STRANGER, "not an approver"),
     ],
 )
-def test_refusals_are_audited_and_change_nothing(user, reason):
+def test_refusals_are_audited_and_change_nothing(user, reason, setup):
     store, policy, authz = setup(IAMBOT_APPROVERS=f"{APPROVER},{REQUESTER}")
     request = ask(store, policy)
     with pytest.raises(Refused, match=reason):
@@ -99,7 +109,7 @@ def test_refusals_are_audited_and_change_nothing(user, reason):
     assert ("approve", user, "refused") in audit(store)
 
 
-def test_the_actor_of_the_change_cannot_approve_its_remediation():
+def test_the_actor_of_the_change_cannot_approve_its_remediation(setup):
     directory = Directory(emails={"erin@example.com": APPROVER})
     store, policy, authz = setup(directory)
     erin = "arn:aws:sts::111122223333:assumed-role/AWSReservedSSO_Admin_1/erin@example.com"
@@ -110,7 +120,7 @@ def test_the_actor_of_the_change_cannot_approve_its_remediation():
     assert approvals.approve(store, authz, request.id, APPROVER2, T0).ready
 
 
-def test_destructive_needs_two_different_approvers():
+def test_destructive_needs_two_different_approvers(setup):
     store, policy, authz = setup()
     request = ask(store, policy, destructive=True)
     assert request.approvals_needed == 2
@@ -122,7 +132,7 @@ def test_destructive_needs_two_different_approvers():
     assert second.ready and second.request.approvals == (APPROVER, APPROVER2)
 
 
-def test_a_second_open_request_for_the_same_thing_is_refused():
+def test_a_second_open_request_for_the_same_thing_is_refused(setup):
     store, policy, _ = setup()
     first = ask(store, policy)
     with pytest.raises(Refused, match=f"already requested as {first.id}"):
@@ -132,7 +142,7 @@ def test_a_second_open_request_for_the_same_thing_is_refused():
     assert other.id != first.id
 
 
-def test_a_request_expires_when_its_time_is_up():
+def test_a_request_expires_when_its_time_is_up(setup):
     store, policy, authz = setup(request_ttl_minutes=30)
     request = ask(store, policy)
     assert approvals.expire_due(store, T0 + timedelta(minutes=29)) == []
@@ -142,7 +152,7 @@ def test_a_request_expires_when_its_time_is_up():
     assert ("expire", "iambot", "ok") in audit(store)
 
 
-def test_the_expiry_job_expires_every_request_due():
+def test_the_expiry_job_expires_every_request_due(setup):
     store, policy, _ = setup()
     a = ask(store, policy)
     b = ask(store, policy, params={"user_name": "b", "access_key_id": "AKIAEXAMPLE000000002"})
@@ -152,7 +162,7 @@ def test_the_expiry_job_expires_every_request_due():
     assert approvals.expire_due(store, T0 + timedelta(hours=3)) == []
 
 
-def test_deny_by_an_approver_and_cancel_by_the_requester():
+def test_deny_by_an_approver_and_cancel_by_the_requester(setup):
     store, policy, authz = setup()
     denied = approvals.deny(store, authz, ask(store, policy).id, APPROVER, "not planned", T0)
     assert denied.status == "denied" and denied.decided_by == APPROVER and denied.reason == "not planned"
@@ -165,7 +175,7 @@ def test_deny_by_an_approver_and_cancel_by_the_requester():
         approvals.approve(store, authz, other.id, APPROVER, T0)
 
 
-def test_a_finished_request_says_its_outcome_and_cannot_be_decided():
+def test_a_finished_request_says_its_outcome_and_cannot_be_decided(setup):
     store, policy, authz = setup()
     request = ask(store, policy)
     approvals.approve(store, authz, request.id, APPROVER, T0)
@@ -177,9 +187,9 @@ def test_a_finished_request_says_its_outcome_and_cannot_be_decided():
         approvals.approve(store, authz, "RNOPE22", APPROVER2, T0)
 
 
-def test_twenty_concurrent_approvers_move_it_once(tmp_path):
+def test_twenty_concurrent_approvers_move_it_once(iambot_db):
     cfg = given(IAMBOT_APPROVERS=",".join(f"UAPPROVE{i:02d}" for i in range(20)))
-    store = Store(tmp_path / "x.db")
+    store = Store(iambot_db)
     policy, authz = approvals.Policy.from_settings(cfg), Authorizer(cfg, Directory())
     request = ask(store, policy)
     barrier, ready = Barrier(20), []

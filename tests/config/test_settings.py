@@ -1,4 +1,4 @@
-"""bot/runtime/settings.py: one Settings object from the documented environment variables and
+"""bot/config/settings.py: one Settings object from the documented environment variables and
 iambot.toml. Unknown keys, misplaced keys and wrong types are errors naming the key; channel and
 user settings must be Slack ids; nothing else from the environment is read."""
 
@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from bot.cli import cli
-from bot.runtime.settings import ENVIRONMENT, ConfigError, Settings, given, load_settings
+from bot.config.settings import ENVIRONMENT, ConfigError, Settings, given, load_settings
 from bot.runtime.wiring import build
 from remediations.aws import Aws
 from tests.conftest import REQUESTER
@@ -163,7 +163,7 @@ def test_only_the_documented_variables_are_read(monkeypatch):
     monkeypatch.setenv("IAMBOT_MIN_SEVERITY", "critical")  # not a documented variable
     monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-from-the-environment")
     s = load_settings()
-    assert s.db == Path("iambot.db") and s.alert_channel is None and s.min_severity == "low"
+    assert s.db == "iambot.db" and s.alert_channel is None and s.min_severity == "low"
     assert s.slack_bot_token.get_secret_value() == "xoxb-from-the-environment"
     assert "xoxb-from-the-environment" not in repr(s) and "xoxb-from-the-environment" not in str(s)
 
@@ -202,7 +202,7 @@ def test_given_ignores_the_environment_and_files(tmp_path, monkeypatch):
     monkeypatch.setenv("IAMBOT_ALERT_CHANNEL", "C0FROMENV")
     monkeypatch.setenv("IAMBOT_CONFIG", str(tmp_path / "iambot.toml"))
     s = given(IAMBOT_DB="given.db", digest_channel="C0DIGEST")
-    assert (s.db, s.digest_channel) == (Path("given.db"), "C0DIGEST")
+    assert (s.db, s.digest_channel) == ("given.db", "C0DIGEST")
     assert s.alert_channel is None and s.approver_groups == [] and s.config_path is None
     with pytest.raises(ConfigError, match="colour: unknown setting"):
         given(colour="blue")
@@ -266,3 +266,10 @@ def test_the_password_policy_is_the_default_of_apply_password_policy(tmp_path, a
 
 def test_settings_is_the_one_settings_class():
     assert isinstance(given(), Settings)
+
+
+def test_a_database_url_is_kept_whole_and_printed_without_its_password():
+    s = given(IAMBOT_DB="postgresql://iambot:s3cret-EXAMPLE@db.example.com:5432/iambot?sslmode=require")
+    assert s.db == "postgresql://iambot:s3cret-EXAMPLE@db.example.com:5432/iambot?sslmode=require"
+    assert "s3cret-EXAMPLE" not in repr(s) and "s3cret-EXAMPLE" not in str(s)
+    assert "postgresql://iambot:***@db.example.com:5432/iambot?sslmode=require" in repr(s)

@@ -8,27 +8,21 @@ type is an error naming it. Secrets are ``SecretStr`` so they never print.
 
 from __future__ import annotations
 
-import os
 import re
-import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
-from bot.runtime.cron import CronError, trigger
+from bot.config.cron import CronError, trigger
+from bot.config.files import ENVIRONMENT, ConfigError, DocumentedEnvironment, TomlFile, explain
 
 Severity = Literal["info", "low", "medium", "high", "critical"]
 CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{6,}$")
 USER_ID = re.compile(r"^[UW][A-Z0-9]{6,}$")
 GROUP_ID = re.compile(r"^S[A-Z0-9]{6,}$")
 REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d$")
-MAX_CONFIG_BYTES = 1 << 20  # far more than any iambot.toml: /dev/zero is refused, not read
-
-
-class ConfigError(ValueError):
-    """Configuration is missing or invalid; the message says exactly what."""
 
 
 def _looks_like_a_name(value: str) -> bool:
@@ -77,24 +71,6 @@ class Route(BaseModel):
         return _channel(value) or ""
 
 
-# The environment variables iambot reads (and nothing else from the environment).
-ENVIRONMENT = {
-    "slack_bot_token": "SLACK_BOT_TOKEN",
-    "slack_signing_secret": "SLACK_SIGNING_SECRET",
-    "slack_app_token": "SLACK_APP_TOKEN",
-    "slack_api_url": "SLACK_API_URL",
-    "config_path": "IAMBOT_CONFIG",
-    "db": "IAMBOT_DB",
-    "alert_channel": "IAMBOT_ALERT_CHANNEL",
-    "approvers": "IAMBOT_APPROVERS",
-    "sqs_queue_url": "IAMBOT_SQS_QUEUE_URL",
-    "port": "PORT",
-    "self_arns": "IAMBOT_SELF_ARNS",
-    "remediation_role": "IAMBOT_REMEDIATION_ROLE",
-    "external_id": "IAMBOT_EXTERNAL_ID",
-    "remediations": "IAMBOT_REMEDIATIONS",
-    "lookup_events": "IAMBOT_LOOKUP_EVENTS",
-}
 CSV = ("approvers", "self_arns", "remediations")
 SECRET_FIELDS = ("slack_bot_token", "slack_signing_secret", "slack_app_token", "external_id")
 
@@ -108,7 +84,7 @@ class Settings(BaseSettings):
     slack_app_token: SecretStr | None = None
     slack_api_url: str = Field(default="https://slack.com/api/", pattern=r"^https?://\S+$")
     config_path: Path | None = None
-    db: Path = Path("iambot.db")
+    db: str = Field(default="iambot.db", min_length=1)  # a path or a URL (bot/store/url.py); redact() before printing
     db_busy_seconds: float = Field(default=5.0, gt=0, le=60)  # how long a write waits for another writer
     alert_channel: str | None = None
     approvers: list[str] = Field(default_factory=list)
@@ -222,6 +198,13 @@ class Settings(BaseSettings):
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         return (init_settings, DocumentedEnvironment(settings_cls), TomlFile(settings_cls))
 
+    def __repr_args__(self) -> Any:
+        # a PostgreSQL URL may carry a password: printed settings name the database without it
+        from bot.store.url import redact
+
+        for name, value in super().__repr_args__():
+            yield name, (redact(value) if name == "db" and isinstance(value, str) else value)
+
     # ------------------------------------------------------------------ derived
 
     @property
@@ -249,64 +232,6 @@ class Settings(BaseSettings):
     def secrets(self) -> list[str]:
         found = [getattr(self, name) for name in SECRET_FIELDS]
         return [s.get_secret_value() for s in found if s is not None]
-
-
-class _Whole(PydanticBaseSettingsSource):
-    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:  # pragma: no cover
-        return None, field_name, False  # these sources give all their values at once, from __call__
-
-
-class DocumentedEnvironment(_Whole):
-    """The documented upper-case environment variables, as plain strings; nothing else."""
-
-    def __call__(self) -> dict[str, Any]:
-        return {name: os.environ[var] for name, var in ENVIRONMENT.items() if os.environ.get(var, "") != ""}
-
-
-class TomlFile(_Whole):
-    """``IAMBOT_CONFIG`` (or ./iambot.toml if present): the settings' lower-case names only."""
-
-    def path(self) -> Path | None:
-        named, default = os.environ.get("IAMBOT_CONFIG"), Path("iambot.toml")
-        return Path(named) if named else default if default.is_file() else None
-
-    def __call__(self) -> dict[str, Any]:
-        path = self.path()
-        if path is None:
-            return {}
-        try:
-            with path.open("rb") as f:
-                raw = f.read(MAX_CONFIG_BYTES + 1)
-            if len(raw) > MAX_CONFIG_BYTES:
-                raise ConfigError(f"{path}: over 1 MiB, which no iambot.toml is; check IAMBOT_CONFIG")
-            data = tomllib.loads(raw.decode("utf-8"))
-        except FileNotFoundError as exc:
-            raise ConfigError(f"IAMBOT_CONFIG names {path}, which does not exist") from exc
-        except (OSError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"{path}: cannot be read ({exc})") from exc
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
-        upper = sorted(k for k in data if k in ENVIRONMENT.values())
-        if upper:
-            raise ConfigError(f"{path}: {', '.join(upper)} belong in the environment, not in the file")
-        return data
-
-
-def explain(exc: ValidationError, file_keys: set[str], path: Path | None) -> str:
-    """Pydantic's errors as one line per problem, naming the setting and where it was set."""
-    lines = []
-    for err in exc.errors():
-        loc = ".".join(str(p) for p in err["loc"])
-        top = str(err["loc"][0]) if err["loc"] else ""
-        if top in file_keys and path is not None:
-            name = f"{path}: {loc}"
-        elif top in ENVIRONMENT and os.environ.get(ENVIRONMENT[top]):
-            name = ENVIRONMENT[top]
-        else:
-            name = loc
-        message = "unknown setting" if err["type"] == "extra_forbidden" else err["msg"].removeprefix("Value error, ")
-        lines.append(f"{name}: {message}" if name else message)
-    return "; ".join(lines)
 
 
 def load_settings(**overrides: Any) -> Settings:

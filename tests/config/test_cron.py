@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.runtime.cron import CronError, trigger, weekdays
-from bot.runtime.settings import ConfigError, given, load_settings
+from bot.config.cron import CronError, trigger, weekdays
+from bot.config.settings import ConfigError, given, load_settings
 
 SUN, MON, TUE, WED, THU, FRI, SAT = range(7)
 START = datetime(2026, 11, 1, 0, 0, tzinfo=UTC)  # a Sunday
