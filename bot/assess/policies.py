@@ -75,7 +75,7 @@ def trust_widened(s: Subject, ctx: RiskContext) -> Factor | None:
         if principal == "*" or principal.endswith(":*"):
             return Factor("trust-widened", 1, "The trust policy lets any AWS principal assume the role")
         account = principal.split(":")[4] if principal.startswith("arn:") and principal.count(":") >= 5 else principal
-        if account.isdigit() and s.event.account_id and account != s.event.account_id:
+        if account.isascii() and account.isdigit() and s.event.account_id and account != s.event.account_id:
             return Factor("trust-widened", 1, f"The trust policy lets AWS account {account} assume the role")
     return None
 

@@ -78,7 +78,7 @@ def path_value(event: IamEvent, path: str) -> Any:
     for part in rest.split("."):
         if isinstance(obj, dict):
             obj = obj.get(part)
-        elif isinstance(obj, list) and part.isdigit() and int(part) < len(obj):
+        elif isinstance(obj, list) and part.isascii() and part.isdigit() and int(part) < len(obj):
             obj = obj[int(part)]
         else:
             return None

@@ -22,7 +22,7 @@ class CronError(ValueError):
 
 def _day(token: str) -> int:
     token = token.strip().lower()
-    if token.isdigit() and 0 <= int(token) <= 7:
+    if token.isascii() and token.isdigit() and 0 <= int(token) <= 7:
         return int(token) % 7
     if token in NAMES:
         return NAMES.index(token)
@@ -36,7 +36,7 @@ def weekdays(field: str) -> list[int]:
         base, _, step_text = item.partition("/")
         step = 1
         if step_text:
-            if not step_text.isdigit() or int(step_text) < 1:
+            if not (step_text.isascii() and step_text.isdigit()) or int(step_text) < 1:
                 raise CronError(f"{item!r}: the step must be a positive number")
             step = int(step_text)
         if base == "*":

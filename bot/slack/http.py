@@ -83,7 +83,7 @@ class SlackHttp:
         body = environ["wsgi.input"].read(length) if length else b""
         timestamp = environ.get("HTTP_X_SLACK_REQUEST_TIMESTAMP", "")
         signature = environ.get("HTTP_X_SLACK_SIGNATURE", "")
-        if not timestamp.isdigit() or not signature:
+        if not (timestamp.isascii() and timestamp.isdigit()) or not signature:
             return _respond(start, "401 Unauthorized", b"Unauthorized")
         if abs(self.clock() - int(timestamp)) > MAX_SKEW:
             return _respond(start, "401 Unauthorized", b"Unauthorized")

@@ -47,7 +47,7 @@ def queue_arn(url: str) -> str | None:
     parts = url.split("/")
     host = parts[2] if len(parts) > 4 else ""
     labels = host.split(".")
-    if len(labels) < 3 or labels[0] != "sqs" or not parts[3].isdigit():
+    if len(labels) < 3 or labels[0] != "sqs" or not (parts[3].isascii() and parts[3].isdigit()):
         return None
     return f"arn:aws:sqs:{labels[1]}:{parts[3]}:{parts[4]}"
 
@@ -208,7 +208,7 @@ class SqsSource:
         msg = _Message(
             str(raw.get("MessageId", "?")),
             str(raw.get("ReceiptHandle", "")),
-            int(count) if str(count).isdigit() else 1,
+            int(count) if str(count).isascii() and str(count).isdigit() else 1,
             body,
         )
         where = f"sqs:{msg.id}"

@@ -25,7 +25,7 @@ def audit(wf: Workflow, who: str, args: list[str]) -> Message:
 
 @subcommand("mfa", "mfa [account-id]", "users who can sign in without MFA (read-only)", slow=True)
 def mfa(wf: Workflow, who: str, args: list[str]) -> Message:
-    if len(args) > 1 or (args and not (args[0].isdigit() and len(args[0]) == 12)):
+    if len(args) > 1 or (args and not (args[0].isascii() and args[0].isdigit() and len(args[0]) == 12)):
         raise Usage("/iam mfa [account-id]")
     if not wf.authz.may(Act.REPORT, who):
         wf.store.audit.add("report", who, result="refused", detail="mfa: not a requester")

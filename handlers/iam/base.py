@@ -33,7 +33,7 @@ def subcommand(name: str, usage: str, help: str, slow: bool = False) -> Callable
 
 
 def number(value: str, name: str, low: int, high: int) -> int:
-    if not value.isdigit() or not low <= int(value) <= high:
+    if not (value.isascii() and value.isdigit()) or not low <= int(value) <= high:
         raise Usage(f"{name} must be a number from {low} to {high}")
     return int(value)
 

@@ -55,7 +55,9 @@ def remediate(wf: Workflow, who: str, args: list[str]) -> Message:
         raise Usage("/iam remediate <remediation-id> key=value …; /iam remediations lists them")
     params: dict[str, object] = dict(pairs(args[1:], None, "key=value"))
     account = params.pop("account", None)
-    if account is not None and not (isinstance(account, str) and account.isdigit() and len(account) == 12):
+    if account is not None and not (
+        isinstance(account, str) and account.isascii() and account.isdigit() and len(account) == 12
+    ):
         raise Usage("account= takes a 12-digit AWS account id")
     request = wf.remediations.ask(args[0][:64], params, who, account_id=account if isinstance(account, str) else None)
     return done(f"Requested {request.id}: " + " ".join(request.plan) + ". The approval message is posted.")

@@ -74,6 +74,8 @@ MISTAKES = {
     "recent 1 2": "/iam recent [n]",
     "audit 99": "n must be a number from 1 to 50",
     "rejected -1": "n must be a number from 1 to 50",
+    "rejected ²": "n must be a number from 1 to 50",  # a digit to str.isdigit, not to int()
+    "audit ٣": "n must be a number from 1 to 50",  # a digit to int(), but not one people type
     "show": "give the event id",
     "show a b": "give the event id",
     "explain": "give one event name",
@@ -85,8 +87,10 @@ MISTAKES = {
     "remediate deactivate-access-key oops": "'oops' is not key=value",
     "remediate deactivate-access-key =x": "'=x' is not key=value",
     "remediate deactivate-access-key account=12": "account= takes a 12-digit AWS account id",
+    "remediate deactivate-access-key account=١٢٣٤٥٦٧٨٩٠١٢": "account= takes a 12-digit AWS account id",
     "mfa 12": "/iam mfa [account-id]",
     "mfa 123456789012 more": "/iam mfa [account-id]",
+    "mfa ¹²³⁴⁵⁶⁷⁸⁹⁰¹²": "/iam mfa [account-id]",
     "mute": "/iam mute [event=…] [actor=…] [target=…] [account=…] for=24h",
     "mute color=red": "'color=red' is not one of event=, actor=, target=, account=, for=, reason=",
     "mute event=X for=soon": "for= takes a duration like 30m, 12h or 7d",

@@ -54,6 +54,7 @@ def test_a_non_numeric_timestamp_is_401_not_500(http):
     assert http.post(body, headers={"X-Slack-Request-Timestamp": "soon"}) == (401, "Unauthorized")
     assert http.post(body, headers={"X-Slack-Request-Timestamp": "-1"})[0] == 401
     assert http.post(body, headers={"X-Slack-Request-Timestamp": "1e9"})[0] == 401
+    assert http.post(body, headers={"X-Slack-Request-Timestamp": "¹²³"})[0] == 401  # digits to isdigit only
 
 
 def test_an_unsigned_request_is_401(http):
