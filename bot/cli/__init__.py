@@ -12,6 +12,7 @@ import sys
 import click
 
 from bot.cli.common import explained, fail, settings_or_fail
+from bot.cli.db import db
 from bot.cli.ingest import ingest
 from bot.cli.triage import triage
 
@@ -115,6 +116,7 @@ def template_cmd(forwarder: bool) -> None:
 
 cli.add_command(triage)
 cli.add_command(ingest)
+cli.add_command(db)
 
 
 def main() -> None:

@@ -30,6 +30,7 @@ ENVIRONMENT = {
     "slack_api_url": "SLACK_API_URL",
     "config_path": "IAMBOT_CONFIG",
     "db": "IAMBOT_DB",
+    "db_migrate": "IAMBOT_DB_MIGRATE",
     "alert_channel": "IAMBOT_ALERT_CHANNEL",
     "approvers": "IAMBOT_APPROVERS",
     "sqs_queue_url": "IAMBOT_SQS_QUEUE_URL",

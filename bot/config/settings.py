@@ -85,6 +85,7 @@ class Settings(BaseSettings):
     slack_api_url: str = Field(default="https://slack.com/api/", pattern=r"^https?://\S+$")
     config_path: Path | None = None
     db: str = Field(default="iambot.db", min_length=1)  # a path or a URL (bot/store/url.py); redact() before printing
+    db_migrate: bool = True  # false: `iambot run` refuses a schema older than its own (`iambot db migrate` first)
     db_busy_seconds: float = Field(default=5.0, gt=0, le=60)  # how long a write waits for another writer
     alert_channel: str | None = None
     approvers: list[str] = Field(default_factory=list)

@@ -34,10 +34,11 @@ from bot.workflow import Workflow
 from remediations.aws import Aws
 
 log = logging.getLogger(__name__)
-# the poster's turn: renewed at every flush (at least every 15 s); a killed poster is replaced
-# within this. A flush longer than it (a long backlog at Slack's pace) may meet a second poster:
-# each message's own lease still sends it once
-POSTER_TERM = timedelta(seconds=120)
+# the poster's turn: renewed as it posts (a write every 15 s at most) and at every flush (at least
+# every 15 s); a poster killed without handing over is replaced within this. A replica restarted
+# under the same IAMBOT_REPLICA name takes its turn back at once. Each message's own lease sends
+# it once whatever happens to the turn.
+POSTER_TERM = timedelta(seconds=45)
 
 
 @dataclass
@@ -89,7 +90,7 @@ class Runtime:
         sources = [s for cls in SOURCES if (s := cls.from_settings(self.settings, deps))]
         bg.sources = [SourceLoop(s, bg.stop, turn=self._turn(s) if s.exclusive else None) for s in sources]
         posting = self.turns.setdefault("poster", Turn(self.store, "poster", self.replica, POSTER_TERM))
-        bg.poster = PosterLoop(lambda: posting() and self.poster.flush(), bg.stop)
+        bg.poster = PosterLoop(lambda: posting() and self.poster.flush(keep=posting), bg.stop)
         bg.scheduler = build_scheduler(self.workflow, self.aws, bg.notify, self.replica)
         self.store.outbox.release_leases()  # SQLite: leases of a process that died are void: resume at once
         self.workflow.intake.reroute()
@@ -136,7 +137,7 @@ def build(
     post_now: bool = True,
 ) -> Runtime:
     """Everything, from settings. Raises StoreError (the database) and ConfigError (the settings)."""
-    store = Store(settings.db, busy_seconds=settings.db_busy_seconds)
+    store = Store(settings.db, busy_seconds=settings.db_busy_seconds, migrate=settings.db_migrate)
     aws = aws or Aws.from_settings(settings)
     token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
     client = client or web_client(token, settings.slack_api_url, sleep=sleep)

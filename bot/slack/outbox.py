@@ -64,8 +64,9 @@ class Poster:
         self._pacer = Pacer(interval, sleep, monotonic)  # posts to one channel `interval` seconds apart
         self._flushing = threading.Lock()
 
-    def flush(self, limit: int = 200) -> FlushStats:
-        """Send what is due: new posts first in creation order, then updates."""
+    def flush(self, limit: int = 200, keep: Callable[[], bool] | None = None) -> FlushStats:
+        """Send what is due: new posts first in creation order, then updates; with ``keep``
+        (this replica's turn), stop as soon as it is lost."""
         stats = FlushStats()
         with self._flushing:  # one flusher per process
             try:
@@ -74,6 +75,8 @@ class Poster:
                 log.warning("the store is busy; posting waits for the next flush")
                 return stats
             for row in due:
+                if keep is not None and not keep():
+                    break
                 self._send(row, stats)
         return stats
 

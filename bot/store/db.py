@@ -109,6 +109,15 @@ class Database:
         """A read that waits at most ``wait`` seconds, for health checks and gauges."""
         raise NotImplementedError
 
+    def insert_many(self, table: str, columns: list[str], rows: list[tuple[Any, ...]]) -> None:
+        """Insert ``rows`` (values in ``columns``' order) in one round trip where the driver can."""
+        raise NotImplementedError
+
+    def tables(self) -> dict[str, list[str]]:
+        """iambot's tables in the order they were created (a referenced table before the ones that
+        refer to it), each with its columns in order; the schema's own bookkeeping left out."""
+        raise NotImplementedError
+
     # ------------------------------------------------------------------ units of work
 
     @property

@@ -161,6 +161,24 @@ class PostgresDatabase(Database):
             except UnicodeEncodeError:
                 return conn.execute(statement, storable(_text(params))).rowcount
 
+    def insert_many(self, table: str, columns: list[str], rows: list[tuple[Any, ...]]) -> None:
+        sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(['%s'] * len(columns))})"
+        with self._connection() as conn, self._errors(), conn.cursor() as cur:
+            cur.executemany(sql, [storable(_text(row)) for row in rows])
+
+    def tables(self) -> dict[str, list[str]]:
+        # creation order: a table's OID is given when it is created
+        rows = self.query(
+            "SELECT c.relname AS table_name, a.attname AS column_name FROM pg_class c"
+            " JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped"
+            " WHERE c.relkind = 'r' AND c.relnamespace = current_schema()::regnamespace"
+            " AND c.relname <> 'iambot_schema' ORDER BY c.oid, a.attnum"
+        )
+        found: dict[str, list[str]] = {}
+        for row in rows:
+            found.setdefault(row["table_name"], []).append(row["column_name"])
+        return found
+
     @contextmanager
     def _begin(self) -> Iterator[None]:
         if self._closed:

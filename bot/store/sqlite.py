@@ -130,6 +130,25 @@ class SqliteDatabase(Database):
         with self._guard():
             return self._run(sql, params).rowcount
 
+    def insert_many(self, table: str, columns: list[str], rows: list[tuple[Any, ...]]) -> None:
+        sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
+        with self._guard():
+            try:
+                self.conn.executemany(sql, rows)
+            except UnicodeEncodeError:
+                self.conn.executemany(sql, [storable(row) for row in rows])
+
+    def tables(self) -> dict[str, list[str]]:
+        names = self.query(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY rowid"
+        )
+        return {
+            row["name"]: [
+                c["name"] for c in self.query(f"SELECT name FROM pragma_table_info('{row['name']}') ORDER BY cid")
+            ]
+            for row in names
+        }
+
     @property
     def in_transaction(self) -> bool:
         return super().in_transaction or (self.path == ":memory:" and self.conn.in_transaction)

@@ -52,6 +52,21 @@ def test_a_turn_is_one_replicas_until_it_runs_out_or_is_released(two):
     assert first()
 
 
+def test_a_holder_writes_its_lease_once_a_third_of_the_term(two):
+    a, _ = two
+    clock = Clock(T0)
+    turn = Turn(a, "poster", "replica-a", timedelta(seconds=60), clock)
+    assert turn()
+    clock.at += timedelta(seconds=19)
+    assert turn()  # renewed 19 s ago: 41 s of the lease are left, nothing written
+    if a.db.shared:
+        assert a.leases.holder("poster", T0 + timedelta(seconds=61)) is None  # still until T0 + 60
+    clock.at += timedelta(seconds=2)
+    assert turn()  # 21 s: written again, until T0 + 81
+    if a.db.shared:
+        assert a.leases.holder("poster", T0 + timedelta(seconds=80)) == "replica-a"
+
+
 def test_each_period_of_a_job_runs_in_one_replica(two):
     a, b = two
     ran: list[tuple[str, datetime]] = []
