@@ -10,71 +10,13 @@ import random
 import sqlite3
 import threading
 import time
-from typing import Any
 
-import boto3
-
-from tests.conftest import ALERTS
-from tests.support.process import Running, free_port, moto_server, run_env, start, wait_until_serving
-from tests.support.records import envelope, key_record
+from tests.support.feed import FAST, alert_posts, configured, health, queue, send
+from tests.support.process import free_port, moto_server, run_env, start, wait_until_serving
 
 MESSAGES = int(os.environ.get("IAMBOT_KILL_MESSAGES", "120"))  # 300 and KILLS=5 for the figure in the note
 KILLS = int(os.environ.get("IAMBOT_KILLS", "2"))
 LOCK_SECONDS = float(os.environ.get("IAMBOT_LOCK_SECONDS", "3"))  # 45 for the figure in the note
-FAST = """
-channel_interval_seconds = 0
-burst_per_minute = 1000000
-repeat_window_minutes = 0
-sqs_wait_seconds = {wait}
-"""
-
-
-def queue(endpoint: str, visibility: int = 2) -> tuple[Any, str]:
-    sqs = boto3.client(
-        "sqs",
-        endpoint_url=endpoint,
-        region_name="us-east-1",
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
-    url = sqs.create_queue(QueueName=f"q{random.randrange(10**9)}", Attributes={"VisibilityTimeout": str(visibility)})[
-        "QueueUrl"
-    ]
-    return sqs, url
-
-
-def send(sqs: Any, url: str, n: int, prefix: str) -> list[str]:
-    ids = []
-    for i in range(0, n, 10):
-        entries = []
-        for j in range(i, min(n, i + 10)):
-            record = key_record(f"{prefix}-user-{j}", f"AKIAEXAMPLE{j:09d}", eventID=f"{prefix}-{j:06d}")
-            ids.append(record["eventID"])
-            entries.append({"Id": str(j - i), "MessageBody": envelope(record)})
-        sqs.send_message_batch(QueueUrl=url, Entries=entries)
-    return ids
-
-
-def configured(env: dict[str, str], folder: Any, config: str) -> dict[str, str]:
-    path = folder / "iambot.toml"
-    path.write_text(config)
-    return {**env, "IAMBOT_CONFIG": str(path)}
-
-
-def health(running: Running) -> dict[str, Any]:
-    import json
-
-    return json.loads(running.get("/healthz")[1])  # type: ignore[no-any-return]
-
-
-def alert_posts(slack: Any) -> list[str]:
-    return [
-        c.params["metadata"]["event_payload"]["id"]
-        for c in slack.of("chat.postMessage")
-        if c.params.get("channel") == ALERTS and c.params.get("metadata")
-    ]
-
-
 def test_kill_dash_nine_at_random_moments_loses_nothing_and_posts_nothing_twice(slack, tmp_path):
     random.seed(7)
     moto = moto_server()

@@ -4,6 +4,7 @@ that fails is logged and runs again at its next time."""
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime, timedelta
 
 import time_machine
@@ -89,3 +90,33 @@ def test_a_failing_job_is_logged_and_does_not_raise(caplog):
     assert job.__name__ == "digest"
     [record] = [r for r in caplog.records if "digest failed" in r.getMessage()]
     assert record.exc_info and "disk full" in str(record.exc_info[1])
+
+
+def test_a_digest_every_minute_with_two_replicas_is_one_digest_a_minute(runtime_for, slack, postgres_url):
+    one, two = (runtime_for(IAMBOT_DB=postgres_url, digest_cron="* * * * *") for _ in range(2))
+    jobs = [build_scheduler(rt.workflow, rt.aws, lambda: None, name).get_job("digest") for rt, name in
+            ((one, "replica-a"), (two, "replica-b"))]  # fmt: skip
+    ran = []
+    for rt in (one, two):
+        real = rt.workflow.digests.scheduled
+        rt.workflow.digests.scheduled = lambda until, real=real: ran.append(until) or real(until=until)
+    start = datetime(2026, 11, 23, 7, 30, tzinfo=UTC)
+    for minute in range(3):
+        with time_machine.travel(start + timedelta(minutes=minute, seconds=0.2), tick=False):
+            barrier = threading.Barrier(2)
+
+            def fire(job, barrier=barrier):
+                barrier.wait()
+                job.func()  # both replicas' schedulers fire the same minute at once
+
+            threads = [threading.Thread(target=fire, args=(job,)) for job in jobs]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+        for rt in (one, two):
+            rt.poster.flush()
+    digests = [p["text"] for p in slack.posted(ALERTS) if p["text"].startswith("iambot digest")]
+    assert len(ran) == 3, ran  # the job's body ran in one replica a minute
+    assert len(digests) == 3, digests  # and one digest was posted a minute
+    assert [d.split(" – ")[1][:16] for d in digests] == ["2026-11-23 07:30", "2026-11-23 07:31", "2026-11-23 07:32"]

@@ -93,8 +93,8 @@ class Running:
             raise AssertionError(f"iambot did not stop within {timeout} s after SIGTERM") from None
 
 
-def start(env: dict[str, str], folder: Path, *args: str) -> Running:
-    out, err = folder / "iambot.out", folder / "iambot.err"
+def start(env: dict[str, str], folder: Path, *args: str, name: str = "iambot") -> Running:
+    out, err = folder / f"{name}.out", folder / f"{name}.err"
     with out.open("wb") as o, err.open("wb") as e:
         proc = subprocess.Popen([str(IAMBOT), "run", *args], env=env, stdout=o, stderr=e, stdin=subprocess.DEVNULL,
                                 cwd=folder)
