@@ -5,8 +5,10 @@
    an output check against jq's event ids; both formats and --db; memory as the input grows
 2. intake: events a second with 0, 10k and 100k events stored, beside the queue alone
 3. Slack: acknowledgement latency, event → message, a burst against the rate limit, footprint
+4. PostgreSQL: intake with history on 1, 2 and 4 replicas beside SQLite, `iambot db copy`, and
+   the acknowledgement latency on both backends (skipped where no PostgreSQL answers)
 
-Usage: python bench/run.py [--quick] [--only triage,intake,slack]
+Usage: python bench/run.py [--quick] [--only triage,intake,slack,replicas]
    --quick: small inputs and two rounds, a smoke run of every measurement (about 3 minutes)
 """
 
@@ -114,7 +116,7 @@ def section_slack(quick: bool, tmp: Path, slack: object, endpoint: str) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true", help="small inputs: a smoke run of every measurement")
-    parser.add_argument("--only", default="triage,intake,slack", help="which sections, comma-separated")
+    parser.add_argument("--only", default="triage,intake,slack,replicas", help="which sections, comma-separated")
     args = parser.parse_args()
     only = set(args.only.split(","))
     from moto.server import ThreadedMotoServer
@@ -141,6 +143,10 @@ def main() -> None:
                 section_slack(args.quick, tmp, slack, f"http://127.0.0.1:{moto.get_host_and_port()[1]}")
             finally:
                 moto.stop()
+        if "replicas" in only:
+            import section_replicas
+
+            section_replicas.run(args.quick, tmp, slack.url, slack, row)
     server.shutdown()
     print(f"\n`{command}` on {machine()}; medians of interleaved rounds, (min–max) in brackets\n")
     print("| measure | value | peers in the same run | target |\n|---|---|---|---|")

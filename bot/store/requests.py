@@ -177,9 +177,8 @@ class Requests:
         return bool(
             self.db.execute(
                 "UPDATE requests SET status = ?, decided_by = COALESCE(?, decided_by),"
-                " decided_at = CASE WHEN ? IS NULL THEN decided_at ELSE ? END, reason = COALESCE(?, reason)"
-                " WHERE id = ? AND status = ?",
-                (to_status, decided_by, decided_by, iso(at), reason, request_id, from_status),
+                " decided_at = COALESCE(?, decided_at), reason = COALESCE(?, reason) WHERE id = ? AND status = ?",
+                (to_status, decided_by, None if decided_by is None else iso(at), reason, request_id, from_status),
             )
         )
 

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from bot.assess import Alert, Assessor, RiskContext, network_of
 from bot.events import IamEvent, Rejected, excerpt, normalize
-from bot.store import Store, dumps, now
+from bot.store import Store, Suppression, dumps, now
 from bot.workflow import messages as m
 from bot.workflow.authz import ActorRef
 from bot.workflow.noise import Decision, decide, group_key, route
@@ -78,15 +78,16 @@ class Intake:
         result = IntakeResult()
         at = self.clock()
         with self.store.unit():
+            mutes = self.store.suppressions.active(at)  # once a batch, not once an event
             for event in events:
-                self._one(event, at, result)
+                self._one(event, at, result, mutes)
             if result.rejected:
                 self.store.rejected.add(result.rejected, source=source or "intake")
         if result.taken:
             self.notify()
         return result
 
-    def _one(self, event: IamEvent, at: datetime, result: IntakeResult) -> None:
+    def _one(self, event: IamEvent, at: datetime, result: IntakeResult, mutes: list[Suppression]) -> None:
         try:
             raw = dumps(event.raw)
             if len(raw) > MAX_RECORD:
@@ -112,7 +113,7 @@ class Intake:
         if not new:
             result.duplicates += 1
             return
-        decision = decide(self.store, self.settings, alert, at)
+        decision = decide(self.store, self.settings, alert, at, mutes)
         self.store.alerts.add(
             event.key,
             disposition=decision.disposition,

@@ -91,12 +91,16 @@ def own_request(store: Store, alert: Alert) -> Request | None:
     return None
 
 
-def decide(store: Store, settings: Settings, alert: Alert, at: datetime) -> Decision:
+def decide(
+    store: Store, settings: Settings, alert: Alert, at: datetime, suppressions: list[Suppression] | None = None
+) -> Decision:
+    """How the alert is shown; ``suppressions`` are the mutes active at ``at`` (read here if not given:
+    a batch reads them once)."""
     e = alert.event
     request = own_request(store, alert)
     if request is not None or alert.risk.is_self:
         return Decision("confirmation" if request and request.event_key else "self", request=request)
-    if sid := matching(store.suppressions.active(at), alert):
+    if sid := matching(store.suppressions.active(at) if suppressions is None else suppressions, alert):
         return Decision("suppressed", suppression=sid)
     if e.event_time < at - timedelta(hours=settings.backfill_hours):
         return Decision("backfill")
