@@ -116,10 +116,14 @@ def wait_until_serving(running: Running, timeout: float = 30) -> None:
 
 
 def moto_server() -> Any:
-    """moto's server on a free loopback port (call .stop() when done); its URL is .url."""
+    """moto's server on a free loopback port, holding no AWS state (call .stop() when done); its
+    URL is .url."""
     from moto.server import ThreadedMotoServer
 
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     server.url = f"http://127.0.0.1:{server.get_host_and_port()[1]}"
+    # moto's accounts live in this process, not in the server: start from none, whatever an
+    # earlier test's server left behind
+    urllib.request.urlopen(urllib.request.Request(server.url + "/moto-api/reset", method="POST"), timeout=10).close()
     return server
