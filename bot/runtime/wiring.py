@@ -92,7 +92,7 @@ class Runtime:
         posting = self.turns.setdefault("poster", Turn(self.store, "poster", self.replica, POSTER_TERM))
         bg.poster = PosterLoop(lambda: posting() and self.poster.flush(keep=posting), bg.stop)
         bg.scheduler = build_scheduler(self.workflow, self.aws, bg.notify, self.replica)
-        self.store.outbox.release_leases()  # SQLite: leases of a process that died are void: resume at once
+        self.store.outbox.release_leases(self.replica)  # claims of this replica's previous life: resume at once
         self.workflow.intake.reroute()
         self.running = True
         bg.start()
@@ -143,10 +143,12 @@ def build(
     client = client or web_client(token, settings.slack_api_url, sleep=sleep)
     holder: dict[str, Runtime] = {}
     workflow = Workflow.build(settings, store, aws, SlackDirectory(client), clock, lambda: holder["rt"].notify())
+    replica = replica_name()
     poster = Poster(
-        store, client, Renderer(workflow.views), clock=clock, interval=settings.channel_interval_seconds, sleep=sleep
+        store, client, Renderer(workflow.views), clock=clock, interval=settings.channel_interval_seconds, sleep=sleep,
+        holder=replica,
     )
-    runtime = Runtime(settings, store, aws, client, workflow, poster, posting=post_now)
+    runtime = Runtime(settings, store, aws, client, workflow, poster, posting=post_now, replica=replica)
     holder["rt"] = runtime
     if slack_app:
         from handlers import register_all

@@ -55,8 +55,10 @@ class Poster:
         interval: float = 1.0,
         sleep: Callable[[float], None] = time.sleep,
         monotonic: Callable[[], float] = time.monotonic,
+        holder: str = "",
     ):
         self.store = store
+        self.holder = holder  # this replica's name, on each claim
         self.client = client
         self.render = render
         self.clock = clock
@@ -88,7 +90,7 @@ class Poster:
                 stats.waiting += 1
                 return
             thread_ts, channel = parent.ts, parent.channel
-        if not self.store.outbox.claim(row.id, row.version, self.clock(), self.lease):
+        if not self.store.outbox.claim(row.id, row.version, self.clock(), self.lease, self.holder):
             return
         message = self.render(row)
         if message is None:

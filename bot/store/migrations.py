@@ -224,6 +224,17 @@ REPLICAS = [
 ]
 
 
+def _m6_claim_holders(db: sqlite_utils.Database) -> None:
+    """An outbox claim names the replica that holds it (schema_pg.py has the same migration)."""
+    for statement in CLAIM_HOLDERS:
+        db.execute(statement)
+
+
+# Migration 6: a replica restarted under its name releases the claims its previous life held,
+# instead of waiting for their leases to run out.
+CLAIM_HOLDERS = ["ALTER TABLE messages ADD COLUMN lease_holder TEXT"]
+
+
 # Each migration runs once, in order, inside a transaction; the index + 1 is its version.
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _m1_events,
@@ -231,4 +242,5 @@ MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _m3_sources,
     _m4_sources_and_outbox,
     _m5_replicas,
+    _m6_claim_holders,
 ]

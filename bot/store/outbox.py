@@ -96,13 +96,13 @@ class Outbox:
         )
         return [MessageRow.of(r) for r in rows]
 
-    def claim(self, message_id: str, version: int, at: datetime, lease: timedelta) -> bool:
+    def claim(self, message_id: str, version: int, at: datetime, lease: timedelta, holder: str = "") -> bool:
         stamp = iso(at)
         return bool(
             self.db.execute(
-                "UPDATE messages SET lease_until = ?, attempts = attempts + 1 WHERE id = ? AND version = ?"
-                " AND (lease_until IS NULL OR lease_until < ?)",
-                (iso(at + lease), message_id, version, stamp),
+                "UPDATE messages SET lease_until = ?, lease_holder = ?, attempts = attempts + 1"
+                " WHERE id = ? AND version = ? AND (lease_until IS NULL OR lease_until < ?)",
+                (iso(at + lease), holder, message_id, version, stamp),
             )
         )
 
@@ -120,13 +120,18 @@ class Outbox:
             (error[:500], iso(next_at), message_id),
         )
 
-    def release_leases(self) -> int:
-        """After a restart: leases held by the process that died are void where one process owns
-        the database (SQLite). Where replicas share it, a lease may be another replica's: it
-        returns when it runs out."""
-        if self.db.shared:
+    def release_leases(self, holder: str = "") -> int:
+        """After a restart: leases held by the process that died are void. Where one process owns
+        the database (SQLite), that is every lease; where replicas share it, the ones ``holder``
+        (this replica's name, which its previous life had) holds: another replica's return when
+        they run out."""
+        if not self.db.shared:
+            return self.db.execute("UPDATE messages SET lease_until = NULL WHERE lease_until IS NOT NULL")
+        if not holder:
             return 0
-        return self.db.execute("UPDATE messages SET lease_until = NULL WHERE lease_until IS NOT NULL")
+        return self.db.execute(
+            "UPDATE messages SET lease_until = NULL WHERE lease_until IS NOT NULL AND lease_holder = ?", (holder,)
+        )
 
     def route(self, message_id: str, channel: str) -> bool:
         """Give a message that had no channel one (alerts taken in before any channel was configured)."""

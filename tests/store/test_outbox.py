@@ -92,11 +92,13 @@ def test_failed_waits_for_its_retry_time(store):
 def test_release_leases_after_a_restart(store):
     store.outbox.put("m1", "alert", "k1", "C0ALERTS", at=T0)
     store.outbox.put("m2", "alert", "k2", "C0ALERTS", at=T0)
-    store.outbox.claim("m1", 1, T0, LEASE)
-    store.outbox.claim("m2", 1, T0, LEASE)
+    store.outbox.claim("m1", 1, T0, LEASE, holder="replica-a")
+    store.outbox.claim("m2", 1, T0, LEASE, holder="replica-b")
     if store.db.shared:  # PostgreSQL: a lease may be another replica's; it returns when it runs out
-        assert store.outbox.release_leases() == 0
+        assert store.outbox.release_leases("replica-c") == 0
         assert due_ids(store, T0) == []
+        assert store.outbox.release_leases("replica-a") == 1  # restarted under its name: its own return now
+        assert due_ids(store, T0) == ["m1"]
         assert due_ids(store, T0 + LEASE + timedelta(seconds=1)) == ["m1", "m2"]
         return
     assert store.outbox.release_leases() == 2  # SQLite: one process owns the file
