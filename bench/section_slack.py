@@ -83,9 +83,9 @@ class Bot:
         return tree_rss_kb(self.proc.pid) / 1024
 
     def health(self) -> dict[str, Any]:
-        """/healthz's JSON, whether it says 200 or 503 (a source that has not polled yet)."""
+        """/readyz's JSON, whether it says 200 or 503 (a source that has not polled yet)."""
         try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/healthz", timeout=5) as resp:
+            with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/readyz", timeout=5) as resp:
                 return dict(json.loads(resp.read()))
         except urllib.error.HTTPError as exc:
             return dict(json.loads(exc.read()))
@@ -126,7 +126,7 @@ def ack(bot: Bot, slack: SlackFake, per_client: int, row: Any, backend: str = "S
     for name, values in (("slash command /iam help", slash), ("block_actions click", clicks)):
         p50, p99 = pct(values, 50) * 1000, pct(values, 99) * 1000
         row(f"ack {name} on {backend} ({len(values)} requests, 20 clients)", f"p50 {p50:.1f} ms, p99 {p99:.1f} ms",
-            f"GET /healthz p99 {peer:.1f} ms → {p99 / peer:.1f}×", "p99 < 100 ms")
+            f"GET /readyz p99 {peer:.1f} ms → {p99 / peer:.1f}×", "p99 < 100 ms")
     if stalls:
         stalled(bot, responses, 20 * per_client, row)
 
@@ -155,7 +155,7 @@ def stalled(bot: Bot, responses: str, count: int, row: Any) -> None:
             s.close()
     p50, p99, peer = pct(slash, 50) * 1000, pct(slash, 99) * 1000, pct(idle, 99) * 1000
     row(f"ack, slash command /iam help, {STALLED} stalled uploads open ({count} requests)",
-        f"p50 {p50:.1f} ms, p99 {p99:.1f} ms", f"GET /healthz p99 {peer:.1f} ms", "p99 < 100 ms")
+        f"p50 {p50:.1f} ms, p99 {p99:.1f} ms", f"GET /readyz p99 {peer:.1f} ms", "p99 < 100 ms")
 
 
 def iam_record(i: int, prefix: str) -> dict[str, Any]:
@@ -226,7 +226,7 @@ def burst(total: int, seconds: float, endpoint: str, slack: SlackFake, tmp: Path
     db = tmp / "burst.db"
     bot = Bot(slack.url, endpoint, db, url, sqs_wait_seconds=20)
     idle = bot.rss_mb()
-    row("cold start to ready (iambot run --http → /healthz)", f"{bot.ready_seconds:.2f} s", "", "< 3 s")
+    row("cold start to ready (iambot run --http → /readyz)", f"{bot.ready_seconds:.2f} s", "", "< 3 s")
     before = len(slack.calls)
     slack.rate_limit_per_channel = 1.0
     t0 = time.perf_counter()

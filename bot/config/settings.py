@@ -127,6 +127,7 @@ class Settings(BaseSettings):
         default=None, pattern=r"^(s3://[a-z0-9][a-z0-9.-]{1,62}(/\S*)?|[^\x00]+)$"
     )  # read on a schedule
     watch_interval_seconds: int = Field(default=300, ge=30)
+    metrics: bool = True  # GET /metrics (Prometheus text) on PORT
     digest_cron: str = "0 9 * * *"
     digest_timezone: str = "UTC"
 

@@ -165,6 +165,14 @@ class Background:
         self._watchdog.start()
 
     @property
+    def watching(self) -> bool:
+        return self._watchdog is not None
+
+    @property
+    def watchdog_alive(self) -> bool:
+        return self._watchdog is not None and self._watchdog.is_alive()
+
+    @property
     def loops(self) -> list[SourceLoop | PosterLoop]:
         return [*self.sources, *([self.poster] if self.poster else [])]
 

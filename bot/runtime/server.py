@@ -4,7 +4,7 @@ waitress reads each request whole in its event loop before a worker thread sees 
 that announce a body and then stall (or trickle) hold a socket, not a thread: Slack's requests
 are still acknowledged at once. A body larger than the limit is refused with 413 before it is
 read; an idle connection is closed after ``channel_timeout``. In Socket Mode the same server
-answers /healthz only, so container platforms have a probe.
+answers the probes only (/healthz, /readyz, /metrics), so container platforms have them.
 """
 
 from __future__ import annotations
@@ -16,17 +16,18 @@ from typing import Any
 
 from waitress.server import create_server
 
-from bot.slack.http import HEALTH_PATH, MAX_BODY, Health, health_response
+from bot.slack.http import MAX_BODY, Probes, probe_response
 
 log = logging.getLogger(__name__)
 
 WSGI = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 
-def health_only(health: Health) -> WSGI:
+def health_only(probes: Probes) -> WSGI:
     def application(environ: dict[str, Any], start: Callable[..., Any]) -> Iterable[bytes]:
-        if environ.get("PATH_INFO") == HEALTH_PATH and environ.get("REQUEST_METHOD") in ("GET", "HEAD"):
-            return health_response(health, start)
+        probed = probe_response(probes, environ, start)
+        if probed is not None:
+            return probed
         start("404 Not Found", [("Content-Type", "text/plain"), ("Content-Length", "9")])
         return [b"Not Found"]
 

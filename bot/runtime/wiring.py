@@ -68,7 +68,7 @@ class Runtime:
 
     @property
     def health(self) -> Health:
-        return Health(self.store, self.background)
+        return Health(self.store, self.background, self.poster, metrics_on=self.settings.metrics)
 
     def learn_own_principal(self) -> str | None:
         """Ask STS who iambot is, so its own calls coming back through CloudTrail are recognized

@@ -12,6 +12,8 @@ from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
 from slack_sdk.http_retry.handler import RetryHandler
 
+from bot import metrics
+
 log = logging.getLogger(__name__)
 
 
@@ -33,6 +35,7 @@ class RetryAfter(RateLimitErrorRetryHandler):
         except ValueError:
             wait = 1.0
         log.warning("slack rate limited", extra={"retry_after": wait, "url": request.url})
+        metrics.SLACK_RATE_LIMITED.inc()
         state.next_attempt_requested = True
         self.sleep(wait)
         state.increment_current_attempt()

@@ -1,4 +1,5 @@
-"""The HTTP front: Slack's requests to Bolt (through Bolt's own WSGI adapter) and ``/healthz``.
+"""The HTTP front: Slack's requests to Bolt (through Bolt's own WSGI adapter) and the probes
+(``/healthz``, ``/readyz``, ``/metrics``: bot/runtime/health.py says what each checks).
 
 Before Bolt sees a request, its size, timestamp and signature are checked here, so a malformed
 or forged request gets 400, 401 or 413 — never a 500, and never a parse of an unsigned body.
@@ -12,7 +13,7 @@ import io
 import logging
 import time
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 from slack_bolt import App
@@ -22,11 +23,21 @@ log = logging.getLogger(__name__)
 
 EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
+READY_PATH = "/readyz"
+METRICS_PATH = "/metrics"
+METRICS_TYPE = "text/plain; version=0.0.4; charset=utf-8"  # Prometheus's text format
 MAX_BODY = 1 << 20  # Slack's requests are a few kilobytes; 1 MB is generous
 MAX_SKEW = 60 * 5  # Slack's own limit on a request's age
 
-Health = Callable[[], tuple[bool, dict[str, Any]]]
 StartResponse = Callable[..., Any]
+
+
+class Probes(Protocol):
+    def live(self) -> tuple[bool, dict[str, Any]]: ...
+
+    def ready(self) -> tuple[bool, dict[str, Any]]: ...
+
+    def metrics(self) -> bytes | None: ...
 
 
 def _respond(start: StartResponse, status: str, body: bytes, kind: str = "text/plain; charset=utf-8") -> list[bytes]:
@@ -34,19 +45,30 @@ def _respond(start: StartResponse, status: str, body: bytes, kind: str = "text/p
     return [body]
 
 
-def health_response(health: Health, start: StartResponse) -> list[bytes]:
-    ok, body = health()
+def probe_response(probes: Probes, environ: dict[str, Any], start: StartResponse) -> list[bytes] | None:
+    """The answer to a probe's path (None for any other path)."""
+    path, method = environ.get("PATH_INFO", "/"), environ.get("REQUEST_METHOD", "GET")
+    if path not in (HEALTH_PATH, READY_PATH, METRICS_PATH):
+        return None
+    if method not in ("GET", "HEAD"):
+        return _respond(start, "405 Method Not Allowed", b"Method Not Allowed")
+    if path == METRICS_PATH:
+        text = probes.metrics()
+        if text is None:  # metrics = false
+            return _respond(start, "404 Not Found", b"Not Found")
+        return _respond(start, "200 OK", text, METRICS_TYPE)
+    ok, body = probes.live() if path == HEALTH_PATH else probes.ready()
     payload = orjson.dumps({"ok": ok, **body}, default=str)
     return _respond(start, "200 OK" if ok else "503 Service Unavailable", payload, "application/json")
 
 
 class SlackHttp:
-    """A WSGI application: POST /slack/events and GET /healthz."""
+    """A WSGI application: POST /slack/events, and the probes."""
 
-    def __init__(self, app: App, secret: str, health: Health, clock: Callable[[], float] = time.time):
+    def __init__(self, app: App, secret: str, probes: Probes, clock: Callable[[], float] = time.time):
         self.handler = SlackRequestHandler(app, path=EVENTS_PATH)
         self.secret = secret.encode()
-        self.health = health
+        self.probes = probes
         self.clock = clock
 
     def signed(self, body: bytes, timestamp: str, signature: str) -> bool:
@@ -58,10 +80,9 @@ class SlackHttp:
     def __call__(self, environ: dict[str, Any], start: StartResponse) -> Iterable[bytes]:
         method, path = environ.get("REQUEST_METHOD", "GET"), environ.get("PATH_INFO", "/")
         try:
-            if path == HEALTH_PATH:
-                if method not in ("GET", "HEAD"):
-                    return _respond(start, "405 Method Not Allowed", b"Method Not Allowed")
-                return health_response(self.health, start)
+            probed = probe_response(self.probes, environ, start)
+            if probed is not None:
+                return probed
             if path != EVENTS_PATH:
                 return _respond(start, "404 Not Found", b"Not Found")
             if method != "POST":

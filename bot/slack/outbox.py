@@ -19,6 +19,7 @@ from typing import Any
 
 from slack_sdk.errors import SlackApiError, SlackClientError
 
+from bot import metrics
 from bot.pace import Pacer
 from bot.slack.messages import Message
 from bot.store import MessageRow, Store, StoreBusy, now, parse_iso
@@ -44,6 +45,10 @@ def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(600, 5 * 2 ** max(0, attempts - 1)))
 
 
+# what Slack answers when the bot token no longer works: nothing will post until a person acts
+AUTH_ERRORS = frozenset({"invalid_auth", "not_authed", "token_revoked", "token_expired", "account_inactive"})
+
+
 class Poster:
     def __init__(
         self,
@@ -59,6 +64,7 @@ class Poster:
     ):
         self.store = store
         self.holder = holder  # this replica's name, on each claim
+        self.auth_error: str | None = None  # Slack refused the token on the last call (readiness says so)
         self.client = client
         self.render = render
         self.clock = clock
@@ -118,9 +124,14 @@ class Poster:
                 )
                 ts, posted_channel = resp["ts"], resp.get("channel") or channel
             self.store.outbox.sent(row.id, ts, posted_channel, row.version, self.clock())
+            self.auth_error = None
             stats.posted += 1
         except SlackApiError as exc:
             error = str(exc.response.get("error", "")) if exc.response is not None else ""
+            method = "chat.update" if row.ts else "chat.postMessage"
+            metrics.SLACK_ERRORS.labels(method, metrics.label(error or "unknown")).inc()
+            if error in AUTH_ERRORS:
+                self.auth_error = f"Slack refused the bot token ({error})"
             if row.ts and error in FINAL_UPDATE_ERRORS:
                 log.warning("slack update abandoned", extra={"outbox_id": row.id, "error": error})
                 self.store.outbox.sent(row.id, row.ts, row.channel, row.version, self.clock())
@@ -128,6 +139,7 @@ class Poster:
             self._failed(row, error or str(exc))
             stats.failed += 1
         except (SlackClientError, OSError) as exc:
+            metrics.SLACK_ERRORS.labels("chat.update" if row.ts else "chat.postMessage", type(exc).__name__).inc()
             self._failed(row, f"{type(exc).__name__}: {exc}")
             stats.failed += 1
 

@@ -18,6 +18,8 @@ from typing import Any
 
 import orjson
 
+from bot import metrics
+
 
 class StoreError(Exception):
     """The database cannot be used; the message names it (without a password) and the cause."""
@@ -135,12 +137,14 @@ class Database:
             finally:
                 self._local.depth -= 1
             return
+        started = time.perf_counter()
         with self._begin():
             self._local.depth = 1
             try:
                 yield
             finally:
                 self._local.depth = 0
+        metrics.STORE_SECONDS.observe(time.perf_counter() - started)
 
     def lock(self, key: str) -> None:
         """Hold ``key`` until the unit of work ends: another unit that locks the same key waits.

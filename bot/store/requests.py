@@ -194,6 +194,11 @@ class Requests:
         rows = self.db.query("SELECT id FROM requests WHERE status = ? AND expires_at <= ?", (REQUESTED, iso(at)))
         return [r["id"] for r in rows]
 
+    def by_status(self) -> dict[str, int]:
+        """How many requests are in each state (a read that waits at most half a second)."""
+        rows = self.db.probe("SELECT status, COUNT(*) AS n FROM requests GROUP BY status")
+        return {str(r["status"]): int(r["n"]) for r in rows}
+
     def waiting(self) -> list[Request]:
         rows = self.db.query("SELECT * FROM requests WHERE status = ? ORDER BY requested_at", (REQUESTED,))
         return [self._build(r) for r in rows]

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from bot import metrics
 from bot.store import Request, Store, iso, loads, short_id
 from bot.store.requests import APPROVED, CANCELLED, DENIED, DRIFTED, EXPIRED, FAILED, REQUESTED, RUNNING, SUCCEEDED
 from bot.workflow.authz import ActorRef, Authorizer, Refused, plain_id
@@ -259,7 +260,7 @@ def finish(
     """running → succeeded | failed | drifted, with the outcome lines; audited."""
     assert status in (SUCCEEDED, FAILED, DRIFTED)
     with store.unit():
-        if store.requests.finish(request.id, status, lines, at):
+        if finished := store.requests.finish(request.id, status, lines, at):
             store.audit.add(
                 "execute",
                 SYSTEM,
@@ -274,6 +275,8 @@ def finish(
         found = store.requests.get(request.id)
         assert found is not None
         then(found)
+    if finished:  # committed
+        metrics.REMEDIATIONS.labels(metrics.label(request.remediation_id), status).inc()
     return found
 
 

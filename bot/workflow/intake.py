@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
+from bot import metrics
 from bot.assess import Alert, Assessor, RiskContext, network_of
 from bot.events import IamEvent, Rejected, excerpt, normalize
 from bot.store import Store, Suppression, dumps, now
@@ -85,7 +86,19 @@ class Intake:
                 self.store.rejected.add(result.rejected, source=source or "intake")
         if result.taken:
             self.notify()
+        self._count(source or "intake", result)
         return result
+
+    @staticmethod
+    def _count(source: str, result: IntakeResult) -> None:
+        name = metrics.label(source)
+        metrics.EVENTS.labels(name, "taken").inc(len(result.taken))
+        metrics.EVENTS.labels(name, "duplicate").inc(result.duplicates)
+        metrics.EVENTS.labels(name, "rejected").inc(len(result.rejected))
+        for taken in result.taken:
+            metrics.ALERTS.labels(taken.alert.severity, taken.disposition).inc()
+        if result.taken:
+            metrics.delivered(name, max(t.alert.event.event_time for t in result.taken))
 
     def _one(self, event: IamEvent, at: datetime, result: IntakeResult, mutes: list[Suppression]) -> None:
         try:

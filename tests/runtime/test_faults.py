@@ -100,7 +100,7 @@ def test_a_locked_database_delays_nothing_it_should_not_and_loses_nothing(runtim
     threading.Thread(target=release, daemon=True).start()
     ids = send(sqs, url, 20, "lock")
     t0 = time.perf_counter()
-    status, _ = http.get("/healthz")
+    status, _ = http.get("/readyz")
     health_seconds = time.perf_counter() - t0
     t0 = time.perf_counter()
     ack, _ = http.slash("help", "UREQUEST1")

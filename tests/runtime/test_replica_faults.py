@@ -59,7 +59,7 @@ def test_two_replicas_started_at_the_same_instant_both_start(replicas, postgres_
     a, b = replicas("a"), replicas("b")  # a fresh database: both race to create the schema
     for running in (a, b):
         wait_until_serving(running)
-        assert health(running)["store"] == {"ok": True, "detail": "ok"}
+        assert health(running)["store"] == {"ok": True, "detail": "ok"}  # /readyz
     assert rows(postgres_url, "SELECT MAX(version) FROM iambot_schema") == [(len(MIGRATIONS),)]
     for running in (a, b):
         assert running.stop(10) == 0, running.output()[-2000:]
@@ -146,16 +146,17 @@ def test_postgresql_going_away_under_load_is_reported_then_nothing_is_lost(repli
         proxy.down()  # under load: the first half is still being taken in
         assert len(set(alert_posts(slack))) < len(first)
         for running in (a, b):
-            slack.wait_for(lambda s, r=running: r.get("/healthz")[0] == 503, timeout=30)
-            report = json.loads(running.get("/healthz")[1])
+            slack.wait_for(lambda s, r=running: r.get("/readyz")[0] == 503, timeout=30)
+            report = json.loads(running.get("/readyz")[1])
             assert report["store"]["ok"] is False and report["ok"] is False
+            assert running.get("/healthz")[0] == 200  # alive: restarting it would not bring the database back
         second = send(sqs, url, MESSAGES // 2, "during")
         time.sleep(3)  # replicas keep trying against a database that is not there
         assert a.proc.poll() is None and b.proc.poll() is None  # nobody died of it
         proxy.restore()
         slack.wait_for(lambda s: len(set(alert_posts(s))) >= MESSAGES, timeout=120)
         for running in (a, b):
-            slack.wait_for(lambda s, r=running: r.get("/healthz")[0] == 200, timeout=30)
+            slack.wait_for(lambda s, r=running: r.get("/readyz")[0] == 200, timeout=30)
     finally:
         proxy.close()
     posts = alert_posts(slack)

@@ -33,7 +33,8 @@ def test_run_http_serves_slack_and_stops_on_sigterm(slack, tmp_path):
     running = start(env, tmp_path, "--http")
     try:
         wait_until_serving(running, timeout=60)
-        status, body = running.get("/healthz")
+        assert running.get("/healthz")[0] == 200  # alive
+        status, body = running.get("/readyz")
         health = json.loads(body)
         assert status == 200 and health["ok"] is True, body
         assert health["store"]["ok"] is True and health["sources"] == {}
@@ -107,7 +108,7 @@ def test_run_against_moto_server_from_queue_to_changed_iam_state(slack, tmp_path
                 == dict.fromkeys(counts, "0"),
                 timeout=30,
             )
-            health = json.loads(running.get("/healthz")[1])
+            health = json.loads(running.get("/readyz")[1])
             assert health["ok"] is True and health["sources"]["sqs"]["ok"] is True
 
             event_key = button_value(posted, "request:deactivate-access-key")
@@ -124,12 +125,44 @@ def test_run_against_moto_server_from_queue_to_changed_iam_state(slack, tmp_path
                 lambda s: iam.list_access_keys(UserName="legacy-etl")["AccessKeyMetadata"][0]["Status"] == "Inactive",
                 timeout=30,
             )
+            def settled(s):  # the request done and its messages (the alert's update, the reply) sent
+                found = scraped(running)
+                done = found.get(("iambot_requests", (("state", "succeeded"),))) == 1
+                return done and found[("iambot_outbox_pending", ())] == 0 and found
+
+            metrics = slack.wait_for(settled, timeout=30)
         finally:
             code = running.stop(timeout=60)
         assert code == 0, running.output()[-3000:]
         assert TOKEN not in running.output()
     finally:
         server.stop()
+    # what Prometheus would scrape from it, read with prometheus_client's own parser
+    assert metrics[("iambot_events_total", (("outcome", "taken"), ("source", "sqs")))] == 1
+    assert metrics[("iambot_alerts_total", (("disposition", "posted"), ("severity", "high")))] == 1
+    remediated = (("outcome", "succeeded"), ("remediation", "deactivate-access-key"))
+    assert metrics[("iambot_remediations_total", remediated)] == 1
+    assert metrics[("iambot_requests", (("state", "succeeded"),))] == 1
+    assert metrics[("iambot_outbox_pending", ())] == 0
+    assert 0 <= metrics[("iambot_source_last_success_seconds", (("source", "sqs"),))] < 30
+    assert 0 <= metrics[("iambot_source_lag_seconds", (("source", "sqs"),))] < 120
+    assert metrics[("iambot_store_unit_seconds_count", ())] > 0
+    assert metrics[("iambot_slack_rate_limited_total", ())] == 0
+    assert any(name == "iambot_build_info" for name, _ in metrics)
+    assert not any("legacy-etl" in str(labels) or key in str(labels) for _, labels in metrics)  # no ids as labels
+
+
+def scraped(running):
+    """GET /metrics, parsed: (sample name, sorted labels) → value."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    status, text = running.get("/metrics")
+    assert status == 200
+    return {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+    }
 
 
 @pytest.fixture
@@ -144,7 +177,7 @@ def long_polling(slack, tmp_path):
     running = start(run_env(slack.url, tmp_path, free_port(), server.url, IAMBOT_SQS_QUEUE_URL=url), tmp_path, "--http")
     try:
         wait_until_serving(running, timeout=60)
-        assert "sqs" in json.loads(running.get("/healthz")[1])["sources"]
+        assert "sqs" in json.loads(running.get("/readyz")[1])["sources"]
         yield running
     finally:
         if running.proc.poll() is None:

@@ -136,42 +136,78 @@ def test_a_body_that_is_not_utf8_is_401_unsigned_and_400_signed(http):
     assert raw(http, "POST", "/slack/events", body, {**FORM, **signed(body)}) == (400, "Bad Request")
 
 
-def test_healthz_reports_store_sources_and_outbox(runtime, http):
+def test_readyz_reports_store_sources_outbox_slack_and_scheduler(runtime, http):
     runtime.start_background()
-    status, body = http.get("/healthz")
+    status, body = http.get("/readyz")
     assert status == 200
     report = json.loads(body)
     assert report["ok"] is True
     assert report["store"] == {"ok": True, "detail": "ok"}
     assert report["sources"] == {}  # none configured
     assert report["outbox"]["ok"] is True and report["outbox"]["pending"] == 0
+    assert report["slack"] == {"ok": True, "detail": "ok"}
     assert report["scheduler"] == {"ok": True}
 
 
-def test_healthz_is_503_when_the_database_is_gone(runtime, http):
+def test_healthz_says_the_loops_are_alive(runtime, http):
+    assert json.loads(http.get("/healthz")[1]) == {"ok": True, "loops": {}}  # nothing started yet
+    runtime.start_background()
+    status, body = http.get("/healthz")
+    assert status == 200
+    assert json.loads(body) == {"ok": True, "loops": {"poster": True, "scheduler": True, "watchdog": True}}
+
+
+def test_a_gone_database_is_not_ready_but_alive(runtime, http):
     db = Path(runtime.settings.db)
     for path in db.parent.glob(db.name + "*"):
         path.unlink()  # the volume went away under iambot
-    status, body = http.get("/healthz")
+    status, body = http.get("/readyz")
     report = json.loads(body)
     assert status == 503 and report["ok"] is False
     assert report["store"] == {"ok": False, "detail": "cannot open it (check the path and its folder's permissions)"}
+    assert http.get("/healthz")[0] == 200  # a restart would not bring the volume back: liveness holds
 
 
-def test_healthz_is_503_when_the_store_is_closed(runtime_for, http_for):
+def test_readyz_is_503_when_the_store_is_closed(runtime_for, http_for):
     runtime = runtime_for()
     runtime.store.close()
-    status, body = http_for(runtime).get("/healthz")
+    status, body = http_for(runtime).get("/readyz")
     report = json.loads(body)
     assert status == 503 and report["ok"] is False and report["store"]["ok"] is False
 
 
-def test_healthz_follows_the_health_it_is_given(runtime):
+def test_a_revoked_token_is_not_ready(runtime, http, slack, aws):
+    from tests.support.records import access_key_event
+
+    slack.fail_next("chat.postMessage", status=200, error="token_revoked")
+    event, _ = access_key_event(aws.client("iam"))
+    runtime.workflow.intake.take([event])
+    report = json.loads(http.get("/readyz")[1])
+    assert report["slack"] == {"ok": False, "detail": "Slack refused the bot token (token_revoked)"}
+    assert report["ok"] is False
+
+
+class Probes:
+    def __init__(self, live, ready):
+        self.answers = {"live": live, "ready": ready}
+
+    def live(self):
+        return self.answers["live"]
+
+    def ready(self):
+        return self.answers["ready"]
+
+    def metrics(self):
+        return None
+
+
+def test_the_probes_answer_what_they_are_given(runtime):
     unhealthy = {"store": {"ok": True}, "sources": {"sqs": {"ok": False, "last_error": "AccessDenied"}}}
-    http = HttpClient(runtime, health=lambda: (False, unhealthy))
+    http = HttpClient(runtime, probes=Probes((True, {"loops": {}}), (False, unhealthy)))
     try:
-        status, body = http.get("/healthz")
-        assert http.get("/healthz")[0] == 503
+        status, body = http.get("/readyz")
+        assert http.get("/healthz")[0] == 200
+        assert http.get("/metrics")[0] == 404  # metrics = false
     finally:
         http.close()
     assert status == 503 and json.loads(body) == {"ok": False, **unhealthy}
@@ -188,6 +224,9 @@ def test_healthz_follows_the_health_it_is_given(runtime):
         ("POST", "/healthz", 405),
         ("DELETE", "/healthz", 405),
         ("HEAD", "/healthz", 200),
+        ("POST", "/readyz", 405),
+        ("POST", "/metrics", 405),
+        ("GET", "/metrics/x", 404),
     ],
 )
 def test_other_paths_and_methods(http, method, path, status):

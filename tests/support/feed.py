@@ -54,7 +54,7 @@ def configured(env: dict[str, str], folder: Any, config: str) -> dict[str, str]:
 
 
 def health(running: Running) -> dict[str, Any]:
-    return json.loads(running.get("/healthz")[1])  # type: ignore[no-any-return]
+    return json.loads(running.get("/readyz")[1])  # type: ignore[no-any-return]
 
 
 def alert_posts(slack: Any) -> list[str]:

@@ -16,9 +16,9 @@ from tests.support.slack_fake import SECRET, sign
 
 
 class HttpClient:
-    def __init__(self, runtime: Any, health: Any = None):
+    def __init__(self, runtime: Any, probes: Any = None):
         self.runtime = runtime
-        app = SlackHttp(runtime.app, SECRET, health or runtime.health)
+        app = SlackHttp(runtime.app, SECRET, probes or runtime.health)
         self.server = serve(app, "127.0.0.1", 0, threads=8)
         self.base = f"http://127.0.0.1:{self.server.port}"
         self.responses = runtime.client.base_url.replace("/api/", "/response/")
