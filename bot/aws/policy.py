@@ -17,7 +17,10 @@ if TYPE_CHECKING:
 READS = ("sts:GetCallerIdentity",)
 
 
-def statements(settings: Settings, queue_arn: Any = None) -> list[dict[str, Any]]:
+def account_statements(settings: Settings) -> list[dict[str, Any]]:
+    """What iambot does inside an account it watches: its reads, and the enabled remediations with
+    their jobs' reads. The home principal holds these; so does the remediator role of each other
+    account (`iambot template --org-member`), from this one source."""
     enabled = settings.enabled_remediations()
     reads = set(READS) | set(reports.READ_PERMISSIONS)
     actions: set[str] = set()
@@ -33,6 +36,12 @@ def statements(settings: Settings, queue_arn: Any = None) -> list[dict[str, Any]
         found.append(
             {"Sid": "IambotRemediations", "Effect": "Allow", "Action": sorted(actions - reads), "Resource": "*"}
         )
+    return found
+
+
+def statements(settings: Settings, queue_arn: Any = None) -> list[dict[str, Any]]:
+    """The home principal's: the account's statements, then the sources' and role assumption."""
+    found = account_statements(settings)
     for source in SOURCES:
         for statement in source.permissions(settings):
             if statement.get("Sid") == "IambotQueue" and queue_arn is not None:

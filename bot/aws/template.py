@@ -42,9 +42,11 @@ def patterns(catalog: Catalog) -> dict[str, dict[str, Any]]:
     return found
 
 
-def _rules(catalog: Catalog, target: dict[str, Any]) -> dict[str, Any]:
+def rules_for(found: dict[str, dict[str, Any]], target: dict[str, Any]) -> dict[str, Any]:
+    """One rule per pattern, all sending to ``target``; STS's by every management event, since the
+    read-only calls iambot explains reach a rule only in that state."""
     rules = {}
-    for name, pattern in patterns(catalog).items():
+    for name, pattern in found.items():
         rules[f"{name}Rule"] = {
             "Type": "AWS::Events::Rule",
             "Properties": {
@@ -59,7 +61,7 @@ def _rules(catalog: Catalog, target: dict[str, Any]) -> dict[str, Any]:
 
 def template(settings: Settings) -> dict[str, Any]:
     catalog = load_catalog()
-    rules = _rules(catalog, {"Id": "iambot-queue", "Arn": {"Fn::GetAtt": ["EventQueue", "Arn"]}})
+    rules = rules_for(patterns(catalog), {"Id": "iambot-queue", "Arn": {"Fn::GetAtt": ["EventQueue", "Arn"]}})
     queue_arn = {"Fn::GetAtt": ["EventQueue", "Arn"]}
     role_statements = statements(settings, queue_arn=queue_arn)
     if not any(s.get("Sid") == "IambotQueue" for s in role_statements):
@@ -153,38 +155,41 @@ def template(settings: Settings) -> dict[str, Any]:
     }
 
 
+def forward_role(bus: Any) -> dict[str, Any]:
+    """The role EventBridge assumes to put events on ``bus``: a bus in another region or account
+    takes events from a rule only through a role of the rule's account."""
+    return {
+        "Type": "AWS::IAM::Role",
+        "Properties": {
+            "AssumeRolePolicyDocument": {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Principal": {"Service": "events.amazonaws.com"},
+                        "Action": "sts:AssumeRole",
+                    }
+                ],
+            },
+            "Policies": [
+                {
+                    "PolicyName": "iambot-forward",
+                    "PolicyDocument": {
+                        "Version": "2012-10-17",
+                        "Statement": [{"Effect": "Allow", "Action": "events:PutEvents", "Resource": bus}],
+                    },
+                }
+            ],
+        },
+    }
+
+
 def forwarder() -> dict[str, Any]:
     """Rules in another region that send the same events to us-east-1's default event bus."""
     bus = {"Fn::Sub": "arn:${AWS::Partition}:events:us-east-1:${AWS::AccountId}:event-bus/default"}
-    rules = _rules(load_catalog(), {"Id": "iambot-home", "Arn": bus, "RoleArn": {"Fn::GetAtt": ["ForwardRole", "Arn"]}})
+    target = {"Id": "iambot-home", "Arn": bus, "RoleArn": {"Fn::GetAtt": ["ForwardRole", "Arn"]}}
     return {
         "AWSTemplateFormatVersion": "2010-09-09",
         "Description": "iambot: forward this region's sign-in, STS and Roles Anywhere events to us-east-1",
-        "Resources": {
-            **rules,
-            "ForwardRole": {
-                "Type": "AWS::IAM::Role",
-                "Properties": {
-                    "AssumeRolePolicyDocument": {
-                        "Version": "2012-10-17",
-                        "Statement": [
-                            {
-                                "Effect": "Allow",
-                                "Principal": {"Service": "events.amazonaws.com"},
-                                "Action": "sts:AssumeRole",
-                            }
-                        ],
-                    },
-                    "Policies": [
-                        {
-                            "PolicyName": "iambot-forward",
-                            "PolicyDocument": {
-                                "Version": "2012-10-17",
-                                "Statement": [{"Effect": "Allow", "Action": "events:PutEvents", "Resource": bus}],
-                            },
-                        }
-                    ],
-                },
-            },
-        },
+        "Resources": {**rules_for(patterns(load_catalog()), target), "ForwardRole": forward_role(bus)},
     }

@@ -103,14 +103,34 @@ def policy() -> None:
 
 @cli.command("template")
 @click.option("--forwarder", is_flag=True, help="The stack for other regions: forwards their events to us-east-1.")
-def template_cmd(forwarder: bool) -> None:
-    """Print the CloudFormation template (JSON): EventBridge rules → SQS queue with a dead-letter queue,
-    and iambot's role with the policy of `iambot policy`. Deploy it in us-east-1."""
+@click.option("--org", is_flag=True, help="The central stack of an Organization: a bus its accounts put events on.")
+@click.option(
+    "--org-member", is_flag=True, help="The StackSet for every member account and region of the Organization."
+)
+@click.option("--ecs", is_flag=True, help="The main stack, with iambot running on it as an ECS Fargate service.")
+def template_cmd(forwarder: bool, org: bool, org_member: bool, ecs: bool) -> None:
+    """Print a CloudFormation template (JSON). Without an option: EventBridge rules → SQS queue with a
+    dead-letter queue, and iambot's role with the policy of `iambot policy`; deploy it in us-east-1."""
     import orjson
 
+    from bot.aws import ecs as ecs_template
+    from bot.aws import org as org_template
     from bot.aws import template
 
-    doc = template.forwarder() if forwarder else template.template(settings_or_fail())
+    chosen = [name for name, on in (("--forwarder", forwarder), ("--org", org), ("--org-member", org_member),
+                                    ("--ecs", ecs)) if on]  # fmt: skip
+    if len(chosen) > 1:
+        raise click.UsageError(f"choose one of {', '.join(chosen)}")
+    if forwarder:
+        doc = template.forwarder()
+    elif org:
+        doc = org_template.central(settings_or_fail())
+    elif org_member:
+        doc = org_template.member(settings_or_fail())
+    elif ecs:
+        doc = ecs_template.ecs(settings_or_fail())
+    else:
+        doc = template.template(settings_or_fail())
     click.echo(orjson.dumps(doc, option=orjson.OPT_INDENT_2).decode())
 
 

@@ -5,9 +5,6 @@ STS by the event names iambot explains — checked against moto's EventBridge as
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
@@ -15,17 +12,10 @@ from bot.aws.policy import policy
 from bot.aws.template import DETAIL_TYPES, forwarder, patterns, template
 from bot.catalog import load as load_catalog
 from bot.config.settings import given
+from tests.support.cfn import lint
 from tests.support.records import as_account, load
 
 QUEUE_ARN = {"Fn::GetAtt": ["EventQueue", "Arn"]}
-
-
-def lint(doc: dict, tmp_path: Path, name: str = "iambot.json") -> subprocess.CompletedProcess:
-    path = tmp_path / name
-    path.write_text(json.dumps(doc))
-    return subprocess.run(
-        [str(Path(sys.executable).with_name("cfn-lint")), str(path)], capture_output=True, text=True, timeout=120
-    )
 
 
 def test_template_passes_cfn_lint(tmp_path):
@@ -81,8 +71,12 @@ def test_the_role_holds_the_bot_policy_plus_the_queue():
     settings = given(IAMBOT_REMEDIATIONS="deactivate-access-key,require-password-reset")
     doc = template(settings)
     statements = role_statements(doc)
-    queue = {"Sid": "IambotQueue", "Effect": "Allow", "Action": ["sqs:DeleteMessage", "sqs:ReceiveMessage"],
-             "Resource": QUEUE_ARN}
+    queue = {
+        "Sid": "IambotQueue",
+        "Effect": "Allow",
+        "Action": ["sqs:DeleteMessage", "sqs:ReceiveMessage"],
+        "Resource": QUEUE_ARN,
+    }
     assert statements == [*policy(settings)["Statement"], queue]
     redrive = doc["Resources"]["EventQueue"]["Properties"]["RedrivePolicy"]
     assert redrive == {"deadLetterTargetArn": {"Fn::GetAtt": ["DeadLetterQueue", "Arn"]}, "maxReceiveCount": 5}
@@ -120,7 +114,8 @@ def test_the_rules_take_identity_sources_whole_and_sts_by_name():
     assert rules["IdentityRule"]["State"] == "ENABLED"
     queue_policy = doc["Resources"]["EventQueuePolicy"]["Properties"]["PolicyDocument"]["Statement"][0]
     assert queue_policy["Condition"]["ArnEquals"]["aws:SourceArn"] == [
-        {"Fn::GetAtt": ["IdentityRule", "Arn"]}, {"Fn::GetAtt": ["StsRule", "Arn"]}
+        {"Fn::GetAtt": ["IdentityRule", "Arn"]},
+        {"Fn::GetAtt": ["StsRule", "Arn"]},
     ]
 
 
@@ -157,4 +152,3 @@ def test_the_rules_deliver_what_iambot_explains_in_moto(delivered):
     assert delivered(assume_role) == []  # routine STS traffic never reaches the queue
     ec2 = {**web, "eventSource": "ec2.amazonaws.com", "eventName": "RunInstances"}
     assert delivered(ec2) == []
-

@@ -8,6 +8,8 @@ import json
 import pytest
 import yaml
 
+from bot.aws.ecs import ecs
+from bot.aws.org import central, member
 from bot.aws.policy import policy
 from bot.aws.template import forwarder, template
 from bot.config.settings import given
@@ -80,6 +82,14 @@ def test_template_prints_the_stack_and_the_forwarder():
     assert main.exit_code == 0 and json.loads(main.stdout) == template(given())
     other = invoke("template", "--forwarder")
     assert other.exit_code == 0 and json.loads(other.stdout) == forwarder()
+
+
+def test_template_prints_the_organization_and_ecs_stacks_one_at_a_time():
+    for flag, build in (("--org", central), ("--org-member", member), ("--ecs", ecs)):
+        printed = invoke("template", flag)
+        assert printed.exit_code == 0 and json.loads(printed.stdout) == build(given()), flag
+    both = invoke("template", "--org", "--org-member")
+    assert both.exit_code == 2 and "choose one of --org, --org-member" in both.output
 
 
 def test_a_config_file_is_read(tmp_path, monkeypatch):
