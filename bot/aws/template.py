@@ -8,6 +8,7 @@ forwarder in every other region iambot should watch (and in IAM Identity Center'
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any
 
 from bot.aws.policy import statements
@@ -59,7 +60,37 @@ def rules_for(found: dict[str, dict[str, Any]], target: dict[str, Any]) -> dict[
     return rules
 
 
-def template(settings: Settings) -> dict[str, Any]:
+ISSUER = re.compile(r"^[a-z0-9.-]+(?::[0-9]+)?(?:/[A-Za-z0-9._~-]+)*$")
+SERVICE_ACCOUNT = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?/[a-z0-9]([-.a-z0-9]*[a-z0-9])?$")
+
+
+def irsa_trust(issuer: str, service_account: str) -> dict[str, Any]:
+    """The trust statement of IAM roles for service accounts (EKS): web identity from the cluster's
+    OIDC provider, for one Kubernetes ServiceAccount (``namespace/name``) and STS's audience only.
+    Raises ValueError naming what is malformed."""
+    issuer = issuer.strip().removeprefix("https://").rstrip("/")
+    if not ISSUER.match(issuer):
+        raise ValueError(f"not an OIDC issuer (oidc.eks.REGION.amazonaws.com/id/ID): {issuer[:80]!r}")
+    if not SERVICE_ACCOUNT.match(service_account):
+        raise ValueError(f"not a Kubernetes namespace/name: {service_account[:80]!r}")
+    namespace, name = service_account.split("/")
+    return {
+        "Effect": "Allow",
+        "Principal": {
+            "Federated": {"Fn::Sub": f"arn:${{AWS::Partition}}:iam::${{AWS::AccountId}}:oidc-provider/{issuer}"}
+        },
+        "Action": "sts:AssumeRoleWithWebIdentity",
+        "Condition": {
+            "StringEquals": {
+                f"{issuer}:sub": f"system:serviceaccount:{namespace}:{name}",
+                f"{issuer}:aud": "sts.amazonaws.com",
+            }
+        },
+    }
+
+
+def template(settings: Settings, trust: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The main stack; ``trust`` replaces the role's trust in a service (``irsa_trust``)."""
     catalog = load_catalog()
     rules = rules_for(patterns(catalog), {"Id": "iambot-queue", "Arn": {"Fn::GetAtt": ["EventQueue", "Arn"]}})
     queue_arn = {"Fn::GetAtt": ["EventQueue", "Arn"]}
@@ -73,7 +104,7 @@ def template(settings: Settings) -> dict[str, Any]:
                 "Resource": queue_arn,
             }
         )
-    return {
+    doc = {
         "AWSTemplateFormatVersion": "2010-09-09",
         "Description": "iambot: identity events from CloudTrail to an SQS queue, and the role iambot runs as",
         "Parameters": {
@@ -153,6 +184,10 @@ def template(settings: Settings) -> dict[str, Any]:
             "DeadLetterQueueUrl": {"Value": {"Ref": "DeadLetterQueue"}},
         },
     }
+    if trust is not None:
+        del doc["Parameters"]["TrustedService"]
+        doc["Resources"]["BotRole"]["Properties"]["AssumeRolePolicyDocument"]["Statement"] = [trust]
+    return doc
 
 
 def forward_role(bus: Any) -> dict[str, Any]:

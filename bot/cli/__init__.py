@@ -108,7 +108,12 @@ def policy() -> None:
     "--org-member", is_flag=True, help="The StackSet for every member account and region of the Organization."
 )
 @click.option("--ecs", is_flag=True, help="The main stack, with iambot running on it as an ECS Fargate service.")
-def template_cmd(forwarder: bool, org: bool, org_member: bool, ecs: bool) -> None:
+@click.option("--eks-oidc-issuer", metavar="ISSUER", help="IRSA: the role trusts this EKS cluster's OIDC issuer.")
+@click.option("--service-account", default="iambot/iambot", show_default=True, metavar="NAMESPACE/NAME",
+              help="IRSA: the Kubernetes ServiceAccount the role trusts.")  # fmt: skip
+def template_cmd(
+    forwarder: bool, org: bool, org_member: bool, ecs: bool, eks_oidc_issuer: str | None, service_account: str
+) -> None:
     """Print a CloudFormation template (JSON). Without an option: EventBridge rules → SQS queue with a
     dead-letter queue, and iambot's role with the policy of `iambot policy`; deploy it in us-east-1."""
     import orjson
@@ -121,6 +126,14 @@ def template_cmd(forwarder: bool, org: bool, org_member: bool, ecs: bool) -> Non
                                     ("--ecs", ecs)) if on]  # fmt: skip
     if len(chosen) > 1:
         raise click.UsageError(f"choose one of {', '.join(chosen)}")
+    trust = None
+    if eks_oidc_issuer is not None:
+        if chosen:
+            raise click.UsageError(f"--eks-oidc-issuer is for the main stack, not {chosen[0]}")
+        try:
+            trust = template.irsa_trust(eks_oidc_issuer, service_account)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--eks-oidc-issuer / --service-account") from None
     if forwarder:
         doc = template.forwarder()
     elif org:
@@ -130,7 +143,7 @@ def template_cmd(forwarder: bool, org: bool, org_member: bool, ecs: bool) -> Non
     elif ecs:
         doc = ecs_template.ecs(settings_or_fail())
     else:
-        doc = template.template(settings_or_fail())
+        doc = template.template(settings_or_fail(), trust)
     click.echo(orjson.dumps(doc, option=orjson.OPT_INDENT_2).decode())
 
 

@@ -7,9 +7,11 @@ from __future__ import annotations
 import json
 
 import pytest
+from hypothesis import given as given_input
+from hypothesis import strategies as st
 
 from bot.aws.policy import policy
-from bot.aws.template import DETAIL_TYPES, forwarder, patterns, template
+from bot.aws.template import DETAIL_TYPES, forwarder, irsa_trust, patterns, template
 from bot.catalog import load as load_catalog
 from bot.config.settings import given
 from tests.support.cfn import lint
@@ -152,3 +154,30 @@ def test_the_rules_deliver_what_iambot_explains_in_moto(delivered):
     assert delivered(assume_role) == []  # routine STS traffic never reaches the queue
     ec2 = {**web, "eventSource": "ec2.amazonaws.com", "eventName": "RunInstances"}
     assert delivered(ec2) == []
+
+
+ISSUER = "oidc.eks.us-east-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE"
+
+
+def test_with_irsa_the_role_trusts_one_service_account_of_the_cluster_and_passes_cfn_lint(tmp_path):
+    doc = template(given(), irsa_trust("https://" + ISSUER + "/", "security/iambot"))
+    assert lint(doc, tmp_path).returncode == 0
+    assert "TrustedService" not in doc["Parameters"]
+    [trust] = doc["Resources"]["BotRole"]["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+    assert trust["Action"] == "sts:AssumeRoleWithWebIdentity"
+    assert trust["Principal"]["Federated"]["Fn::Sub"].endswith(f":oidc-provider/{ISSUER}")
+    assert trust["Condition"] == {
+        "StringEquals": {f"{ISSUER}:sub": "system:serviceaccount:security:iambot", f"{ISSUER}:aud": "sts.amazonaws.com"}
+    }
+
+
+@given_input(st.text(max_size=80), st.text(max_size=40))
+def test_irsa_trust_takes_any_text_and_either_refuses_it_or_builds_a_well_formed_statement(issuer, account):
+    try:
+        trust = irsa_trust(issuer, account)
+    except ValueError as exc:
+        assert str(exc).startswith("not a")
+        return
+    [sub] = [k for k in trust["Condition"]["StringEquals"] if k.endswith(":sub")]
+    assert '"' not in sub and "*" not in sub and " " not in sub
+    assert trust["Condition"]["StringEquals"][sub].count(":") == 3  # system:serviceaccount:NS:NAME

@@ -88,6 +88,15 @@ def test_template_prints_the_organization_and_ecs_stacks_one_at_a_time():
     for flag, build in (("--org", central), ("--org-member", member), ("--ecs", ecs)):
         printed = invoke("template", flag)
         assert printed.exit_code == 0 and json.loads(printed.stdout) == build(given()), flag
+    irsa = invoke("template", "--eks-oidc-issuer", "oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLE0123")
+    assert irsa.exit_code == 0
+    [trust] = json.loads(irsa.stdout)["Resources"]["BotRole"]["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+    assert trust["Condition"]["StringEquals"]["oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLE0123:sub"] == (
+        "system:serviceaccount:iambot:iambot"
+    )
+    for args in (["--eks-oidc-issuer", 'x"}'], ["--eks-oidc-issuer", "oidc.example.com", "--service-account", "a"]):
+        refused = invoke("template", *args)
+        assert refused.exit_code == 2 and "Invalid value for --eks-oidc-issuer" in refused.output, args
     both = invoke("template", "--org", "--org-member")
     assert both.exit_code == 2 and "choose one of --org, --org-member" in both.output
 
