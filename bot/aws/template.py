@@ -104,7 +104,7 @@ def template(settings: Settings, trust: dict[str, Any] | None = None) -> dict[st
                 "Resource": queue_arn,
             }
         )
-    doc = {
+    doc: dict[str, Any] = {
         "AWSTemplateFormatVersion": "2010-09-09",
         "Description": "iambot: identity events from CloudTrail to an SQS queue, and the role iambot runs as",
         "Parameters": {

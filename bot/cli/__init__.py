@@ -69,9 +69,10 @@ def run(mode: str | None) -> None:
     if missing:
         fail("cannot start, missing configuration:\n  " + "\n  ".join(missing) + "\nSee README: Connecting Slack.")
     from bot.runtime import logs
+    from bot.runtime.replicas import replica_name
     from bot.runtime.run import run as run_bot
 
-    logs.configure(settings.secrets(), min(logging.getLogger().level, logging.INFO))
+    logs.configure(settings.secrets(), min(logging.getLogger().level, logging.INFO), replica_name())
     with explained():
         run_bot(settings, socket_mode=mode == "socket")
 

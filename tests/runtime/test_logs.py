@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 import logging
 import sys
+import threading
+import warnings
 
 import pytest
 
@@ -61,7 +63,7 @@ def root_logging():
     logging.getLogger("botocore").setLevel(botocore)
 
 
-def test_configure_writes_json_lines_to_stderr_without_the_secrets(root_logging, capsys):
+def test_configure_writes_json_lines_to_stderr_without_the_secrets(root_logging, hooks, capsys):
     configure(["xoxb-configured-secret-token"], logging.INFO)
     assert [type(h.formatter) for h in root_logging.handlers] == [JsonFormatter]
     assert logging.getLogger("botocore").level == logging.WARNING
@@ -70,3 +72,42 @@ def test_configure_writes_json_lines_to_stderr_without_the_secrets(root_logging,
     err = capsys.readouterr().err
     [line] = [json.loads(x) for x in err.splitlines() if x]
     assert line["msg"] == f"started with {REDACTED}" and line["port"] == 3000 and line["level"] == "info"
+
+
+def test_a_urls_password_is_redacted_and_the_rest_of_the_url_kept():
+    fmt = JsonFormatter([], replica="iambot-7d9f-abcde")
+    url = "postgresql://iambot:s3cr3t-pw@db:5432/x"
+    record = logging.LogRecord("psycopg.pool", logging.WARNING, __file__, 1, "connect to %s failed", (url,), None)
+    line = json.loads(fmt.format(record))
+    assert line["msg"] == f"connect to postgresql://iambot:{REDACTED}@db:5432/x failed"
+    assert line["replica"] == "iambot-7d9f-abcde"
+    plain = logging.LogRecord("x", logging.INFO, __file__, 1, "see https://slack.com/api/chat.postMessage", (), None)
+    assert json.loads(fmt.format(plain))["msg"] == "see https://slack.com/api/chat.postMessage"
+
+
+@pytest.fixture
+def hooks():
+    saved = sys.excepthook, threading.excepthook
+    logging.captureWarnings(False)  # an earlier configure() took over the warnings of its own test
+    yield
+    sys.excepthook, threading.excepthook = saved
+    logging.captureWarnings(False)
+
+
+def test_configure_takes_over_libraries_warnings_and_uncaught_exceptions(root_logging, hooks, capsys):
+    library = logging.getLogger("some.library")
+    library.addHandler(logging.StreamHandler(sys.stderr))  # what a library may do on import
+    library.propagate = False
+    configure(["xoxb-configured-secret-token"], logging.INFO, replica="replica-1")
+    library.warning("library speaking")
+    warnings.warn("a deprecation", DeprecationWarning, stacklevel=1)
+    thread = threading.Thread(target=lambda: 1 / 0, name="doomed")
+    thread.start()
+    thread.join()
+    lines = [json.loads(x) for x in capsys.readouterr().err.splitlines() if x]  # every line is JSON
+    assert {x["replica"] for x in lines} == {"replica-1"}
+    by_logger = {x["logger"]: x for x in lines}
+    assert by_logger["some.library"]["msg"] == "library speaking"
+    assert "a deprecation" in by_logger["py.warnings"]["msg"]
+    crash = by_logger["iambot.crash"]
+    assert crash["thread_name"] == "doomed" and "ZeroDivisionError" in crash["error"]

@@ -29,7 +29,10 @@ def button_value(message: dict, action_id: str) -> str:
 def test_run_http_serves_slack_and_stops_on_sigterm(slack, tmp_path):
     port = free_port()
     # no AWS here (nothing listens on port 9), and none is needed to serve Slack
-    env = run_env(slack.url, tmp_path, port, "http://127.0.0.1:9", IAMBOT_REMEDIATIONS="deactivate-access-key")
+    env = run_env(
+        slack.url, tmp_path, port, "http://127.0.0.1:9", IAMBOT_REMEDIATIONS="deactivate-access-key",
+        IAMBOT_REPLICA="iambot-0",
+    )  # fmt: skip
     running = start(env, tmp_path, "--http")
     try:
         wait_until_serving(running, timeout=60)
@@ -49,7 +52,10 @@ def test_run_http_serves_slack_and_stops_on_sigterm(slack, tmp_path):
         code = running.stop()
     assert code == 0, running.output()[-3000:]
     assert TOKEN not in running.output()
-    assert "iambot stopped" in running.err.read_text()
+    # every line written, waitress's and Bolt's included, is JSON naming the replica
+    lines = [json.loads(line) for line in running.err.read_text().splitlines() if line]
+    assert {line["replica"] for line in lines} == {"iambot-0"}
+    assert "iambot stopped" in [line["msg"] for line in lines]
 
 
 def test_a_request_not_signed_with_the_secret_is_refused(slack, tmp_path):
