@@ -8,8 +8,10 @@ STAMP  := $(VENV)/.installed
 # The lock (issue 16): every package `make demo`, `make test` and `make bench` install, exact
 # versions with hashes, compiled by uv for every platform and Python >= 3.11 from pyproject.toml's
 # bounds, installed by plain pip. `make lock` refreshes it; `make aws-drift` reports what AWS added.
-LOCK       := requirements/test.txt
-BENCH_LOCK := requirements/bench.txt
+LOCK         := requirements/test.txt
+BENCH_LOCK   := requirements/bench.txt
+# the Dockerfile's: no extras, held to the test lock's versions
+RUNTIME_LOCK := requirements/runtime.txt
 UV_VERSION := 0.13.9
 COMPILE     = $(BIN)/uv pip compile --quiet --universal --python-version 3.11 --generate-hashes \
 	--custom-compile-command "make lock" pyproject.toml requirements/build.in $(LOCK_ARGS)
@@ -55,6 +57,7 @@ lock:
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
 	$(COMPILE) --extra test -o $(LOCK)
 	$(COMPILE) --extra test --extra bench --constraint $(LOCK) -o $(BENCH_LOCK)
+	$(COMPILE) --constraint $(LOCK) -o $(RUNTIME_LOCK)
 
 # For the catalog's maintainers: the newest botocore in a scratch environment, and the operations
 # it has that the catalog does not explain (exit 0; ARGS=--fail to fail on any).
