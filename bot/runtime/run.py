@@ -34,10 +34,16 @@ def start_server(runtime: Runtime, socket_mode: bool, host: str) -> Any:
 def run(settings: Settings, socket_mode: bool, host: str = "0.0.0.0") -> None:
     """Build, start, wait for a signal, stop. Raises ConfigError / StoreError / SlackConfigError
     before anything connects when the configuration cannot work."""
-    runtime = build(settings, slack_app=True, socket_mode=socket_mode)
+    # first of all: as PID 1 of a container, a signal without a handler is dropped, so a SIGTERM
+    # during the build (a second or so) would be lost and the platform would wait and SIGKILL
     signals: list[int] = []  # a handler only appends: it may interrupt anything, itself included
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda number, _frame: signals.append(number))
+    runtime = build(settings, slack_app=True, socket_mode=socket_mode)
+    if signals:  # stopped while starting: nothing has started yet
+        runtime.store.close()
+        log.info("iambot stopped before it started")
+        return
     runtime.learn_own_principal()
     runtime.start_background()
     server = start_server(runtime, socket_mode, host)

@@ -5,6 +5,7 @@ an event on the queue becoming an alert, a request, an approval and changed IAM 
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import time
@@ -237,3 +238,34 @@ def test_run_with_an_unusable_database_is_exit_2(monkeypatch, tmp_path):
         monkeypatch.setenv(var, value)
     line = one_line_error(invoke("run", "--http"))
     assert str(tmp_path) in line and TOKEN not in line
+
+
+@pytest.fixture
+def own_signals():
+    saved = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGINT)}
+    yield
+    for sig, handler in saved.items():
+        signal.signal(sig, handler)
+
+
+def test_a_sigterm_while_it_builds_is_kept_and_stops_it_before_anything_starts(monkeypatch, own_signals, tmp_path):
+    # as PID 1 of a container a signal without a handler is dropped: the handler comes first
+    from bot.config.settings import given
+    from bot.runtime import run as run_module
+
+    closed = []
+
+    class Built:
+        class store:
+            close = staticmethod(lambda: closed.append(True))
+
+        def start_background(self):
+            raise AssertionError("nothing may start once stopped")
+
+    def build(*_args, **_kwargs):
+        os.kill(os.getpid(), signal.SIGTERM)  # the platform stops it mid-build
+        return Built()
+
+    monkeypatch.setattr(run_module, "build", build)
+    run_module.run(given(IAMBOT_DB=str(tmp_path / "x.db")), socket_mode=False)
+    assert closed == [True]
