@@ -19,13 +19,13 @@ if TYPE_CHECKING:
 
 PORT = 3000
 HTTP = "HttpMode"
-# the Dockerfile's HEALTHCHECK, as ECS runs it
+# the Dockerfile's HEALTHCHECK, as ECS runs it (tests/aws/test_ecs.py holds the two together)
 HEALTH_COMMAND = [
     "CMD",
     "python",
     "-c",
-    "import os, urllib.request; "
-    "urllib.request.urlopen(f\"http://127.0.0.1:{os.environ.get('PORT', '3000')}/healthz\", timeout=3)",
+    "import http.client, os; c = http.client.HTTPConnection('127.0.0.1', int(os.environ.get('PORT', '3000')),"
+    " timeout=4); c.request('GET', '/healthz'); raise SystemExit(c.getresponse().status != 200)",
 ]
 
 PARAMETERS: dict[str, Any] = {

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import ast
 import json
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -17,8 +18,10 @@ from bot.aws.ecs import ecs
 from bot.aws.policy import policy
 from bot.config.settings import given
 from tests.support.cfn import deploy, lint
+from tests.support.dockerfile import Dockerfile
 
 TOKEN = "xoxb-not-a-real-token"
+ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.filterwarnings("ignore:Tried to parse AWS..SQS..QueuePolicy")
 
 
@@ -74,7 +77,9 @@ def test_socket_mode_runs_as_iambots_role_with_secrets_by_reference(account):
     assert env["IAMBOT_SQS_QUEUE_URL"].startswith("https://sqs.us-east-1.amazonaws.com/")
     assert (env["IAMBOT_ALERT_CHANNEL"], env["PORT"]) == ("C0ALERTS", "3000")
     assert TOKEN not in json.dumps(container)  # the value stays in Secrets Manager
-    assert "/healthz" in container["healthCheck"]["command"][-1]
+    # the container's health check is the Dockerfile's, word for word
+    dockerfile = Dockerfile.parse((ROOT / "Dockerfile").read_text(encoding="utf-8"))
+    assert container["healthCheck"]["command"] == ["CMD", *dockerfile.final.last("HEALTHCHECK").exec_form()]
 
     # moto's ECS keeps no task role: the template names it, the stack made it
     properties = ecs(settings)["Resources"]["TaskDefinition"]["Properties"]
