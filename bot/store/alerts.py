@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from bot.store.db import Database, iso, now
+from bot.store.db import Database, dumps, iso, loads, now
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,6 +19,7 @@ class AlertRow:
     actor: str | None
     created_at: str
     event_time: str | None
+    assessed: Any = None  # the judgement made at intake (bot/assess/judgement.py), JSON
 
     @classmethod
     def of(cls, row: dict[str, Any]) -> AlertRow:
@@ -31,6 +32,7 @@ class AlertRow:
             actor=row.get("actor"),
             created_at=row["created_at"],
             event_time=row["event_time"],
+            assessed=loads(row.get("assessed"), None),
         )
 
 
@@ -49,15 +51,19 @@ class Alerts:
         actor: str | None,
         thread_of: str | None = None,
         at: datetime | None = None,
+        assessed: dict[str, Any] | None = None,
     ) -> bool:
         stamp = iso(at or now())
+        judged = dumps(assessed) if assessed is not None else None
         return bool(
             self.db.execute(
                 "INSERT INTO alerts (key, status, lines, severity, created_at, updated_at, disposition, thread_of,"
-                " group_key, event_time, actor) VALUES (?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT (key) DO NOTHING",
-                (key, "open", "[]", severity, stamp, stamp, disposition, thread_of, group_key, iso(event_time), actor),
+                " group_key, event_time, actor, assessed) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)"
+                " ON CONFLICT (key) DO NOTHING",
+                (key, "open", "[]", severity, stamp, stamp, disposition, thread_of, group_key, iso(event_time), actor,
+                 judged),
             )
-        )
+        )  # fmt: skip
 
     def get(self, key: str) -> AlertRow | None:
         row = self.db.one("SELECT * FROM alerts WHERE key = ?", (key,))

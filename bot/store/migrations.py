@@ -235,6 +235,19 @@ def _m6_claim_holders(db: sqlite_utils.Database) -> None:
 CLAIM_HOLDERS = ["ALTER TABLE messages ADD COLUMN lease_holder TEXT"]
 
 
+def _m7_judgement_and_impact(db: sqlite_utils.Database) -> None:
+    """An alert keeps the judgement made when its event was taken in; a request keeps what its plan
+    found around the change (schema_pg.py has the same migration)."""
+    for statement in JUDGEMENT_AND_IMPACT:
+        db.execute(statement)
+
+
+# Migration 7: the assessed alert (severity, title, summary, reasons, offers: JSON) stored at
+# intake, so later renders change status, never the judgement; and a request's blast radius
+# (JSON list of lines), read before anyone approves.
+JUDGEMENT_AND_IMPACT = ["ALTER TABLE alerts ADD COLUMN assessed TEXT", "ALTER TABLE requests ADD COLUMN impact TEXT"]
+
+
 # Each migration runs once, in order, inside a transaction; the index + 1 is its version.
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _m1_events,
@@ -243,4 +256,5 @@ MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _m4_sources_and_outbox,
     _m5_replicas,
     _m6_claim_holders,
+    _m7_judgement_and_impact,
 ]

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from bot import metrics
 from bot.assess import Alert, Assessor, RiskContext, network_of
+from bot.assess.judgement import judgement
 from bot.events import IamEvent, Rejected, excerpt, normalize
 from bot.store import Store, Suppression, dumps, now
 from bot.workflow import messages as m
@@ -136,6 +137,7 @@ class Intake:
             actor=dumps(ActorRef.of(event.actor).as_dict()),
             thread_of=decision.parent,
             at=at,
+            assessed=judgement(alert),
         )
         self._queue(alert, decision, at)
         result.taken.append(Taken(alert, decision.disposition))

@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.assess import Alert
+from bot.assess.judgement import restore
 from bot.events import RecordError, normalize
 from bot.store import Request, Store, StoredEvent, parse_iso
 from bot.store.requests import SUCCEEDED
@@ -73,9 +74,15 @@ class Views:
         self.enabled = enabled
 
     def alert(self, event_key: str) -> Alert | None:
-        """The alert for a stored event, re-assessed from its raw record."""
+        """The alert for a stored event as it was judged when taken in: the event and its catalog
+        entry read again from the raw record, the severity, reasons and offers from the judgement
+        stored with it (an alert stored before judgements were kept is assessed again)."""
         stored = self.store.events.get(event_key)
-        return self.assess(stored) if stored else None
+        alert = self.assess(stored) if stored else None
+        if alert is None:
+            return None
+        row = self.store.alerts.get(event_key)
+        return restore(alert, row.assessed) if row is not None else alert
 
     def assess(self, stored: StoredEvent) -> Alert | None:
         try:
