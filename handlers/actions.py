@@ -1,4 +1,4 @@
-"""Buttons: request a remediation, approve, deny, dismiss. Ack at once; the work runs lazily.
+"""Buttons: request a remediation, approve, deny, dismiss, details. Ack at once; the work runs lazily.
 Who may click what is checked by the workflow where the click lands; a refusal is answered
 privately and audited."""
 
@@ -11,7 +11,9 @@ from slack_bolt import Ack, App
 
 from bot.slack.ids import REQUEST_PREFIX, Action
 from bot.slack.messages import Message, done
+from bot.slack.messages.details import details_view, gone_view
 from bot.workflow import Workflow
+from bot.workflow.messages import alert_id
 from handlers.common import field, first_action, guarded
 
 REQUEST_ACTION = re.compile("^" + re.escape(REQUEST_PREFIX) + r"[a-z0-9-]{1,64}$")
@@ -70,7 +72,27 @@ def register(app: App, wf: Workflow) -> None:
         if user:
             guarded(respond, client, body, work)
 
+    def details(body: dict[str, Any], respond: Any, client: Any) -> None:
+        """The alert's Details modal, opened with the click's trigger_id (valid for 3 s: the work is a
+        read of the store). Only from the message the alert was posted as."""
+        _, event_key, user = _click(body)
+        trigger = field(body, "trigger_id")
+        if not (user and trigger):
+            return
+
+        def work() -> None:
+            view = wf.views.alert_view(event_key)
+            posted = wf.store.outbox.get(alert_id(event_key)) if view else None
+            channel = field(body, "channel", "id")
+            if view is None or posted is None or (channel and posted.channel and channel != posted.channel):
+                client.views_open(trigger_id=trigger, view=gone_view())
+                return
+            client.views_open(trigger_id=trigger, view=details_view(view))
+
+        guarded(respond, client, body, work)
+
     app.action(REQUEST_ACTION)(ack=_ack, lazy=[request])
+    app.action(Action.DETAILS.value)(ack=_ack, lazy=[details])
     app.action(Action.APPROVE.value)(ack=_ack, lazy=[approve])
     app.action(Action.DENY.value)(ack=_ack, lazy=[deny])
     app.action(Action.DISMISS.value)(ack=_ack, lazy=[dismiss])

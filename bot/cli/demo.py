@@ -21,6 +21,7 @@ import orjson
 from rich.markup import escape
 
 from bot.cli.console import make_console, render_message
+from bot.slack.messages.details import details_view
 from bot.slack.text import clean
 
 SAMPLE = "cloudtrail-sample.json"
@@ -41,6 +42,7 @@ class ConsoleSlack:
         self.ts = itertools.count(1)
         self.show_updates = show_updates
         self.posted = 0
+        self.shown: dict[tuple[str, str], list[Any]] = {}  # what each message showed last
 
     def chat_postMessage(
         self,
@@ -54,12 +56,18 @@ class ConsoleSlack:
         ts = f"1700000000.{next(self.ts):06d}"
         where = f"{channel} · thread reply" if thread_ts else f"{channel} · new message"
         self.console.print(render_message(blocks, title=where))
+        self.shown[(channel, ts)] = list(blocks)
         self.posted += 1
         return {"ok": True, "channel": channel, "ts": ts}
 
     def chat_update(self, *, channel: str, ts: str, text: str, blocks: list[Any], **_: Any) -> dict[str, Any]:
-        if self.show_updates(text):
-            self.console.print(render_message(blocks, title=f"{channel} · message updated in place"))
+        """As Slack shows it: the same message, changed in place; drawn here as only what changed
+        (its status lines, its buttons), not a second copy of the whole message."""
+        before = self.shown.get((channel, ts), [])
+        self.shown[(channel, ts)] = list(blocks)
+        changed = [b for b in blocks if b not in before]
+        if self.show_updates(text) and changed:
+            self.console.print(render_message(changed, title=f"{channel} · updated in place: what changed"))
         return {"ok": True, "channel": channel, "ts": ts}
 
     def conversations_history(self, **_: Any) -> dict[str, Any]:
@@ -226,6 +234,11 @@ def run_demo(show_updates: bool = False) -> dict[str, Any]:
         console.rule("[bold]3. What the security channel sees")
         alerts = wf.intake.take([normalize(r, origin="demo") for r in events]).alerts
         facts["alerts"] = [(a.event.event_name, a.severity) for a in alerts]
+        oidc = wf.views.alert_view(alerts[-1].event.key)
+        if oidc is not None:  # one tap away: what happened, why it matters, every fact
+            modal = details_view(oidc)
+            facts["details_blocks"] = len(modal["blocks"])
+            console.print(render_message(modal["blocks"], title="Someone taps Details on the last alert · a modal"))
 
         console.rule("[bold]4. Alice asks for a fix; Bob approves; iambot re-checks and applies it")
         key_alert = alerts[0]

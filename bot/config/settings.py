@@ -105,6 +105,7 @@ class Settings(BaseSettings):
     requesters: list[str] = Field(default_factory=list)  # who may ask for remediations; empty: anyone
     requester_groups: list[str] = Field(default_factory=list)
     people: dict[str, str] = Field(default_factory=dict)  # CloudTrail actor (ARN glob, name or e-mail) → Slack user
+    account_names: dict[str, str] = Field(default_factory=dict)  # account id → the name alerts show beside it
     approvals_required: int = Field(default=1, ge=1, le=5)
     destructive_approvals_required: int = Field(default=2, ge=1, le=5)
     request_ttl_minutes: int = Field(default=60, ge=1, le=7 * 24 * 60)
@@ -146,6 +147,16 @@ class Settings(BaseSettings):
     def _people(cls, value: dict[str, str]) -> dict[str, str]:
         _users(list(value.values()))
         return value
+
+    @field_validator("account_names")
+    @classmethod
+    def _account_names(cls, value: dict[str, str]) -> dict[str, str]:
+        for account, name in value.items():
+            if not (len(account) == 12 and account.isascii() and account.isdigit()):
+                raise ValueError(f"{account[:40]!r} is not a 12-digit account id")
+            if not name.strip() or len(name) > 64:
+                raise ValueError(f"the name of {account} must be 1 to 64 characters")
+        return {account: name.strip() for account, name in value.items()}
 
     @field_validator("approver_groups", "requester_groups")
     @classmethod

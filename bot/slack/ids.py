@@ -9,6 +9,7 @@ class Action(StrEnum):
     APPROVE = "approve"
     DENY = "deny"
     DISMISS = "dismiss"
+    DETAILS = "details"
 
 
 def request_action(remediation_id: str) -> str:

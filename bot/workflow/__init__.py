@@ -51,7 +51,7 @@ class Workflow:
     ) -> Workflow:
         authz = Authorizer(settings, directory or NoDirectory())
         intake = Intake(store, settings, assessor, clock, notify)
-        views = Views(store, lambda: intake.assessor, set(settings.enabled_remediations()))
+        views = Views(store, lambda: intake.assessor, set(settings.enabled_remediations()), settings.account_names)
         return cls(
             settings=settings,
             store=store,

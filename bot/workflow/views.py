@@ -3,7 +3,7 @@ every message is re-rendered whole from them on each change."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -27,6 +27,7 @@ class AlertView:
     titles: dict[str, str]
     dismissed_by: str | None = None
     recorded: tuple[str, ...] = ()  # what iambot's own records add (the thumbprints before a change)
+    account_name: str | None = None  # from account_names, when configured
 
     @property
     def closed(self) -> bool:
@@ -68,10 +69,17 @@ def title(remediation_id: str) -> str:
 
 
 class Views:
-    def __init__(self, store: Store, assess: Callable[[], Assess], enabled: set[str]):
+    def __init__(
+        self,
+        store: Store,
+        assess: Callable[[], Assess],
+        enabled: set[str],
+        account_names: Mapping[str, str] | None = None,
+    ):
         self.store = store
         self._assess = assess
         self.enabled = enabled
+        self.account_names = dict(account_names or {})
 
     def alert(self, event_key: str) -> Alert | None:
         """The alert for a stored event as it was judged when taken in: the event and its catalog
@@ -104,7 +112,8 @@ class Views:
             status = "requested"
         shown = alert.with_offers(tuple(o for o in alert.offers if o.id in self.enabled))
         titles = {rid: title(rid) for rid in {*(o.id for o in shown.offers), *(r.remediation_id for r in requests)}}
-        return AlertView(shown, status, requests, titles, dismissed_by, self.recorded(shown))
+        name = self.account_names.get(alert.event.account_id or "")
+        return AlertView(shown, status, requests, titles, dismissed_by, self.recorded(shown), name)
 
     def recorded(self, alert: Alert) -> tuple[str, ...]:
         """For each offer, the parameters only iambot's records supply (prepared, not in the event)."""

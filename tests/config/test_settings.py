@@ -273,3 +273,13 @@ def test_a_database_url_is_kept_whole_and_printed_without_its_password():
     assert s.db == "postgresql://iambot:s3cret-EXAMPLE@db.example.com:5432/iambot?sslmode=require"
     assert "s3cret-EXAMPLE" not in repr(s) and "s3cret-EXAMPLE" not in str(s)
     assert "postgresql://iambot:***@db.example.com:5432/iambot?sslmode=require" in repr(s)
+
+
+def test_account_names_are_read_from_the_file_and_checked(tmp_path, monkeypatch):
+    config(tmp_path, '[account_names]\n"111122223333" = " prod-payments "\n')
+    monkeypatch.setenv("IAMBOT_CONFIG", str(tmp_path / "iambot.toml"))
+    assert load_settings().account_names == {"111122223333": "prod-payments"}
+    with pytest.raises(ConfigError, match=r"account_names: .*'prod' is not a 12-digit account id"):
+        given(account_names={"prod": "prod"})
+    with pytest.raises(ConfigError, match="account_names: .*must be 1 to 64 characters"):
+        given(account_names={"111122223333": " "})

@@ -4,11 +4,13 @@ Slack fake: request, approve, deny, dismiss — and who may click what."""
 from __future__ import annotations
 
 import json
+import urllib.parse
 from datetime import timedelta
 
 import time_machine
 
 from tests.conftest import ALERTS, APPROVER, APPROVER2, REQUESTER, STRANGER
+from tests.support.harness import block_actions
 from tests.support.records import access_key_event, key_status
 from tests.support.state import audit_actions, buttons, pending, request_row, request_status, shown
 
@@ -37,7 +39,7 @@ def test_request_click_to_inactive_key_end_to_end(runtime, http, slack, aws):
     alert_now = slack.latest(ALERTS, alert_ts)
     text = json.dumps(alert_now["blocks"])
     assert "Done" in text and request_id in text
-    assert not buttons(alert_now)  # buttons gone once remediated
+    assert buttons(alert_now) == ["details"]  # only Details once remediated
     approval_now = shown(slack, runtime, f"approval:{request_id}")
     assert not buttons(approval_now)
     assert "Set access key" in json.dumps(approval_now["blocks"])
@@ -228,7 +230,7 @@ def test_dismiss_removes_buttons(runtime, http, slack, aws):
     http.click("dismiss", event.key, APPROVER)
     slack.wait_for(lambda s: pending(runtime) == 0 and s.of("chat.update"))
     message = shown(slack, runtime, f"alert:{event.key}")
-    assert not buttons(message)
+    assert buttons(message) == ["details"]
     assert APPROVER in json.dumps(message["blocks"]) and "Dismissed as expected" in json.dumps(message["blocks"])
 
 
@@ -238,7 +240,7 @@ def test_only_approvers_dismiss_and_a_closed_alert_stays_closed(runtime, http, s
     before = len(slack.responses)
     http.click("dismiss", event.key, STRANGER)
     assert "Only approvers" in answer_after(slack, before)["text"]
-    assert buttons(shown(slack, runtime, f"alert:{event.key}"))  # still open
+    assert "dismiss" in buttons(shown(slack, runtime, f"alert:{event.key}"))  # still open
     http.click("dismiss", event.key, APPROVER)
     slack.wait_for(lambda s: runtime.store.alerts.get(event.key).status == "dismissed")
     before = len(slack.responses)
@@ -261,3 +263,29 @@ def test_the_person_who_made_the_change_cannot_dismiss_its_alert(runtime_for, ht
     http.click("dismiss", event.key, APPROVER)
     assert "You made this change" in answer_after(slack, before)["text"]
     assert runtime.store.alerts.get(event.key).status == "open"
+
+
+def test_details_opens_the_modal_with_the_clicks_trigger(runtime, http, slack, aws):
+    event, _key = access_key_event(aws.client("iam"))
+    runtime.workflow.intake.take([event])
+    slack.wait_for(lambda s: s.posted(ALERTS))
+    assert http.click("details", event.key, STRANGER)[0] == 200  # reading is for anyone in the channel
+    [(method, modal)] = slack.wait_for(lambda s: s.views)
+    [call] = slack.of("views.open")
+    assert method == "views.open" and call.params["trigger_id"] == "1.2.3"
+    shown = json.dumps(modal)
+    assert modal["type"] == "modal" and "What happened" in shown and "legacy-etl" in shown
+    assert audit_actions(runtime) == []  # a read: nothing to audit, nothing changed
+
+
+def test_details_of_an_unknown_alert_or_from_another_channel_show_nothing_of_it(runtime, http, slack, aws):
+    event, _key = access_key_event(aws.client("iam"))
+    runtime.workflow.intake.take([event])
+    slack.wait_for(lambda s: s.posted(ALERTS))
+    assert http.click("details", "no-such-event", APPROVER)[0] == 200
+    payload = json.loads(urllib.parse.unquote(block_actions("details", event.key, APPROVER, http.responses)[8:]))
+    payload["channel"] = {"id": "C0ELSEWHERE", "name": "elsewhere"}
+    assert http.post("payload=" + urllib.parse.quote(json.dumps(payload)))[0] == 200
+    modals = slack.wait_for(lambda s: len(s.views) == 2 and s.views)
+    for _, modal in modals:
+        assert "no record of this alert" in json.dumps(modal) and "legacy-etl" not in json.dumps(modal)

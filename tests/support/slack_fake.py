@@ -31,6 +31,7 @@ class SlackFake:
     calls: list[Call] = field(default_factory=list)
     messages: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)  # (channel, ts) -> message
     responses: list[dict[str, Any]] = field(default_factory=list)  # bodies posted to response_url
+    views: list[tuple[str, dict[str, Any]]] = field(default_factory=list)  # (views.open|push|update|publish, view)
     groups: dict[str, list[str]] = field(default_factory=dict)
     emails: dict[str, str] = field(default_factory=dict)  # e-mail -> user id, for users.lookupByEmail
     faults: dict[str, list[tuple[int, dict[str, str], dict[str, Any]]]] = field(default_factory=dict)
@@ -145,6 +146,15 @@ class SlackFake:
             if uid is None:
                 return 200, {}, {"ok": False, "error": "users_not_found"}
             return 200, {}, {**ok, "user": {"id": uid, "profile": {"email": p.get("email")}}}
+        if method in ("views.open", "views.push", "views.update", "views.publish"):
+            view = p.get("view")
+            view = json.loads(view) if isinstance(view, str) else view
+            if method in ("views.open", "views.push") and not p.get("trigger_id"):
+                return 200, {}, {"ok": False, "error": "invalid_trigger_id"}
+            if not isinstance(view, dict) or "type" not in view:
+                return 200, {}, {"ok": False, "error": "invalid_arguments"}
+            self.views.append((method, view))
+            return 200, {}, {**ok, "view": {**view, "id": f"V{next(self._ts):08d}"}}
         if method == "apps.connections.open":
             return 200, {}, {**ok, "url": self.url_override or self.url.replace("http://", "ws://") + "/link"}
         return 200, {}, {"ok": False, "error": "unknown_method"}

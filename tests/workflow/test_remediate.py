@@ -61,8 +61,10 @@ def test_an_alert_from_an_account_without_a_role_is_refused_clearly(runtime):
     assert runtime.store.db.one("SELECT COUNT(*) AS n FROM requests")["n"] == 0
 
 
-def test_the_alert_shows_the_thumbprints_iambot_recorded_before_the_change(runtime, aws, slack):
+def test_the_alerts_details_show_the_thumbprints_iambot_recorded_before_the_change(runtime, aws, slack):
     import json
+
+    from bot.slack.messages.details import details_view
 
     iam = aws.client("iam")
     _, record = oidc_event(iam, "b" * 40)
@@ -72,5 +74,5 @@ def test_the_alert_shows_the_thumbprints_iambot_recorded_before_the_change(runti
     runtime.workflow.intake.take([event])
     view = runtime.workflow.views.alert_view(event.key)
     assert view.recorded == (f"Restore the previous thumbprints would put back thumbprints: {'a' * 40}",)
-    posted = json.dumps(slack.posted()[0]["blocks"])
-    assert "Before the change" in posted and "a" * 40 in posted and "b" * 40 in posted  # old and new
+    details = json.dumps(details_view(view)["blocks"])
+    assert "Before the change" in details and "a" * 40 in details and "b" * 40 in details  # old and new

@@ -1,4 +1,6 @@
-"""The alert for one event, with request buttons while it is open."""
+"""The alert for one event as the person on call reads it, with its buttons; its details (what
+happened, why it matters, every fact and the request's parameters) are one tap away in a modal
+(bot/slack/messages/details.py)."""
 
 from __future__ import annotations
 
@@ -10,7 +12,6 @@ from slack_sdk.models.blocks import (
     ButtonElement,
     ConfirmObject,
     ContextBlock,
-    MarkdownTextObject,
     PlainTextObject,
 )
 
@@ -23,7 +24,6 @@ from bot.slack.messages.base import (
     SEVERITY_EMOJI,
     Message,
     Part,
-    br,
     bullets,
     emoji,
     header,
@@ -31,9 +31,9 @@ from bot.slack.messages.base import (
     message,
     rich,
     t,
-    titled,
 )
 from bot.slack.messages.request import request_line
+from bot.slack.text import clean
 from bot.workflow import AlertView
 
 TARGET_ORDER = ("user", "access_key_id", "certificate_id", "role", "group", "policy_arn", "policy_name")
@@ -63,10 +63,6 @@ def actor_text(actor: Actor) -> str:
     return "\n".join(parts)
 
 
-def _fact(label: str, value: object) -> list[Part]:
-    return [t(label, bold=True), t("  "), t("—" if value in (None, "") else value, multiline=True), br()]
-
-
 def _button(view: AlertView, remediation_id: str, destructive: bool) -> ButtonElement:
     title = view.titles.get(remediation_id, remediation_id)
     confirm = None
@@ -89,46 +85,66 @@ def _button(view: AlertView, remediation_id: str, destructive: bool) -> ButtonEl
     )
 
 
+REASONS_SHOWN = 3  # the rest are one tap away, in Details
+REASON_TEXT = 150
+
+
+def context_text(view: AlertView) -> str:
+    """One line: account (with its name when known) · actor · when · where."""
+    e = view.alert.event
+    account = f"{e.account_id} ({view.account_name})" if e.account_id and view.account_name else e.account_id
+    notes = [n for n in ("console" if e.actor.console else None, _mfa(e.actor.mfa)) if n]
+    actor = f"{e.actor.name} ({', '.join(notes)})" if notes else e.actor.name
+    where = " ".join(x for x in (e.region, e.source_ip) if x)
+    return " · ".join(x for x in (account, actor, e.event_time.strftime("%Y-%m-%d %H:%M UTC"), where) if x)
+
+
+def _mfa(mfa: bool | None) -> str | None:
+    return {True: "MFA", False: "no MFA"}.get(mfa) if mfa is not None else None
+
+
+def notification_text(view: AlertView) -> str:
+    """What a phone shows: severity, then the summary, which names the actor and the target; the
+    actor is added when the summary does not name them."""
+    alert, e = view.alert, view.alert.event
+    attempt = " attempt" if e.failed else ""
+    text = f"[{alert.severity.upper()}{attempt}] {alert.summary}"
+    if e.actor.name and e.actor.name not in alert.summary:
+        text += f" (by {e.actor.name})"
+    return text
+
+
+def _status(view: AlertView) -> list[Block]:
+    """Where the alert stands, a line each: its requests, its dismissal."""
+    lines = [request_line(r, view.titles.get(r.remediation_id, r.remediation_id)) for r in view.requests[-3:]]
+    if len(view.requests) > 3:
+        lines.insert(0, line(t(f"{len(view.requests) - 3} earlier request(s) in Details", italic=True)))
+    if view.status == "dismissed":
+        lines.append(line(emoji("white_check_mark"), t(" Dismissed as expected by "), _user(view.dismissed_by)))
+    return [rich(*lines)] if lines else []
+
+
 def alert_message(view: AlertView, destructive: frozenset[str] = frozenset()) -> Message:
+    """The alert as the person on call reads it on a phone: header, summary, one context line, at
+    most three reasons, where it stands and the buttons. Everything else is behind Details."""
     alert, entry, risk, e = view.alert, view.alert.entry, view.alert.risk, view.alert.event
     sev = alert.severity
     attempt = " (attempt)" if e.failed else ""
-    facts = [
-        *_fact("Account", e.account_id),
-        *_fact("Actor", actor_text(e.actor)),
-        *_fact("Target", target_text(alert.targets)),
-        *_fact("When", e.event_time.strftime("%Y-%m-%d %H:%M:%S UTC")),
-        *_fact("Where", " · ".join(x for x in (e.region, e.source_ip) if x) or None),
-        *_fact("User agent", e.user_agent),
-    ]
     blocks: list[Block] = [
         header(f"{sev.upper()}{attempt} · {entry.title}"),
         rich(line(emoji(SEVERITY_EMOJI[sev]), t(" "), t(alert.summary, bold=True))),
-        rich(line(*facts[:-1])),
-        titled("What happened", " ".join(entry.meaning.split())),
-        titled("Why it matters", " ".join(entry.why.split())),
+        ContextBlock(elements=[PlainTextObject(text=clean(context_text(view), 300), emoji=False)]),
     ]
-    if risk.factors:
-        blocks.append(rich(line(t(f"Risk: {risk.base} → {sev}", bold=True)), bullets([t(r)] for r in risk.reasons)))
-    if e.error_message:
-        blocks.append(titled("Error", e.error_message))
-    if view.recorded:
-        blocks.append(titled("Before the change (iambot's own record)", "\n".join(view.recorded)))
-    for request in view.requests[-10:]:
-        blocks.append(rich(request_line(request, view.titles.get(request.remediation_id, request.remediation_id))))
-    if view.status == "dismissed":
-        blocks.append(rich(line(emoji("white_check_mark"), t(" Dismissed as expected by "), _user(view.dismissed_by))))
-    context = [
-        PlainTextObject(text=f"{e.event_source.split('.')[0]}:{e.event_name}"[:200], emoji=False),
-        PlainTextObject(text=f"event {e.event_id}"[:200], emoji=False),
-    ]
-    if entry.attack:
-        links = ", ".join(f"<{url}|{tid}>" for tid, url in zip(entry.attack, entry.attack_urls, strict=True))
-        context.append(MarkdownTextObject(text=f"ATT&amp;CK {links}"))  # type: ignore[arg-type]
-    context.append(MarkdownTextObject(text=f"<{entry.docs[0]}|AWS docs>"))  # type: ignore[arg-type]
-    blocks.append(ContextBlock(elements=context))
+    reasons = risk.reasons
+    if reasons:
+        shown = [[t(r, limit=REASON_TEXT)] for r in reasons[:REASONS_SHOWN]]
+        if len(reasons) > REASONS_SHOWN:
+            shown.append([t(f"and {len(reasons) - REASONS_SHOWN} more in Details", italic=True)])
+        blocks.append(rich(bullets(shown)))
+    blocks += _status(view)
+    buttons: list[ButtonElement] = []
     if view.status in ("open", "requested") and not risk.is_self:
-        buttons = [_button(view, o.id, o.id in destructive) for o in alert.offers][: ACTION_ELEMENTS - 1]
+        buttons = [_button(view, o.id, o.id in destructive) for o in alert.offers][: ACTION_ELEMENTS - 2]
         buttons.append(
             ButtonElement(
                 text=PlainTextObject(text="Dismiss as expected", emoji=False),
@@ -136,8 +152,13 @@ def alert_message(view: AlertView, destructive: frozenset[str] = frozenset()) ->
                 value=e.key[:BUTTON_VALUE],
             )
         )
-        blocks.append(ActionsBlock(block_id="alert-actions", elements=buttons))
-    return message(f"[{sev.upper()}{attempt}] {alert.summary}", blocks)
+    buttons.append(
+        ButtonElement(
+            text=PlainTextObject(text="Details", emoji=False), action_id=Action.DETAILS, value=e.key[:BUTTON_VALUE]
+        )
+    )
+    blocks.append(ActionsBlock(block_id="alert-actions", elements=buttons))
+    return message(notification_text(view), blocks)
 
 
 def _user(user_id: str | None) -> Part:
