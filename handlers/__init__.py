@@ -7,9 +7,10 @@ from __future__ import annotations
 from slack_bolt import App
 
 from bot.workflow import Workflow
-from handlers import actions, commands
+from handlers import actions, commands, dialogs
 
 
 def register_all(app: App, wf: Workflow) -> None:
     actions.register(app, wf)
     commands.register(app, wf)
+    dialogs.register(app, wf)

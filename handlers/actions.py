@@ -1,4 +1,5 @@
 """Buttons: request a remediation, approve, deny, dismiss, details. Ack at once; the work runs lazily.
+Deny and Dismiss open a dialog asking why; handlers/dialogs.py acts when it is submitted.
 Who may click what is checked by the workflow where the click lands; a refusal is answered
 privately and audited."""
 
@@ -12,7 +13,8 @@ from slack_bolt import Ack, App
 from bot.slack.ids import REQUEST_PREFIX, Action
 from bot.slack.messages import Message, done
 from bot.slack.messages.details import details_view, gone_view
-from bot.workflow import Workflow
+from bot.slack.messages.dialogs import deny_dialog, dismiss_dialog
+from bot.workflow import Refused, Workflow
 from bot.workflow.messages import alert_id
 from handlers.common import field, first_action, guarded
 
@@ -55,21 +57,33 @@ def register(app: App, wf: Workflow) -> None:
             guarded(respond, client, body, work)
 
     def deny(body: dict[str, Any], respond: Any, client: Any) -> None:
+        """Opens the dialog that asks why (handlers/dialogs.py denies when it is submitted)."""
         _, request_id, user = _click(body)
+        trigger, channel = field(body, "trigger_id"), field(body, "channel", "id")
 
         def work() -> None:
-            wf.remediations.deny(request_id, user)  # the message itself now shows who denied it
+            view = wf.views.request_view(request_id)
+            if view is None:
+                raise Refused("iambot has no such request.")
+            client.views_open(trigger_id=trigger, view=deny_dialog(view.request.id, view.title, channel))
 
-        if user:
+        if user and trigger:
             guarded(respond, client, body, work)
 
     def dismiss(body: dict[str, Any], respond: Any, client: Any) -> None:
+        """Opens the dialog that asks why the alert was expected, and offers to mute alerts like it."""
         _, event_key, user = _click(body)
+        trigger, channel = field(body, "trigger_id"), field(body, "channel", "id")
 
         def work() -> None:
-            wf.alerts.dismiss(event_key, user)
+            view = wf.views.alert_view(event_key)
+            if view is None:
+                raise Refused("iambot has no alert for that event.")
+            required = wf.alerts.reason_required(event_key)
+            dialog = dismiss_dialog(event_key, view.alert.summary, view.alert.severity, required, channel)
+            client.views_open(trigger_id=trigger, view=dialog)
 
-        if user:
+        if user and trigger:
             guarded(respond, client, body, work)
 
     def details(body: dict[str, Any], respond: Any, client: Any) -> None:

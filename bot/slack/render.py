@@ -10,6 +10,7 @@ from bot.slack.messages import (
     burst_message,
     confirmation_message,
     digest_message,
+    mute_message,
     repeats_message,
     request_message,
 )
@@ -56,6 +57,9 @@ class Renderer:
                 return confirmation_message(confirmation) if confirmation else None
             case m.Kind.DIGEST:
                 return digest_message(Digest.of(data), self.link)
+            case m.Kind.MUTE:
+                muted = self.views.store.suppressions.get(row.ref)
+                return mute_message(muted) if muted else None
         if isinstance(row.payload, dict) and isinstance(row.payload.get("blocks"), list):
             return Message(str(row.payload.get("text", "")), row.payload["blocks"])  # rendered by an older iambot
         log.warning("no renderer for this message", extra={"outbox_id": row.id, "kind": row.kind})

@@ -58,12 +58,17 @@ class Audit:
         return self.db.query("SELECT * FROM audit ORDER BY at DESC, id DESC LIMIT ?", (limit,))
 
     def last_by(self, action: str, event_key: str) -> str | None:
+        found = self.last(action, event_key)
+        return found[0] if found else None
+
+    def last(self, action: str, event_key: str) -> tuple[str, str] | None:
+        """Who last did ``action`` (successfully) on the event, and the detail they gave."""
         row = self.db.one(
-            "SELECT user_id FROM audit WHERE action = ? AND event_key = ? AND result = 'ok'"
+            "SELECT user_id, detail FROM audit WHERE action = ? AND event_key = ? AND result = 'ok'"
             " ORDER BY at DESC, id DESC LIMIT 1",
             (action, event_key),
         )
-        return row["user_id"] if row else None
+        return (row["user_id"], row["detail"] or "") if row else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,21 +119,26 @@ class Suppressions:
         rows = self.db.query(
             "SELECT * FROM suppressions WHERE lifted_by IS NULL AND expires_at > ? ORDER BY created_at", (iso(at),)
         )
-        return [
-            Suppression(
-                r["id"],
-                r["event_name"],
-                r["actor"],
-                r["target"],
-                r["account_id"],
-                r["reason"] or "",
-                r["created_by"],
-                r["created_at"],
-                r["expires_at"],
-                int(r["hits"] or 0),
-            )
-            for r in rows
-        ]
+        return [self._of(r) for r in rows]
+
+    def get(self, sid: str) -> Suppression | None:
+        row = self.db.one("SELECT * FROM suppressions WHERE id = ?", (sid.upper(),))
+        return self._of(row) if row else None
+
+    @staticmethod
+    def _of(r: dict[str, Any]) -> Suppression:
+        return Suppression(
+            r["id"],
+            r["event_name"],
+            r["actor"],
+            r["target"],
+            r["account_id"],
+            r["reason"] or "",
+            r["created_by"],
+            r["created_at"],
+            r["expires_at"],
+            int(r["hits"] or 0),
+        )
 
     def hit(self, sid: str) -> None:
         self.db.execute("UPDATE suppressions SET hits = hits + 1 WHERE id = ?", (sid,))

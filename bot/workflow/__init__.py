@@ -60,7 +60,7 @@ class Workflow:
             views=views,
             alerts=Alerts(store, authz, views, clock, notify),
             remediations=Remediations(store, settings, aws, authz, views, clock, notify),
-            suppressions=Suppressions(store, authz, clock),
+            suppressions=Suppressions(store, authz, clock, settings.alert_channel, notify),
             digests=Digests(store, settings, authz, clock, notify),
         )
 

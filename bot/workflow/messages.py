@@ -16,6 +16,7 @@ class Kind(StrEnum):
     BURST = "burst"
     CONFIRMATION = "confirmation"
     DIGEST = "digest"
+    MUTE = "mute"
 
 
 def alert_id(event_key: str) -> str:
@@ -40,3 +41,7 @@ def confirmation_id(event_key: str) -> str:
 
 def digest_id(until: str, manual: bool) -> str:
     return f"{Kind.DIGEST}:{'now:' if manual else ''}{until}"
+
+
+def mute_id(suppression_id: str) -> str:
+    return f"{Kind.MUTE}:{suppression_id}"

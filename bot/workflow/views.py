@@ -26,6 +26,7 @@ class AlertView:
     requests: tuple[Request, ...]
     titles: dict[str, str]
     dismissed_by: str | None = None
+    dismiss_reason: str = ""
     recorded: tuple[str, ...] = ()  # what iambot's own records add (the thumbprints before a change)
     account_name: str | None = None  # from account_names, when configured
 
@@ -105,7 +106,8 @@ class Views:
             return None
         requests = tuple(self.store.requests.for_event(event_key))
         status = row.status if row else "open"
-        dismissed_by = self.store.audit.last_by("dismiss", event_key) if status == "dismissed" else None
+        dismissal = self.store.audit.last("dismiss", event_key) if status == "dismissed" else None
+        dismissed_by, reason = dismissal if dismissal else (None, "")
         if status == "open" and any(r.status == SUCCEEDED for r in requests):
             status = "remediated"
         elif status == "open" and any(r.pending for r in requests):
@@ -113,7 +115,7 @@ class Views:
         shown = alert.with_offers(tuple(o for o in alert.offers if o.id in self.enabled))
         titles = {rid: title(rid) for rid in {*(o.id for o in shown.offers), *(r.remediation_id for r in requests)}}
         name = self.account_names.get(alert.event.account_id or "")
-        return AlertView(shown, status, requests, titles, dismissed_by, self.recorded(shown), name)
+        return AlertView(shown, status, requests, titles, dismissed_by, reason, self.recorded(shown), name)
 
     def recorded(self, alert: Alert) -> tuple[str, ...]:
         """For each offer, the parameters only iambot's records supply (prepared, not in the event)."""

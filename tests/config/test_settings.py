@@ -281,5 +281,5 @@ def test_account_names_are_read_from_the_file_and_checked(tmp_path, monkeypatch)
     assert load_settings().account_names == {"111122223333": "prod-payments"}
     with pytest.raises(ConfigError, match=r"account_names: .*'prod' is not a 12-digit account id"):
         given(account_names={"prod": "prod"})
-    with pytest.raises(ConfigError, match="account_names: .*must be 1 to 64 characters"):
+    with pytest.raises(ConfigError, match=r"account_names: .*must be 1 to 64 characters"):
         given(account_names={"111122223333": " "})

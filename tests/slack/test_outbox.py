@@ -115,7 +115,7 @@ def test_a_change_before_the_post_is_posted_as_the_latest_state(runtime, slack):
     slack.fail_next("chat.postMessage", status=500)
     e = event()
     runtime.workflow.intake.take([e])
-    runtime.workflow.alerts.dismiss(e.key, APPROVER)
+    runtime.workflow.alerts.dismiss(e.key, APPROVER, "expected")
     assert slack.of("chat.update") == []
     with later(runtime):
         runtime.poster.flush()
@@ -129,7 +129,7 @@ def test_a_change_before_the_post_is_posted_as_the_latest_state(runtime, slack):
 def test_a_change_after_the_post_updates_it_in_place(runtime, slack):
     e = event()
     runtime.workflow.intake.take([e])
-    runtime.workflow.alerts.dismiss(e.key, APPROVER)
+    runtime.workflow.alerts.dismiss(e.key, APPROVER, "expected")
     [update] = slack.of("chat.update")
     assert (update.params["channel"], update.params["ts"]) == (ALERTS, runtime.store.outbox.get(f"alert:{e.key}").ts)
     assert len(slack.posted()) == 1 and pending(runtime) == 0
@@ -140,7 +140,7 @@ def test_an_update_slack_can_never_accept_is_given_up(runtime, slack):
     runtime.workflow.intake.take([e])
     posted = runtime.store.outbox.get(f"alert:{e.key}")
     del slack.messages[(posted.channel, posted.ts)]  # deleted in Slack by someone
-    runtime.workflow.alerts.dismiss(e.key, APPROVER)
+    runtime.workflow.alerts.dismiss(e.key, APPROVER, "expected")
     assert [c.params["ts"] for c in slack.of("chat.update")] == [posted.ts]
     assert pending(runtime) == 0  # message_not_found: never retried, never posted anew
     assert runtime.poster.flush().updated == 0 and len(slack.posted()) == 1

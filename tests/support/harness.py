@@ -50,6 +50,43 @@ class HttpClient:
     def slash(self, text: str, user: str, **kw: Any) -> tuple[int, str]:
         return self.post(slash_command(text, user, self.responses), **kw)
 
+    def submit(self, view: dict[str, Any], user: str, values: dict[str, Any] | None = None) -> tuple[int, str]:
+        """Submit a modal iambot opened (as views.open received it), with what the person entered."""
+        return self.post(view_submission(view, user, values or {}))
+
+
+def view_submission(view: dict[str, Any], user: str, values: dict[str, Any]) -> str:
+    """A view_submission payload: ``values`` is Slack's state.values (block id → action id → value)."""
+    payload = {
+        "type": "view_submission",
+        "team": {"id": "T0TEAM", "domain": "example"},
+        "user": {"id": user, "username": user.lower(), "team_id": "T0TEAM"},
+        "api_app_id": "A0IAMBOT",
+        "token": "legacy-verification-token-unused",
+        "trigger_id": "4.5.6",
+        "view": {
+            **view,
+            "id": "V0MODAL01",
+            "team_id": "T0TEAM",
+            "state": {"values": values},
+            "hash": "1700000000.abcdef",
+            "app_id": "A0IAMBOT",
+            "bot_id": "B0IAMBOT",
+        },
+        "response_urls": [],
+    }
+    return "payload=" + urllib.parse.quote(json.dumps(payload))
+
+
+def typed(text: str) -> dict[str, Any]:
+    """A dialog's reason field, as Slack reports what was typed."""
+    return {"reason": {"reason-input": {"type": "plain_text_input", "value": text}}}
+
+
+def ticked() -> dict[str, Any]:
+    """The dismiss dialog's "mute alerts like this" box, ticked."""
+    return {"mute": {"mute-input": {"type": "checkboxes", "selected_options": [{"value": "mute-like-this"}]}}}
+
 
 def block_actions(action_id: str, value: str, user: str, response_base: str) -> str:
     payload = {

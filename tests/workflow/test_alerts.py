@@ -22,18 +22,22 @@ def test_only_an_approver_dismisses_and_a_closed_alert_stays_closed(runtime, sla
         dismiss(event.key, STRANGER)
     assert runtime.store.alerts.get(event.key).status == "open"
 
-    dismiss(event.key, APPROVER)
+    with pytest.raises(Refused, match="a reason is required to dismiss it"):
+        dismiss(event.key, APPROVER, "  ")  # a high alert
+    dismiss(event.key, APPROVER, "planned rotation")
     assert runtime.store.alerts.get(event.key).status == "dismissed"
-    assert runtime.workflow.views.alert_view(event.key).dismissed_by == APPROVER
+    view = runtime.workflow.views.alert_view(event.key)
+    assert (view.dismissed_by, view.dismiss_reason) == (APPROVER, "planned rotation")
     assert buttons(slack.latest(ALERTS, alert_ts)) == ["details"]  # the message was updated in place
 
     with pytest.raises(Refused, match=f"dismissed as expected by <@{APPROVER}>"):
-        dismiss(event.key, APPROVER2)
+        dismiss(event.key, APPROVER2, "again")
     with pytest.raises(Refused, match="closed"):
         runtime.workflow.remediations.ask_from_alert("deactivate-access-key", event.key, REQUESTER)
     assert runtime.store.requests.for_event(event.key) == []
     assert [a for a in audit_actions(runtime) if a[0] == "dismiss"] == [
         ("dismiss", STRANGER, "refused"),
+        ("dismiss", APPROVER, "refused"),
         ("dismiss", APPROVER, "ok"),
         ("dismiss", APPROVER2, "refused"),
     ]
@@ -46,7 +50,7 @@ def test_the_person_who_made_the_change_cannot_dismiss_its_alert(runtime_for, aw
     runtime.workflow.intake.take([event])
     with pytest.raises(Refused, match="You made this change"):
         runtime.workflow.alerts.dismiss(event.key, APPROVER)
-    runtime.workflow.alerts.dismiss(event.key, APPROVER2)
+    runtime.workflow.alerts.dismiss(event.key, APPROVER2, "erin told us")
     assert runtime.store.alerts.get(event.key).status == "dismissed"
 
 

@@ -31,7 +31,8 @@ def test_suppression_needs_an_approver_and_counts_hits(runtime, http, slack, aws
     assert [t.disposition for t in result.taken] == ["suppressed"]
     assert runtime.store.alerts.dispositions() == {"suppressed": 1}
     assert runtime.store.events.count() == 1  # stored all the same
-    assert slack.posted() == []
+    [notice] = slack.posted()  # the mute's announcement, and no alert
+    assert sid in notice["text"] and "planned rotation SEC-42" in json.dumps(notice["blocks"])
     assert runtime.store.db.one("SELECT hits FROM suppressions")["hits"] == 1
     status, body = http.slash("mutes", APPROVER)
     listed = json.dumps(json.loads(body)["blocks"])
@@ -44,7 +45,7 @@ def test_other_events_are_not_suppressed(runtime, slack):
     runtime.workflow.suppressions.mute(APPROVER, {"event": "UpdateAccessKey", "target": "legacy-etl"}, 2, "rotation")
     other_target = normalize(as_account(load("UpdateLoginProfile__authored__1.json")))
     assert runtime.workflow.intake.take([other_target]).taken[0].disposition == "posted"
-    assert len(slack.posted(ALERTS)) == 1
+    assert len(slack.posted(ALERTS)) == 2  # the mute's announcement, and the alert
     assert runtime.store.db.one("SELECT hits FROM suppressions")["hits"] == 0
 
 

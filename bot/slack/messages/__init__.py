@@ -3,7 +3,7 @@
 from bot.slack.messages.alert import alert_message
 from bot.slack.messages.base import Message, bullets, emoji, line, link, message, rich, t, titled, user
 from bot.slack.messages.digest import digest_message
-from bot.slack.messages.notices import burst_message, confirmation_message, repeats_message
+from bot.slack.messages.notices import burst_message, confirmation_message, mute_message, repeats_message
 from bot.slack.messages.replies import done, failed, listing, preformatted, refused, reply, usage
 from bot.slack.messages.request import REQUEST_STATUS, request_message, status_text
 
@@ -22,6 +22,7 @@ __all__ = [
     "link",
     "listing",
     "message",
+    "mute_message",
     "preformatted",
     "refused",
     "repeats_message",

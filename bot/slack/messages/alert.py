@@ -120,7 +120,10 @@ def _status(view: AlertView) -> list[Block]:
     if len(view.requests) > 3:
         lines.insert(0, line(t(f"{len(view.requests) - 3} earlier request(s) in Details", italic=True)))
     if view.status == "dismissed":
-        lines.append(line(emoji("white_check_mark"), t(" Dismissed as expected by "), _user(view.dismissed_by)))
+        reason = [t(": "), t(view.dismiss_reason, italic=True, limit=300)] if view.dismiss_reason else []
+        lines.append(
+            line(emoji("white_check_mark"), t(" Dismissed as expected by "), _user(view.dismissed_by), *reason)
+        )
     return [rich(*lines)] if lines else []
 
 

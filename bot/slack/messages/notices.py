@@ -1,8 +1,10 @@
-"""Thread replies and summaries: a repeat counter, a burst summary, a CloudTrail confirmation."""
+"""Thread replies and summaries: a repeat counter, a burst summary, a CloudTrail confirmation, and
+the announcement of a new mute."""
 
 from __future__ import annotations
 
-from bot.slack.messages.base import Message, emoji, line, message, rich, t
+from bot.slack.messages.base import Message, emoji, line, message, rich, t, user
+from bot.store import Suppression
 from bot.workflow.views import BurstView, ConfirmationView, RepeatsView
 
 
@@ -29,3 +31,14 @@ def confirmation_message(view: ConfirmationView) -> Message:
     failed = f", which failed ({view.error_code})" if view.error_code else ""
     text = f" CloudTrail confirms {view.request_id}: {view.event_name} by {view.actor} at {view.event_time}{failed}"
     return message(text, [rich(line(emoji("white_check_mark"), t(text)))])
+
+
+def mute_message(s: Suppression) -> Message:
+    """Said in the channel when someone mutes alerts: who, what, until when, why, and how to lift it."""
+    pairs = (("event", s.event_name), ("actor", s.actor), ("target", s.target), ("account", s.account_id))
+    criteria = ", ".join(f"{label}={value}" for label, value in pairs if value)
+    until = s.expires_at.replace("T", " ").removesuffix("Z")[:16] + " UTC"
+    what = f" muted alerts where {criteria} until {until}: "
+    after = f" ({s.id}). Matching events are stored and counted in the digest; /iam unmute {s.id} lifts it."
+    parts = [emoji("no_bell"), t(" "), user(s.created_by), t(what), t(s.reason or "no reason given", italic=True)]
+    return message(f"{s.created_by}{what}{s.reason} ({s.id})", [rich(line(*parts, t(after)))])

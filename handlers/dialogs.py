@@ -1,0 +1,71 @@
+"""Submitted dialogs: a denial or a dismissal with its reason (and, for a dismissal, a mute of the
+alerts like it). The ack checks what can be checked at once — a required reason — and answers
+with the error in the dialog; the work runs lazily, and a refusal is told privately in the
+channel the button was in, and audited by the workflow."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import Ack, App
+
+from bot.slack.messages import done
+from bot.slack.messages.dialogs import MUTE_BLOCK, MUTE_HOURS, REASON_BLOCK, Answers, Dialog, answers
+from bot.workflow import Workflow
+from handlers.common import field, guarded
+
+
+def _as_click(body: dict[str, Any], channel: str) -> dict[str, Any]:
+    """What handlers.common.tell needs to answer the person privately: who, and in which channel."""
+    return {"user": {"id": field(body, "user", "id")}, "channel": {"id": channel}}
+
+
+def register(app: App, wf: Workflow) -> None:
+    def dismiss_problems(given: Answers) -> dict[str, str]:
+        """What the dialog must fix before anything is done (shown in the dialog, beside the field)."""
+        key = given.metadata.get("key", "")
+        if not given.reason and key and wf.alerts.reason_required(key):
+            return {REASON_BLOCK: "Say why: high and critical alerts need a reason."}
+        if given.mute and not given.reason:
+            return {MUTE_BLOCK: "A mute needs a reason: say why above."}
+        return {}
+
+    def ack_dismiss(ack: Ack, body: dict[str, Any]) -> None:
+        problems = dismiss_problems(answers(body.get("view")))
+        if problems:
+            ack(response_action="errors", errors=problems)
+        else:
+            ack()
+
+    def dismissed(body: dict[str, Any], client: Any) -> None:
+        given, user = answers(body.get("view")), field(body, "user", "id")
+        if dismiss_problems(given):
+            return  # the dialog stayed open with the errors; Bolt runs this lazy listener all the same
+        key, channel = given.metadata.get("key", ""), given.metadata.get("channel", "")
+        click = _as_click(body, channel)
+
+        def work() -> Any:
+            wf.alerts.dismiss(key, user, given.reason)  # the alert now shows who and why
+            if given.mute:
+                sid = wf.suppressions.mute_like(key, user, MUTE_HOURS, given.reason)
+                return done(f"Dismissed, and alerts like it are muted for {MUTE_HOURS} h ({sid}).")
+            return None
+
+        if user and key:
+            guarded(lambda **_: None, client, click, work)
+
+    def ack_deny(ack: Ack) -> None:
+        ack()
+
+    def denied(body: dict[str, Any], client: Any) -> None:
+        given, user = answers(body.get("view")), field(body, "user", "id")
+        request_id = given.metadata.get("request", "")
+
+        def work() -> None:
+            wf.remediations.deny(request_id, user, given.reason)  # the request now shows who and why
+
+        if user and request_id:
+            guarded(lambda **_: None, client, _as_click(body, given.metadata.get("channel", "")), work)
+
+    app.view(Dialog.DISMISS.value)(ack=ack_dismiss, lazy=[dismissed])
+    app.view(Dialog.DENY.value)(ack=ack_deny, lazy=[denied])
