@@ -19,6 +19,7 @@ from urllib.parse import unquote
 
 from botocore.exceptions import ClientError
 
+from remediations._impact import policy_impact
 from remediations.base import Outcome, Plan, Remediation, RemediationError, error_code
 
 PrincipalType = Literal["user", "group", "role"]
@@ -131,8 +132,8 @@ class _OfPrincipal(Remediation):
 
 
 class DetachManagedPolicy(_OfPrincipal):
-    """Detach a managed policy from a user, group or role (``kind``); re-attaching undoes it."""
-
+    """Detach a managed policy from a user, group or role (``kind``); re-attaching undoes it. The
+    plan shows what else the policy is attached to (iam:ListEntitiesForPolicy)."""
 
     def plan(self, p: Any) -> Plan:
         name = self.principal(p)
@@ -145,6 +146,7 @@ class DetachManagedPolicy(_OfPrincipal):
                 "The policy itself is kept; attaching it again undoes this",
             ],
             {"attached": True},
+            impact=policy_impact(self.iam, p.policy_arn),
         )
 
     def apply(self, p: Any) -> Outcome:

@@ -3,10 +3,11 @@
 A remediation declares ``id`` (stable kebab-case), ``title``, ``service`` (the boto3 client it
 acts through: ``iam`` or ``organizations``), ``permissions`` (the exact actions it calls, reads
 included), ``destructive`` (irreversible) and a pydantic ``Params`` model that forbids unknown
-keys. ``plan(params)`` reads live state and returns "Would …" lines plus the state it expects;
-``apply(params)`` makes the change, is idempotent, and catches only the specific "already done /
-no such entity" errors. The runner, not the remediation, decides dry-run, and re-plans at
-execution to refuse when live state drifted.
+keys. ``plan(params)`` reads live state and returns "Would …" lines plus the state it expects,
+and a few lines of blast radius (``remediations/_impact.py``: reads it declares too, which never
+block the plan when they fail); ``apply(params)`` makes the change, is idempotent, and catches
+only the specific "already done / no such entity" errors. The runner, not the remediation,
+decides dry-run, and re-plans at execution to refuse when live state drifted.
 
 A remediation also carries what else it knows: ``defaults(settings)`` (parameters an operator
 configures), ``prepare(params, knowledge)`` (parameters only iambot's own records hold, such as
@@ -46,6 +47,9 @@ class Plan:
     lines: list[str]
     expected: dict[str, Any] = field(default_factory=dict)
     noop: bool = False  # live state is already what the remediation would make it
+    # the blast radius: a few lines about what the target can do and who depends on it (_impact.py),
+    # shown before anyone approves; never compared at execution (last-used times are not drift)
+    impact: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from remediations._access_keys import key_status
+from remediations._impact import key_impact
 from remediations.base import (
     AccessKeyId,
     BaseParams,
@@ -17,7 +18,15 @@ from remediations.base import (
 class DeactivateAccessKey(Remediation):
     id = "deactivate-access-key"
     title = "Deactivate the access key"
-    permissions = ("iam:ListAccessKeys", "iam:UpdateAccessKey")
+    permissions = (
+        "iam:ListAccessKeys",
+        "iam:UpdateAccessKey",
+        # the blast radius (key_impact)
+        "iam:GetAccessKeyLastUsed",
+        "iam:ListAttachedUserPolicies",
+        "iam:ListUserPolicies",
+        "iam:ListGroupsForUser",
+    )
     destructive = False
 
     class Params(BaseParams):
@@ -34,7 +43,11 @@ class DeactivateAccessKey(Remediation):
                 {"status": status},
                 noop=True,
             )
-        return Plan([f"Would set access key {p.access_key_id} of user {p.user_name} to Inactive"], {"status": status})
+        return Plan(
+            [f"Would set access key {p.access_key_id} of user {p.user_name} to Inactive"],
+            {"status": status},
+            impact=key_impact(self.iam, p.user_name, p.access_key_id),
+        )
 
     def apply(self, p: Any) -> Outcome:
         self.iam.update_access_key(UserName=p.user_name, AccessKeyId=p.access_key_id, Status="Inactive")

@@ -5,6 +5,7 @@ from typing import Annotated, Any
 from botocore.exceptions import ClientError
 
 from remediations._access_keys import key_status
+from remediations._impact import key_impact
 from remediations.base import (
     AccessKeyId,
     BaseParams,
@@ -19,7 +20,15 @@ from remediations.base import (
 class DeleteAccessKey(Remediation):
     id = "delete-access-key"
     title = "Delete the access key"
-    permissions = ("iam:ListAccessKeys", "iam:DeleteAccessKey")
+    permissions = (
+        "iam:ListAccessKeys",
+        "iam:DeleteAccessKey",
+        # the blast radius (key_impact)
+        "iam:GetAccessKeyLastUsed",
+        "iam:ListAttachedUserPolicies",
+        "iam:ListUserPolicies",
+        "iam:ListGroupsForUser",
+    )
     destructive = True
 
     class Params(BaseParams):
@@ -38,6 +47,7 @@ class DeleteAccessKey(Remediation):
                 f"(now {status}); this cannot be undone"
             ],
             {"exists": True, "status": status},
+            impact=key_impact(self.iam, p.user_name, p.access_key_id),
         )
 
     def apply(self, p: Any) -> Outcome:

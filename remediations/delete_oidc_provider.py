@@ -1,36 +1,18 @@
 from __future__ import annotations
 
-import json
 from typing import Any
-from urllib.parse import unquote
 
 from botocore.exceptions import ClientError
 
+from remediations._impact import roles_trusting, trusting_line
 from remediations.base import BaseParams, Outcome, Plan, Remediation, error_code
 from remediations.restore_oidc_thumbprints import OidcArn, current_thumbprints
 
 
-def roles_trusting(iam: Any, provider_arn: str) -> list[str]:
-    """Names of roles whose trust policy names the provider as a federated principal."""
-    found = []
-    for page in iam.get_paginator("list_roles").paginate():
-        for role in page["Roles"]:
-            doc = role.get("AssumeRolePolicyDocument") or {}
-            if isinstance(doc, str):
-                doc = json.loads(unquote(doc))
-            statements = doc.get("Statement", [])
-            for st in statements if isinstance(statements, list) else [statements]:
-                federated = (
-                    (st.get("Principal") or {}).get("Federated") if isinstance(st.get("Principal"), dict) else None
-                )
-                names = federated if isinstance(federated, list) else [federated]
-                if provider_arn in names:
-                    found.append(role["RoleName"])
-                    break
-    return sorted(found)
-
-
 class DeleteOidcProvider(Remediation):
+    """The roles that trust the provider are its blast radius, and part of the expected state too: a
+    role that starts trusting it between approval and execution is drift (so ListRoles must succeed)."""
+
     id = "delete-oidc-provider"
     title = "Delete the OIDC provider"
     permissions = ("iam:GetOpenIDConnectProvider", "iam:ListRoles", "iam:DeleteOpenIDConnectProvider")
@@ -44,11 +26,9 @@ class DeleteOidcProvider(Remediation):
             return Plan([f"OIDC provider {p.provider_arn} is already deleted"], {"exists": False}, noop=True)
         roles = roles_trusting(self.iam, p.provider_arn)
         lines = [f"Would delete OIDC provider {p.provider_arn}"]
-        if roles:
-            lines.append(f"{len(roles)} role(s) trust it and could no longer be assumed through it: {', '.join(roles)}")
-        else:
-            lines.append("No role trusts it")
-        return Plan(lines, {"exists": True, "trusting_roles": roles})
+        if roles:  # their names are in the blast radius
+            lines.append(f"{len(roles)} role(s) trust it and could no longer be assumed through it")
+        return Plan(lines, {"exists": True, "trusting_roles": roles}, impact=[trusting_line(roles)])
 
     def apply(self, p: Any) -> Outcome:
         try:

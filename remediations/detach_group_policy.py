@@ -9,7 +9,7 @@ from remediations.base import BaseParams, GroupName, PolicyArn
 class DetachGroupPolicy(DetachManagedPolicy):
     id = "detach-group-policy"
     title = "Detach the managed policy from the group"
-    permissions = ("iam:ListAttachedGroupPolicies", "iam:DetachGroupPolicy")
+    permissions = ("iam:ListAttachedGroupPolicies", "iam:DetachGroupPolicy", "iam:ListEntitiesForPolicy")
     kind = "group"
 
     class Params(BaseParams):

@@ -9,7 +9,7 @@ from remediations.base import BaseParams, PolicyArn, RoleName
 class DetachRolePolicy(DetachManagedPolicy):
     id = "detach-role-policy"
     title = "Detach the managed policy from the role"
-    permissions = ("iam:ListAttachedRolePolicies", "iam:DetachRolePolicy")
+    permissions = ("iam:ListAttachedRolePolicies", "iam:DetachRolePolicy", "iam:ListEntitiesForPolicy")
     kind = "role"
 
     class Params(BaseParams):

@@ -9,7 +9,7 @@ from remediations.base import BaseParams, PolicyArn, UserName
 class DetachUserPolicy(DetachManagedPolicy):
     id = "detach-user-policy"
     title = "Detach the managed policy from the user"
-    permissions = ("iam:ListAttachedUserPolicies", "iam:DetachUserPolicy")
+    permissions = ("iam:ListAttachedUserPolicies", "iam:DetachUserPolicy", "iam:ListEntitiesForPolicy")
     kind = "user"
 
     class Params(BaseParams):

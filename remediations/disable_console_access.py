@@ -4,6 +4,7 @@ from typing import Annotated, Any
 
 from botocore.exceptions import ClientError
 
+from remediations._impact import console_line, credentials_impact
 from remediations._login_profile import login_profile
 from remediations.base import BaseParams, Outcome, Plan, Remediation, UserName, error_code
 
@@ -11,18 +12,20 @@ from remediations.base import BaseParams, Outcome, Plan, Remediation, UserName, 
 class DisableConsoleAccess(Remediation):
     id = "disable-console-access"
     title = "Disable console access"
-    permissions = ("iam:GetLoginProfile", "iam:DeleteLoginProfile")
+    permissions = ("iam:GetLoginProfile", "iam:DeleteLoginProfile", "iam:ListMFADevices", "iam:ListAccessKeys")
     destructive = True
 
     class Params(BaseParams):
         user_name: Annotated[str, UserName]
 
     def plan(self, p: Any) -> Plan:
-        if login_profile(self.iam, p.user_name) is None:
+        profile = login_profile(self.iam, p.user_name)
+        if profile is None:
             return Plan([f"User {p.user_name} already has no console password"], {"console": False}, noop=True)
         return Plan(
             [f"Would delete the console password (login profile) of user {p.user_name}; access keys are not touched"],
             {"console": True},
+            impact=[console_line(profile), *credentials_impact(self.iam, p.user_name)],
         )
 
     def apply(self, p: Any) -> Outcome:

@@ -5,6 +5,7 @@ from typing import Annotated, Any
 
 from botocore.exceptions import ClientError
 
+from remediations._impact import user_impact
 from remediations.base import (
     BaseParams,
     Outcome,
@@ -28,7 +29,15 @@ class QuarantineUser(Remediation):
 
     id = "quarantine-user"
     title = "Quarantine the user (deny all)"
-    permissions = ("iam:GetUser", "iam:GetUserPolicy", "iam:PutUserPolicy")
+    permissions = (
+        "iam:GetUser",
+        "iam:GetUserPolicy",
+        "iam:PutUserPolicy",
+        # the blast radius (user_impact)
+        "iam:GetLoginProfile",
+        "iam:ListMFADevices",
+        "iam:ListAccessKeys",
+    )
     destructive = False
 
     class Params(BaseParams):
@@ -57,6 +66,7 @@ class QuarantineUser(Remediation):
                 f"delete the policy to undo"
             ],
             {"quarantined": False},
+            impact=user_impact(self.iam, p.user_name),
         )
 
     def apply(self, p: Any) -> Outcome:

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
+from remediations._impact import console_line, credentials_impact
 from remediations._login_profile import login_profile
 from remediations.base import BaseParams, Outcome, Plan, Remediation, RemediationError, UserName
 
@@ -13,7 +14,7 @@ class RequirePasswordReset(Remediation):
 
     id = "require-password-reset"
     title = "Require a password reset"
-    permissions = ("iam:GetLoginProfile", "iam:UpdateLoginProfile")
+    permissions = ("iam:GetLoginProfile", "iam:UpdateLoginProfile", "iam:ListMFADevices", "iam:ListAccessKeys")
     destructive = False
 
     class Params(BaseParams):
@@ -32,6 +33,7 @@ class RequirePasswordReset(Remediation):
         return Plan(
             [f"Would require user {p.user_name} to choose a new console password at next sign-in"],
             {"reset_required": False},
+            impact=[console_line(profile), *credentials_impact(self.iam, p.user_name)],
         )
 
     def apply(self, p: Any) -> Outcome:

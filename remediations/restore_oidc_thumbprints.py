@@ -6,6 +6,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 from pydantic import Field, field_validator
 
+from remediations._impact import provider_impact
 from remediations.base import (
     BaseParams,
     Job,
@@ -62,7 +63,11 @@ class RestoreOidcThumbprints(Remediation):
 
     id = "restore-oidc-thumbprints"
     title = "Restore the previous thumbprints"
-    permissions = ("iam:GetOpenIDConnectProvider", "iam:UpdateOpenIDConnectProviderThumbprint")
+    permissions = (
+        "iam:GetOpenIDConnectProvider",
+        "iam:UpdateOpenIDConnectProviderThumbprint",
+        "iam:ListRoles",  # the blast radius: the roles that trust the provider
+    )
     destructive = False
 
     class Params(BaseParams):
@@ -121,6 +126,7 @@ class RestoreOidcThumbprints(Remediation):
                 f"→ {', '.join(p.thumbprints)}"
             ],
             {"thumbprints": sorted(current)},
+            impact=provider_impact(self.iam, p.provider_arn),
         )
 
     def apply(self, p: Any) -> Outcome:

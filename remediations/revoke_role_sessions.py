@@ -18,6 +18,7 @@ from typing import Annotated, Any
 from botocore.exceptions import ClientError
 from pydantic import Field, field_serializer, field_validator
 
+from remediations._impact import role_impact
 from remediations._policies import decode, document_hash
 from remediations.base import (
     BaseParams,
@@ -143,7 +144,7 @@ class RevokeRoleSessions(Remediation):
             raise
 
     def plan(self, p: Any) -> Plan:
-        self._role(p.role_name)
+        role = self._role(p.role_name)
         current = self._current(p.role_name)
         before = cutoff(current)
         expected = {
@@ -173,7 +174,7 @@ class RevokeRoleSessions(Remediation):
             "doing fails, and their users must assume the role again (the AWS CLI keeps cached credentials until "
             "they expire)"
         )
-        return Plan(lines, expected)
+        return Plan(lines, expected, impact=role_impact(role))  # from GetRole: no read of its own
 
     def apply(self, p: Any) -> Outcome:
         self._role(p.role_name)

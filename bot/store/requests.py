@@ -6,6 +6,7 @@ work, double clicks, Slack's retries and concurrent approvers cannot move a requ
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -40,6 +41,7 @@ class Request:
     reason: str | None = None
     outcome: tuple[str, ...] = ()
     finished_at: str | None = None
+    impact: tuple[str, ...] = ()  # the plan's blast radius, read before anyone approved
 
     @property
     def pending(self) -> bool:
@@ -81,6 +83,7 @@ class Requests:
             reason=row["reason"],
             outcome=tuple(loads(row["outcome"], [])),
             finished_at=row["finished_at"],
+            impact=tuple(loads(row.get("impact"), [])),
         )
 
     def get(self, request_id: str) -> Request | None:
@@ -123,12 +126,13 @@ class Requests:
         approvals_needed: int,
         plan: list[str],
         expected: dict[str, Any],
+        impact: Sequence[str] = (),
     ) -> bool:
         """Record a request; False (nothing recorded) when one is already open for the same
         remediation, parameters and account (a unique index decides, whichever replica asks)."""
         return bool(self.db.execute(
             "INSERT INTO requests (id, remediation_id, params, event_key, account_id, actor, status, requested_by,"
-            " requested_at, expires_at, approvals_needed, plan, expected) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)"
+            " requested_at, expires_at, approvals_needed, plan, expected, impact) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
             " ON CONFLICT (remediation_id, params, COALESCE(account_id, ''))"
             " WHERE status IN ('requested', 'approved', 'running') DO NOTHING",
             (
@@ -145,6 +149,7 @@ class Requests:
                 approvals_needed,
                 dumps(plan),
                 dumps(expected),
+                dumps(list(impact)),
             ),
         ))
 

@@ -105,6 +105,7 @@ def create(
     actor: str | None,
     at: datetime,
     then: Callable[[Request], None] = lambda request: None,
+    impact: tuple[str, ...] = (),
 ) -> Request:
     """Record a request, refusing a second open request for the same remediation and parameters.
     ``then`` runs in the same unit of work (the messages that show the request)."""
@@ -130,6 +131,7 @@ def create(
             approvals_needed=policy.needed(destructive),
             plan=plan,
             expected=expected,
+            impact=impact,
         )
         if not added:  # another replica recorded the same request between the check and the insert
             dup = store.requests.open_duplicate(remediation_id, params, account_id)

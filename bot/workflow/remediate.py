@@ -178,6 +178,7 @@ class Remediations:
             actor=actor,
             at=at,
             then=self._queue,
+            impact=tuple(plan.impact),
         )
         self.notify()
         return request

@@ -104,13 +104,23 @@ def test_the_reads_are_always_there():
     assert "sts:GetCallerIdentity" in reads["Action"]
 
 
+# deactivate-access-key's: its own, then the reads of its blast radius (the key's use, its user's policies and groups)
+KEY_ACTIONS = [
+    "iam:GetAccessKeyLastUsed",
+    "iam:ListAccessKeys",
+    "iam:ListAttachedUserPolicies",
+    "iam:ListGroupsForUser",
+    "iam:ListUserPolicies",
+    "iam:UpdateAccessKey",
+]
+
+
 def test_the_policy_follows_iambot_remediations():
     doc = policy(given(IAMBOT_REMEDIATIONS="deactivate-access-key"))
-    assert _statement(doc, "IambotRemediations")["Action"] == ["iam:ListAccessKeys", "iam:UpdateAccessKey"]
+    assert _statement(doc, "IambotRemediations")["Action"] == KEY_ACTIONS
     two = policy(given(IAMBOT_REMEDIATIONS="deactivate-access-key,detach-scp"))
     assert _statement(two, "IambotRemediations")["Action"] == [
-        "iam:ListAccessKeys",
-        "iam:UpdateAccessKey",
+        *KEY_ACTIONS,
         "organizations:DetachPolicy",
         "organizations:ListTargetsForPolicy",
     ]

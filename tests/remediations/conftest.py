@@ -3,7 +3,8 @@
 ``iam``: an IAM client under moto. ``snapshots``: a tiny in-memory snapshot store. ``run``: plan,
 apply, apply again, plan again (a remediation must be idempotent). ``exactly_enough``: under
 moto's permission checking, the remediation succeeds holding exactly its declared permissions and
-fails with AccessDenied when any one of them is taken away.
+fails with AccessDenied when any one of them is taken away, except the reads of its blast radius:
+without one of those it still plans and applies, and the plan says what it could not read.
 """
 
 from __future__ import annotations
@@ -83,27 +84,35 @@ def run() -> Callable[..., Ran]:
 def exactly_enough(aws_session) -> Callable[..., None]:
     """``setup(session, store)`` makes the state in a fresh moto account and returns the parameters;
     ``store`` makes a snapshot store for each attempt (or None); ``needed`` are the permissions this
-    scenario must use (all declared ones unless given)."""
+    scenario must use (all declared ones but ``impact`` unless given); ``impact`` the reads of the
+    blast radius, which must not stop the plan when refused."""
 
     def check(
         cls: Any,
         setup: Callable[[Any, Any], dict[str, Any]],
         store: Callable[[], Any] | None = None,
         needed: Iterable[str] | None = None,
+        impact: Iterable[str] = (),
     ) -> None:
-        declared = set(cls.permissions)
-        needed = declared if needed is None else set(needed)
-        assert needed <= declared
+        declared, reads = set(cls.permissions), set(impact)
+        needed = declared - reads if needed is None else set(needed)
+        assert needed <= declared and reads <= declared and not needed & reads
 
-        def attempt_with(allowed: set[str]) -> Outcome:
-            snaps = store() if store else None
-            return attempt(aws_session, cls, lambda session: setup(session, snaps), allowed, snaps)
+        def attempt_with(allowed: set[str]) -> tuple[Plan, Outcome]:
+            snaps, plans = (store() if store else None), []
+            outcome = attempt(aws_session, cls, lambda session: setup(session, snaps), allowed, snaps, plans)
+            return plans[0], outcome
 
-        assert attempt_with(declared).changed
+        plan, outcome = attempt_with(declared)
+        assert outcome.changed and not [line for line in plan.impact if line.startswith("Could not read")]
         for missing in sorted(needed):
             with pytest.raises(ClientError) as info:
                 attempt_with(declared - {missing})
             assert _access_denied(info.value), (missing, info.value.response["Error"])
+        for missing in sorted(reads):
+            plan, outcome = attempt_with(declared - {missing})
+            refused = [line for line in plan.impact if line.startswith("Could not read") and "AccessDenied" in line]
+            assert outcome.changed and len(refused) == 1, (missing, plan.impact)
 
     return check
 

@@ -8,6 +8,14 @@ from remediations.base import RemediationError
 from remediations.deactivate_access_key import DeactivateAccessKey
 from tests.support.records import key_status
 
+# the blast radius of an access key: its use, and what its user can do
+KEY_READS = {
+    "iam:GetAccessKeyLastUsed",
+    "iam:ListAttachedUserPolicies",
+    "iam:ListUserPolicies",
+    "iam:ListGroupsForUser",
+}
+
 
 def _user_with_key(iam, name="legacy-etl"):
     iam.create_user(UserName=name)
@@ -73,4 +81,4 @@ def test_declared_permissions_are_exactly_enough(exactly_enough):
     def setup(session, _store):
         return {"user_name": "legacy-etl", "access_key_id": _user_with_key(session.client("iam"))}
 
-    exactly_enough(DeactivateAccessKey, setup)
+    exactly_enough(DeactivateAccessKey, setup, impact=KEY_READS)

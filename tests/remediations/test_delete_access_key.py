@@ -7,6 +7,14 @@ from remediations import registry
 from remediations.base import RemediationError
 from remediations.delete_access_key import DeleteAccessKey
 
+# the blast radius of an access key: its use, and what its user can do
+KEY_READS = {
+    "iam:GetAccessKeyLastUsed",
+    "iam:ListAttachedUserPolicies",
+    "iam:ListUserPolicies",
+    "iam:ListGroupsForUser",
+}
+
 
 def _user_with_key(iam, name="legacy-etl"):
     iam.create_user(UserName=name)
@@ -69,4 +77,4 @@ def test_declared_permissions_are_exactly_enough(exactly_enough):
     def setup(session, _store):
         return {"user_name": "legacy-etl", "access_key_id": _user_with_key(session.client("iam"))}
 
-    exactly_enough(DeleteAccessKey, setup)
+    exactly_enough(DeleteAccessKey, setup, impact=KEY_READS)

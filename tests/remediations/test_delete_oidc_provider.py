@@ -9,7 +9,8 @@ from botocore.stub import Stubber
 from pydantic import ValidationError
 
 from remediations import registry
-from remediations.delete_oidc_provider import DeleteOidcProvider, roles_trusting
+from remediations._impact import roles_trusting
+from remediations.delete_oidc_provider import DeleteOidcProvider
 
 ACCOUNT = "123456789012"
 
@@ -45,8 +46,9 @@ def test_deletes_the_provider_and_names_the_roles_that_trust_it(iam, run):
     ran = run(DeleteOidcProvider, iam, {"provider_arn": arn})
     assert ran.plan.lines == [
         f"Would delete OIDC provider {arn}",
-        "1 role(s) trust it and could no longer be assumed through it: deploy",
+        "1 role(s) trust it and could no longer be assumed through it",
     ]
+    assert ran.plan.impact == ["Roles that trust it (1): deploy"]  # the names, in the blast radius
     assert ran.plan.expected == {"exists": True, "trusting_roles": ["deploy"]}
     assert ran.outcome.lines == [f"Deleted OIDC provider {arn}"]
     providers = iam.list_open_id_connect_providers()["OpenIDConnectProviderList"]
@@ -72,7 +74,8 @@ def test_no_trusting_role_is_said(iam):
     arn = _provider(iam)
     iam.create_role(RoleName="other", AssumeRolePolicyDocument=_trust(EC2))
     plan = DeleteOidcProvider(iam).plan(DeleteOidcProvider.parse({"provider_arn": arn}))
-    assert plan.lines[1] == "No role trusts it" and plan.expected["trusting_roles"] == []
+    assert plan.lines == [f"Would delete OIDC provider {arn}"] and plan.expected["trusting_roles"] == []
+    assert plan.impact == ["Roles that trust it: none"]
 
 
 def test_trust_policies_in_every_shape_are_read(iam):

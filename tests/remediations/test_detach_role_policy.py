@@ -82,4 +82,4 @@ def test_declared_permissions_are_exactly_enough(exactly_enough):
         arn, _ = _role_with_policies(session.client("iam"))
         return {"role_name": "deploy", "policy_arn": arn}
 
-    exactly_enough(DetachRolePolicy, setup)
+    exactly_enough(DetachRolePolicy, setup, impact={"iam:ListEntitiesForPolicy"})

@@ -25,6 +25,8 @@ def test_deletes_the_login_profile_and_keeps_the_keys(iam, run):
         "Would delete the console password (login profile) of user ci-admin; access keys are not touched"
     ]
     assert ran.plan.expected == {"console": True}
+    assert ran.plan.impact == ["Console access: yes", "MFA devices: none", "Access keys: 1 active, 0 inactive"]
+    assert ran.after.impact == []  # nothing to do, nothing to weigh
     assert ran.outcome.lines == ["Deleted the console password of user ci-admin"]
     with pytest.raises(iam.exceptions.NoSuchEntityException):
         iam.get_login_profile(UserName="ci-admin")
@@ -46,4 +48,4 @@ def test_declared_permissions_are_exactly_enough(exactly_enough):
         _console_user(session.client("iam"))
         return {"user_name": "ci-admin"}
 
-    exactly_enough(DisableConsoleAccess, setup)
+    exactly_enough(DisableConsoleAccess, setup, impact={"iam:ListMFADevices", "iam:ListAccessKeys"})

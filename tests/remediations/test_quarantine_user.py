@@ -87,4 +87,4 @@ def test_declared_permissions_are_exactly_enough(exactly_enough):
         session.client("iam").create_user(UserName="mallory-dev")
         return {"user_name": "mallory-dev"}
 
-    exactly_enough(QuarantineUser, setup)
+    exactly_enough(QuarantineUser, setup, impact={"iam:GetLoginProfile", "iam:ListMFADevices", "iam:ListAccessKeys"})

@@ -32,6 +32,8 @@ def test_requires_a_reset_without_touching_the_password_with_stubber(aws_session
     who = {"UserName": "ci-admin"}
     with Stubber(iam) as stub:
         stub.add_response("get_login_profile", _profile(False), who)
+        stub.add_response("list_mfa_devices", {"MFADevices": []}, who)  # the blast radius
+        stub.add_response("list_access_keys", {"AccessKeyMetadata": []}, who)
         stub.add_response("update_login_profile", {}, {"UserName": "ci-admin", "PasswordResetRequired": True})
         stub.add_response("get_login_profile", _profile(True), who)
         stub.add_client_error("get_login_profile", "NoSuchEntity", http_status_code=404, expected_params=who)
@@ -39,6 +41,7 @@ def test_requires_a_reset_without_touching_the_password_with_stubber(aws_session
         plan = rem.plan(p)
         assert plan.lines == ["Would require user ci-admin to choose a new console password at next sign-in"]
         assert plan.expected == {"reset_required": False}
+        assert plan.impact == ["Console access: yes", "MFA devices: none", "Access keys: none"]
         outcome = rem.apply(p)  # no Password argument: the stub checks the exact parameters
         assert outcome.changed
         assert outcome.lines == ["User ci-admin must choose a new console password at next sign-in"]
@@ -56,6 +59,7 @@ def test_plan_reads_the_login_profile_in_moto(iam):
     # (moto leaves PasswordResetRequired out of GetLoginProfile; the no-op is checked with Stubber above)
     plan = RequirePasswordReset(iam).plan(RequirePasswordReset.parse({"user_name": "ci-admin"}))
     assert not plan.noop and plan.expected == {"reset_required": False}
+    assert plan.impact == ["Console access: yes", "MFA devices: none", "Access keys: none"]
 
 
 def test_a_user_without_console_password_is_a_clear_refusal(iam):
@@ -79,4 +83,4 @@ def test_declared_permissions_are_exactly_enough(exactly_enough):
         iam.create_login_profile(UserName="ci-admin", Password="Correct-Horse-9-Battery")
         return {"user_name": "ci-admin"}
 
-    exactly_enough(RequirePasswordReset, setup)
+    exactly_enough(RequirePasswordReset, setup, impact={"iam:ListMFADevices", "iam:ListAccessKeys"})

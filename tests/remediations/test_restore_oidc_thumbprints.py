@@ -200,4 +200,4 @@ def test_declared_permissions_are_exactly_enough(exactly_enough):
     def setup(session, _store):
         return {"provider_arn": _provider(session.client("iam")), "thumbprints": [OLD]}
 
-    exactly_enough(RestoreOidcThumbprints, setup)
+    exactly_enough(RestoreOidcThumbprints, setup, impact={"iam:ListRoles"})

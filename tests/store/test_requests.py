@@ -101,6 +101,22 @@ def test_add_and_get(store):
     assert store.requests.get("RBBBBBB") is None
 
 
+IMPACT = ["Key last used: 2026-11-18 09:12 UTC (2 days ago), s3 in eu-west-1", "Groups (1): data"]
+
+
+def test_the_blast_radius_is_kept_with_the_request(store):
+    ask(store, impact=IMPACT)
+    assert store.requests.get("RAAAAAA").impact == tuple(IMPACT)
+    ask(store, "RBBBBBB", params={"user_name": "bob"})  # a plan without one
+    assert store.requests.get("RBBBBBB").impact == ()
+
+
+def test_a_request_recorded_before_the_blast_radius_existed_has_none(store):
+    ask(store)
+    store.db.execute("UPDATE requests SET impact = NULL WHERE id = ?", ("RAAAAAA",))  # as migration 7 leaves it
+    assert store.requests.get("RAAAAAA").impact == ()
+
+
 def test_the_same_id_twice_is_refused(store):
     ask(store)
     with pytest.raises((sqlite3.IntegrityError, psycopg.errors.IntegrityError)):

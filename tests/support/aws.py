@@ -47,9 +47,11 @@ def attempt(
     setup: Callable[[boto3.Session], dict[str, Any]],
     allowed: set[str],
     snapshots: Any = None,
+    plans: list[Any] | None = None,
 ) -> Any:
     """In a fresh moto account: ``setup`` makes the state and returns the parameters; then a principal
-    holding only ``allowed`` plans and applies the remediation under permission checking."""
+    holding only ``allowed`` plans and applies the remediation under permission checking (the plan is
+    appended to ``plans`` when given)."""
     with mock_aws():
         params = setup(admin_session)
         client = principal_with(admin_session, allowed, remediation.service)
@@ -57,6 +59,8 @@ def attempt(
         with enforced():
             plan = rem.plan(p)
             assert not plan.noop, plan.lines
+            if plans is not None:
+                plans.append(plan)
             return rem.apply(p)
 
 

@@ -1,8 +1,10 @@
 """Asking for a remediation from an alert, through the workflow: parameters from the event and
 from iambot's own records, never from a button; refusals that say what to do instead."""
 
+import json
 from datetime import timedelta
 
+import boto3
 import pytest
 import time_machine
 
@@ -76,3 +78,23 @@ def test_the_alerts_details_show_the_thumbprints_iambot_recorded_before_the_chan
     assert view.recorded == (f"Restore the previous thumbprints would put back thumbprints: {'a' * 40}",)
     details = json.dumps(details_view(view)["blocks"])
     assert "Before the change" in details and "a" * 40 in details and "b" * 40 in details  # old and new
+
+
+def test_a_request_keeps_the_blast_radius_of_its_plan_and_shows_it(runtime, aws, slack):
+    iam = aws.client("iam")
+    iam.create_user(UserName="legacy-etl")
+    key = iam.create_access_key(UserName="legacy-etl")["AccessKey"]
+    iam.create_group(GroupName="data")
+    iam.add_user_to_group(UserName="legacy-etl", GroupName="data")
+    params = {"user_name": "legacy-etl", "access_key_id": key["AccessKeyId"]}
+    request = runtime.workflow.remediations.ask("deactivate-access-key", params, REQUESTER)
+    impact = ("Key last used: never", "Attached policies: none", "Inline policies: none", "Groups (1): data")
+    assert request.impact == impact and runtime.store.requests.get(request.id).impact == impact
+    posted = json.dumps(slack.posted()[-1]["blocks"])
+    assert posted.index("Plan (dry run") < posted.index("Blast radius") < posted.index("Groups (1): data")
+    # the key is used while the request waits: the blast radius changes, the expected state does not
+    used = boto3.Session(aws_access_key_id=key["AccessKeyId"], aws_secret_access_key=key["SecretAccessKey"])
+    used.client("sts", region_name="eu-west-1").get_caller_identity()
+    done = runtime.workflow.remediations.approve(request.id, APPROVER)
+    assert done.status == "succeeded", done.outcome
+    assert done.impact == impact  # what the approver saw, kept

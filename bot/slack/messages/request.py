@@ -63,7 +63,8 @@ def _params_text(params: Mapping[str, Any]) -> str:
 
 
 def request_message(view: RequestView) -> Message:
-    """The dry-run plan, who asked, approvals so far, and the buttons while it can be decided."""
+    """The dry-run plan and its blast radius, who asked, approvals so far, and the buttons while it can
+    be decided."""
     request, title = view.request, view.title
     icon, status = REQUEST_STATUS.get(request.status, ("grey_question", request.status))
     asks: list[Part] = [user(request.requested_by), t(" asks to run "), t(title, bold=True)]
@@ -76,6 +77,8 @@ def request_message(view: RequestView) -> Message:
         rich(line(*asks)),
         titled("Plan (dry run against live AWS state)", "\n".join(request.plan)),
     ]
+    if request.impact:
+        blocks.append(titled("Blast radius", "\n".join(request.impact)))
     if view.destructive:
         blocks.append(
             rich(
