@@ -66,9 +66,19 @@ def short_id(prefix: str, length: int = 6) -> str:
     return prefix + "".join(secrets.choice(_ALPHABET) for _ in range(length))
 
 
+_last_sequence = 0
+_sequence_lock = threading.Lock()
+
+
 def sequence() -> int:
-    """A time-ordered integer id for append-only tables (audit, rejected): 64 bits wide."""
-    return (time.time_ns() // 1000) * 1024 + secrets.randbelow(1024)
+    """A time-ordered integer id for append-only tables (audit, rejected): 64 bits wide; the
+    microsecond, then 10 random bits across processes, and strictly increasing within one (two ids
+    in one microsecond, or a clock that stands still or steps back, never collide here)."""
+    global _last_sequence
+    candidate = (time.time_ns() // 1000) * 1024 + secrets.randbelow(1024)
+    with _sequence_lock:
+        _last_sequence = max(candidate, _last_sequence + 1)
+        return _last_sequence
 
 
 def storable(params: Any) -> Any:

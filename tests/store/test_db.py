@@ -262,3 +262,21 @@ def test_ids():
     assert not set(rid[1:]) & set("01OI")
     assert len(short_id("M", 10)) == 11
     assert sequence() < sequence() + 1024  # time-ordered, with room for 1024 per microsecond
+
+
+def test_sequence_ids_never_repeat_in_a_process_even_when_the_clock_stands_still():
+    import time_machine
+
+    with time_machine.travel(datetime(2026, 12, 7, tzinfo=UTC), tick=False):
+        made: list[int] = []
+
+        def many() -> None:
+            made.extend(sequence() for _ in range(2000))
+
+        threads = [threading.Thread(target=many) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    assert len(set(made)) == len(made) == 8000  # with 10 random bits alone, thousands would collide
+    assert sequence() > max(made)  # and still increasing once the clock moves on
