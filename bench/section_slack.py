@@ -29,6 +29,9 @@ from tests.support.slack_fake import SECRET, SlackFake, sign
 BIN = Path(sys.executable).parent
 ALERTS = "C0BENCHALERTS"
 
+# a Fernet key for the benchmark's own iambot (Fernet.generate_key()); it protects nothing
+BENCH_SECRET_KEY = "YmVuY2gtb25seS1ub3QtYS1yZWFsLWtleS0xMjM0NTY="
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -55,6 +58,7 @@ class Bot:
             "IAMBOT_CONFIG": str(config),
             "IAMBOT_ALERT_CHANNEL": ALERTS,
             "IAMBOT_APPROVERS": "UAPPROVE1",
+            "IAMBOT_SECRET_KEY": BENCH_SECRET_KEY,
             "IAMBOT_REMEDIATIONS": "deactivate-access-key",
             "PORT": str(self.port),
             "AWS_ACCESS_KEY_ID": "testing",

@@ -13,9 +13,10 @@ from slack_bolt import Ack, App
 from bot.slack.ids import REQUEST_PREFIX, Action
 from bot.slack.messages import Message, done
 from bot.slack.messages.details import details_view, gone_view
-from bot.slack.messages.dialogs import deny_dialog, dismiss_dialog
+from bot.slack.messages.dialogs import code_dialog, deny_dialog, dismiss_dialog
 from bot.workflow import Refused, Workflow
 from bot.workflow.messages import alert_id
+from bot.workflow.stepup import ENROL_HINT
 from handlers.common import field, first_action, guarded
 
 REQUEST_ACTION = re.compile("^" + re.escape(REQUEST_PREFIX) + r"[a-z0-9-]{1,64}$")
@@ -43,9 +44,19 @@ def register(app: App, wf: Workflow) -> None:
             guarded(respond, client, body, work)
 
     def approve(body: dict[str, Any], respond: Any, client: Any) -> None:
+        """Approves at once, or — where step-up asks for a code — opens the dialog that asks for it
+        (handlers/dialogs.py approves when it is submitted)."""
         _, request_id, user = _click(body)
+        trigger, channel = field(body, "trigger_id"), field(body, "channel", "id")
 
         def work() -> Message | None:
+            if wf.remediations.needs_code(request_id) and wf.authz.is_approver(user):
+                view = wf.views.request_view(request_id)
+                if view is not None and trigger:
+                    if not wf.remediations.stepup.enrolled(user):
+                        raise Refused(f"Approving {view.request.id} needs a code from your authenticator. {ENROL_HINT}")
+                    client.views_open(trigger_id=trigger, view=code_dialog(view.request.id, view.title, channel))
+                    return None
             req = wf.remediations.approve(request_id, user)
             if req.status == "requested":
                 return done(

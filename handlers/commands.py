@@ -19,7 +19,7 @@ def register(app: App, wf: Workflow) -> None:
             ack()
             return
         if iam.is_slow(text):
-            working = reply(t("Working on "), t(f"/iam {text.strip()}", code=True), t("…"))
+            working = reply(t("Working on "), t(f"/iam {iam.echo(text)}", code=True), t("…"))
             ack(text=working.text, blocks=working.blocks, response_type="ephemeral")
             return
         answer = iam.run(wf, user, text)

@@ -10,7 +10,7 @@ from typing import Any
 from slack_bolt import Ack, App
 
 from bot.slack.messages import done
-from bot.slack.messages.dialogs import MUTE_BLOCK, MUTE_HOURS, REASON_BLOCK, Answers, Dialog, answers
+from bot.slack.messages.dialogs import CODE_BLOCK, MUTE_BLOCK, MUTE_HOURS, REASON_BLOCK, Answers, Dialog, answers
 from bot.workflow import Workflow
 from handlers.common import field, guarded
 
@@ -67,5 +67,30 @@ def register(app: App, wf: Workflow) -> None:
         if user and request_id:
             guarded(lambda **_: None, client, _as_click(body, given.metadata.get("channel", "")), work)
 
+    def ack_code(ack: Ack, body: dict[str, Any]) -> None:
+        code = answers(body.get("view")).code
+        if not (len(code) == 6 and code.isascii() and code.isdigit()):
+            ack(response_action="errors", errors={CODE_BLOCK: "The 6 digits your authenticator app shows now."})
+        else:
+            ack()
+
+    def approved(body: dict[str, Any], client: Any) -> None:
+        given, user = answers(body.get("view")), field(body, "user", "id")
+        request_id, code = given.metadata.get("request", ""), given.code
+        if not (len(code) == 6 and code.isascii() and code.isdigit()):
+            return  # refused in the dialog
+        click = _as_click(body, given.metadata.get("channel", ""))
+
+        def work() -> Any:
+            request = wf.remediations.approve(request_id, user, code)
+            if request.status == "requested":
+                left = request.approvals_needed - len(request.approvals)
+                return done(f"Approved {request.id}; it needs {left} more approval(s).")
+            return None  # the message itself now shows the outcome
+
+        if user and request_id:
+            guarded(lambda **_: None, client, click, work)
+
     app.view(Dialog.DISMISS.value)(ack=ack_dismiss, lazy=[dismissed])
+    app.view(Dialog.APPROVE.value)(ack=ack_code, lazy=[approved])
     app.view(Dialog.DENY.value)(ack=ack_deny, lazy=[denied])

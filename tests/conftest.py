@@ -161,11 +161,18 @@ def settings_for(iambot_db: str, slack: SlackFake) -> Callable[..., Any]:
             # the fixtures' events happened days ago; tests of backfill set this themselves
             "backfill_hours": 24 * 365 * 20,
             "channel_interval_seconds": 0,
+            # approvals are one click here; step-up has its own tests (tests/workflow/test_stepup.py,
+            # tests/handlers/test_dialogs.py), which turn it on with TEST_SECRET_KEY
+            "step_up": "off",
         }
         values.update(extra)
         return given(**values)
 
     return make
+
+
+# a Fernet key made for the tests (Fernet.generate_key()); it protects nothing
+TEST_SECRET_KEY = "bm90LWEtcmVhbC1rZXktdGVzdHMtb25seS0xMjM0NTY="
 
 
 @pytest.fixture

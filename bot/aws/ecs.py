@@ -33,8 +33,8 @@ PARAMETERS: dict[str, Any] = {
     "SecretArn": {
         "Type": "String",
         "AllowedPattern": "^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:.+$",
-        "Description": "Secrets Manager secret, JSON with SLACK_BOT_TOKEN, IAMBOT_DB and SLACK_APP_TOKEN "
-        "(Socket Mode) or SLACK_SIGNING_SECRET (HTTP)",
+        "Description": "Secrets Manager secret, JSON with SLACK_BOT_TOKEN, IAMBOT_DB, IAMBOT_SECRET_KEY and "
+        "SLACK_APP_TOKEN (Socket Mode) or SLACK_SIGNING_SECRET (HTTP)",
     },
     "Mode": {"Type": "String", "AllowedValues": ["socket-mode", "http"], "Default": "socket-mode"},
     "TargetGroupArn": {
@@ -65,7 +65,7 @@ def _secrets() -> Any:
     def secret(name: str) -> dict[str, Any]:
         return {"Name": name, "ValueFrom": {"Fn::Sub": "${SecretArn}:" + name + "::"}}
 
-    common = [secret("SLACK_BOT_TOKEN"), secret("IAMBOT_DB")]
+    common = [secret("SLACK_BOT_TOKEN"), secret("IAMBOT_DB"), secret("IAMBOT_SECRET_KEY")]
     return {"Fn::If": [HTTP, [*common, secret("SLACK_SIGNING_SECRET")], [*common, secret("SLACK_APP_TOKEN")]]}
 
 

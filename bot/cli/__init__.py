@@ -148,6 +148,37 @@ def template_cmd(
     click.echo(orjson.dumps(doc, option=orjson.OPT_INDENT_2).decode())
 
 
+@cli.command("secret-key")
+def secret_key() -> None:
+    """Print a new IAMBOT_SECRET_KEY: the key approvers' TOTP secrets are encrypted with (step-up).
+    Keep it with your other secrets; without it the enrolled devices cannot be read."""
+    from cryptography.fernet import Fernet
+
+    click.echo(Fernet.generate_key().decode())
+
+
+@cli.command("mfa-reset")
+@click.argument("user_id")
+def mfa_reset(user_id: str) -> None:
+    """Remove an approver's authenticator (a lost phone): they enrol again with /iam mfa-enroll.
+    Needs the database (IAMBOT_DB), not Slack; audited as done from the command line."""
+    from bot.store import Store
+
+    settings = settings_or_fail()
+    if not (user_id.isascii() and user_id.isalnum() and 2 <= len(user_id) <= 24):
+        fail(f"{user_id[:40]!r} is not a Slack user id like U0123ABCD")
+    with explained():
+        store = Store(settings.db, busy_seconds=settings.db_busy_seconds)
+        try:
+            with store.unit():
+                removed = store.mfa.remove(user_id)
+                store.audit.add("mfa-reset", "cli", detail=f"{user_id}: {'removed' if removed else 'none enrolled'}")
+        finally:
+            store.close()
+    said = "device removed; they enrol again with /iam mfa-enroll" if removed else "no device enrolled"
+    click.echo(f"{user_id}: {said}")
+
+
 cli.add_command(triage)
 cli.add_command(ingest)
 cli.add_command(db)

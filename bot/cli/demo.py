@@ -18,6 +18,8 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+import pyotp
+from cryptography.fernet import Fernet
 from rich.markup import escape
 
 from bot.cli.console import make_console, render_message
@@ -161,6 +163,9 @@ def run_demo(show_updates: bool = False) -> dict[str, Any]:
             IAMBOT_APPROVERS=APPROVER,
             IAMBOT_DB=str(Path(tmp) / "demo.db"),
             channel_interval_seconds=0,
+            # every approval asks for a code here, to show it (the default asks for irreversible ones)
+            step_up="all",
+            IAMBOT_SECRET_KEY=Fernet.generate_key().decode(),
         )
         slack = ConsoleSlack(console, lambda text: show_updates or "succeeded" in text or "running" not in text)
         runtime = build(settings, aws=Aws(session), client=slack)
@@ -248,7 +253,15 @@ def run_demo(show_updates: bool = False) -> dict[str, Any]:
             wf.remediations.approve(request.id, REQUESTER)
         except Refused as exc:  # the policy refuses self-approval: show it
             console.print(f"Alice tries to approve her own request: [bold]{escape(str(exc))}[/]\n")
-        done = wf.remediations.approve(request.id, APPROVER)
+        secret = wf.remediations.stepup.enrol(APPROVER).secret  # /iam mfa-enroll, shown to Bob only
+        try:
+            wf.remediations.approve(request.id, APPROVER)
+        except Refused as exc:  # a click alone is not enough: a stolen Slack session cannot approve
+            console.print(f"Bob clicks Approve: [bold]{escape(str(exc))}[/] iambot asks for it in a dialog.\n")
+        code = pyotp.TOTP(secret).now()
+        console.print(f"Bob types [bold]{code}[/] from his authenticator app (enrolled with /iam mfa-enroll).\n")
+        done = wf.remediations.approve(request.id, APPROVER, code)
+        facts["step_up"] = True
         status = iam.list_access_keys(UserName="legacy-etl")["AccessKeyMetadata"][0]["Status"]
         facts["request"], facts["key_status"] = done.status, status
         console.print(f"Request {done.id}: {done.status}. In AWS the key is now [bold]{status}[/].\n")

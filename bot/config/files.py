@@ -38,6 +38,7 @@ ENVIRONMENT = {
     "self_arns": "IAMBOT_SELF_ARNS",
     "remediation_role": "IAMBOT_REMEDIATION_ROLE",
     "external_id": "IAMBOT_EXTERNAL_ID",
+    "secret_key": "IAMBOT_SECRET_KEY",
     "remediations": "IAMBOT_REMEDIATIONS",
     "lookup_events": "IAMBOT_LOOKUP_EVENTS",
 }

@@ -72,7 +72,7 @@ class Route(BaseModel):
 
 
 CSV = ("approvers", "self_arns", "remediations")
-SECRET_FIELDS = ("slack_bot_token", "slack_signing_secret", "slack_app_token", "external_id")
+SECRET_FIELDS = ("slack_bot_token", "slack_signing_secret", "slack_app_token", "external_id", "secret_key")
 
 
 class Settings(BaseSettings):
@@ -94,6 +94,7 @@ class Settings(BaseSettings):
     self_arns: list[str] = Field(default_factory=list)  # ARN globs of iambot's own principals
     remediation_role: str | None = None  # role to assume in other accounts; "{account_id}" is filled in
     external_id: SecretStr | None = None
+    secret_key: SecretStr | None = None  # Fernet key: approvers' TOTP secrets are encrypted with it
     remediations: list[str] = Field(default_factory=list)  # enabled remediations; empty: all
     lookup_events: bool = False
 
@@ -106,6 +107,7 @@ class Settings(BaseSettings):
     requester_groups: list[str] = Field(default_factory=list)
     people: dict[str, str] = Field(default_factory=dict)  # CloudTrail actor (ARN glob, name or e-mail) → Slack user
     account_names: dict[str, str] = Field(default_factory=dict)  # account id → the name alerts show beside it
+    step_up: Literal["destructive", "all", "off"] = "destructive"  # approvals that need a TOTP code
     approvals_required: int = Field(default=1, ge=1, le=5)
     destructive_approvals_required: int = Field(default=2, ge=1, le=5)
     request_ttl_minutes: int = Field(default=60, ge=1, le=7 * 24 * 60)
@@ -146,6 +148,18 @@ class Settings(BaseSettings):
     @classmethod
     def _people(cls, value: dict[str, str]) -> dict[str, str]:
         _users(list(value.values()))
+        return value
+
+    @field_validator("secret_key")
+    @classmethod
+    def _fernet_key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            from cryptography.fernet import Fernet
+
+            try:
+                Fernet(value.get_secret_value().encode())
+            except ValueError:
+                raise ValueError("is not a key iambot can use: make one with `iambot secret-key`") from None
         return value
 
     @field_validator("account_names")
@@ -240,6 +254,8 @@ class Settings(BaseSettings):
             missing.append("IAMBOT_ALERT_CHANNEL (or routes in the config file)")
         if not self.approvers and not self.approver_groups:
             missing.append("IAMBOT_APPROVERS (or approver_groups in the config file)")
+        if self.step_up != "off" and self.secret_key is None:
+            missing.append('IAMBOT_SECRET_KEY (step-up: `iambot secret-key` makes one; or step_up = "off")')
         return missing
 
     def secrets(self) -> list[str]:

@@ -6,9 +6,10 @@ handler a library set up itself is removed), Python's warnings, and exceptions n
 in any thread. Each line names the replica (IAMBOT_REPLICA, else host and pid), so the lines of
 several replicas in one log store can be told apart.
 
-Any configured secret value, anything shaped like a Slack token, and the password of a URL
-(``postgresql://user:password@host``) are replaced by "[redacted]" wherever they appear: in the
-message, in extra fields, in tracebacks.
+Any configured secret value, anything shaped like a Slack token or a step-up seed (base32, or an
+``otpauth://`` URI), and the password of a URL (``postgresql://user:password@host``) are replaced
+by "[redacted]" wherever they appear: in the message, in extra fields, in tracebacks. slack_sdk
+and Bolt log at INFO at most: at DEBUG they write whole request bodies.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ from typing import Any
 import orjson
 
 _TOKEN = re.compile(r"\b(?:xox[abposre]|xapp)-[A-Za-z0-9-]{6,}")
+# a step-up seed (base32, 32 characters) and the otpauth:// URI that carries it
+_SEED = re.compile(r"otpauth://\S+|\b[A-Z2-7]{32}\b")
 _URL_PASSWORD = re.compile(r"(?P<keep>\b[a-zA-Z][a-zA-Z0-9+.-]*://[^:/@\s]*:)[^@\s/]+@")
 _STANDARD = set(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {"message", "asctime", "taskName"}
 REDACTED = "[redacted]"
@@ -39,6 +42,7 @@ class JsonFormatter(logging.Formatter):
         for secret in self.secrets:
             text = text.replace(secret, REDACTED)
         text = _URL_PASSWORD.sub(lambda m: m["keep"] + REDACTED + "@", text)
+        text = _SEED.sub(REDACTED, text)
         return _TOKEN.sub(REDACTED, text)
 
     def format(self, record: logging.LogRecord) -> str:
@@ -72,6 +76,9 @@ def configure(secrets: Iterable[str], level: int = logging.INFO, replica: str | 
             logger.propagate = True
     for noisy in ("botocore", "urllib3", "apscheduler.executors", "slack_sdk.socket_mode"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    # slack_sdk writes every request body at DEBUG, private answers (an enrolment's seed) included
+    for chatty in ("slack_sdk", "slack_bolt"):
+        logging.getLogger(chatty).setLevel(max(level, logging.INFO))
     logging.captureWarnings(True)
     crashed = logging.getLogger("iambot.crash")
 

@@ -36,6 +36,7 @@ from bot.store.db import (
     short_id,
 )
 from bot.store.events import Events, RejectedInput, StoredEvent
+from bot.store.mfa import Device, MfaDevices
 from bot.store.outbox import MessageRow, Outbox
 from bot.store.records import Audit, Cursors, Snapshots, Suppression, Suppressions
 from bot.store.requests import Request, Requests
@@ -58,6 +59,7 @@ class Store:
         self.snapshots = Snapshots(self.db)
         self.runs = Runs(self.db)
         self.leases = Leases(self.db)
+        self.mfa = MfaDevices(self.db)
 
     @contextmanager
     def unit(self) -> Iterator[Store]:
@@ -77,6 +79,7 @@ __all__ = [
     "Audit",
     "Cursors",
     "Database",
+    "Device",
     "Leases",
     "MessageRow",
     "Outbox",

@@ -248,6 +248,19 @@ def _m7_judgement_and_impact(db: sqlite_utils.Database) -> None:
 JUDGEMENT_AND_IMPACT = ["ALTER TABLE alerts ADD COLUMN assessed TEXT", "ALTER TABLE requests ADD COLUMN impact TEXT"]
 
 
+def _m8_step_up(db: sqlite_utils.Database) -> None:
+    """Approvers' TOTP devices (schema_pg.py has the same migration)."""
+    for statement in STEP_UP:
+        db.execute(statement)
+
+
+# Migration 8: step-up for approvals. The secret is encrypted by the workflow before it is stored.
+STEP_UP = [
+    "CREATE TABLE mfa_devices (user_id TEXT PRIMARY KEY, secret TEXT NOT NULL, created_at TEXT NOT NULL,"
+    " confirmed_at TEXT, last_step BIGINT NOT NULL DEFAULT 0, failures INTEGER NOT NULL DEFAULT 0, locked_until TEXT)"
+]
+
+
 # Each migration runs once, in order, inside a transaction; the index + 1 is its version.
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _m1_events,
@@ -257,4 +270,5 @@ MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _m5_replicas,
     _m6_claim_holders,
     _m7_judgement_and_impact,
+    _m8_step_up,
 ]

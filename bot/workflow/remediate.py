@@ -22,6 +22,7 @@ from bot.store.requests import DRIFTED, FAILED, SUCCEEDED
 from bot.workflow import approvals
 from bot.workflow import messages as m
 from bot.workflow.authz import Act, ActorRef, Authorizer, Refused, plain_id
+from bot.workflow.stepup import StepUp, StepUpNeeded
 from bot.workflow.views import Views
 from remediations import registry
 from remediations.aws import Aws
@@ -91,6 +92,7 @@ class Remediations:
         self.notify = notify
         self.policy = approvals.Policy.from_settings(settings)
         self.enabled = set(settings.enabled_remediations())
+        self.stepup = StepUp(store, settings, clock)
 
     # ------------------------------------------------------------------ asking
 
@@ -204,8 +206,21 @@ class Remediations:
 
     # ------------------------------------------------------------------ deciding
 
-    def approve(self, request_id: str, user: str) -> Request:
-        """Record an approval; when it is the last one needed, run the remediation."""
+    def needs_code(self, request_id: str) -> bool:
+        """Whether approving this request needs a code from the approver's authenticator now."""
+        request = self.store.requests.get(request_id)
+        if request is None or not request.pending:
+            return False  # approving it is refused anyway, and says why
+        cls = registry.get(request.remediation_id)
+        return self.stepup.required(bool(cls and cls.destructive))
+
+    def approve(self, request_id: str, user: str, code: str = "") -> Request:
+        """Record an approval (after its step-up code, where one is needed); when it is the last one
+        needed, run the remediation."""
+        if self.needs_code(request_id) and self.authz.is_approver(user):
+            if not code:
+                raise StepUpNeeded(f"Approving {plain_id(request_id)} needs a code from your authenticator.")
+            self.stepup.verify(user, code, plain_id(request_id))
         decision = approvals.approve(self.store, self.authz, request_id, user, self.clock(), then=self._touch)
         self.notify()
         return self.execute(decision.request.id) if decision.ready else decision.request

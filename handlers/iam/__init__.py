@@ -37,6 +37,18 @@ def is_slow(text: str) -> bool:
     return bool(sub and sub.slow)
 
 
+SECRET_AFTER = {"approve": 1, "mfa-enroll": 0}  # words after these many arguments may be a step-up code
+
+
+def echo(text: str) -> str:
+    """The command as a note may repeat it: a step-up code, wherever it may be, shown as •••."""
+    words = text.split()
+    keep = SECRET_AFTER.get(words[0].lower()) if words else None
+    if keep is not None and len(words) > keep + 1:
+        words = [*words[: keep + 1], "•••"]
+    return " ".join(words)
+
+
 def run(wf: Workflow, user: str, text: str) -> Message:
     """Answer one ``/iam`` command; mistakes and refusals become a helpful reply."""
     try:
@@ -57,3 +69,4 @@ def run(wf: Workflow, user: str, text: str) -> Message:
 from handlers.iam import events  # noqa: E402,F401,I001  (each module registers its subcommands, in this order)
 from handlers.iam import requests  # noqa: E402, F401
 from handlers.iam import admin  # noqa: E402, F401
+from handlers.iam import mfa  # noqa: E402, F401

@@ -29,11 +29,12 @@ def requests(wf: Workflow, who: str, args: list[str]) -> Message:
     )
 
 
-@subcommand("approve", "approve <request-id>", "approve a request (approvers only)", slow=True)
+@subcommand("approve", "approve <request-id> [code]", "approve a request (approvers only)", slow=True)
 def approve(wf: Workflow, who: str, args: list[str]) -> Message:
-    if len(args) != 1:
-        raise Usage("/iam approve <request-id>")
-    request = wf.remediations.approve(args[0][:20], who)
+    code = args[1] if len(args) == 2 else ""
+    if len(args) not in (1, 2) or (code and not (len(code) == 6 and code.isascii() and code.isdigit())):
+        raise Usage("/iam approve <request-id> [the 6-digit code from your authenticator, where step-up asks for it]")
+    request = wf.remediations.approve(args[0][:20], who, code)
     if request.status == "requested":
         return done(
             f"Approved {request.id}; it needs {request.approvals_needed - len(request.approvals)} more approval(s)."

@@ -72,7 +72,8 @@ def test_socket_mode_runs_as_iambots_role_with_secrets_by_reference(account):
     assert container["user"] == "10001:10001" and container["readonlyRootFilesystem"] is True
     assert {m["containerPath"] for m in container["mountPoints"]} == {"/tmp", "/var/lib/iambot"}
     secrets = {s["name"]: s["valueFrom"] for s in container["secrets"]}
-    assert secrets == {k: f"{net['SecretArn']}:{k}::" for k in ("SLACK_BOT_TOKEN", "IAMBOT_DB", "SLACK_APP_TOKEN")}
+    names = ("SLACK_BOT_TOKEN", "IAMBOT_DB", "IAMBOT_SECRET_KEY", "SLACK_APP_TOKEN")
+    assert secrets == {k: f"{net['SecretArn']}:{k}::" for k in names}
     env = {e["name"]: e["value"] for e in container["environment"]}
     assert env["IAMBOT_SQS_QUEUE_URL"].startswith("https://sqs.us-east-1.amazonaws.com/")
     assert (env["IAMBOT_ALERT_CHANNEL"], env["PORT"]) == ("C0ALERTS", "3000")
@@ -105,7 +106,12 @@ def test_http_mode_takes_the_signing_secret_and_registers_with_the_target_group(
     arn = group["TargetGroups"][0]["TargetGroupArn"]
     container = launch(session, net, given(), Mode="http", TargetGroupArn=arn)
     assert container["command"] == ["run", "--http"]
-    assert {s["name"] for s in container["secrets"]} == {"SLACK_BOT_TOKEN", "IAMBOT_DB", "SLACK_SIGNING_SECRET"}
+    assert {s["name"] for s in container["secrets"]} == {
+        "SLACK_BOT_TOKEN",
+        "IAMBOT_DB",
+        "IAMBOT_SECRET_KEY",
+        "SLACK_SIGNING_SECRET",
+    }
     # moto's CloudFormation drops a service's load balancers: the template says where the tasks go
     service = ecs(given())["Resources"]["Service"]["Properties"]
     when_http, otherwise = service["LoadBalancers"]["Fn::If"][1:]

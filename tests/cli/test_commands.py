@@ -4,6 +4,7 @@ the library builds, follow the settings, and refuse mistakes with exit 2 and one
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 
 import pytest
 import yaml
@@ -114,3 +115,29 @@ def test_version_and_help():
     result = invoke("--help")
     for command in ("triage", "ingest", "run", "demo", "explain", "manifest", "policy", "template"):
         assert command in result.stdout
+
+
+def test_secret_key_prints_a_key_iambot_accepts_and_a_bad_one_is_named(monkeypatch):
+    key = invoke("secret-key").stdout.strip()
+    assert given(IAMBOT_SECRET_KEY=key).secret_key.get_secret_value() == key
+    assert invoke("secret-key").stdout.strip() != key  # a new one each time
+    monkeypatch.setenv("IAMBOT_SECRET_KEY", "hunter2")
+    line = one_line_error(invoke("policy"))
+    assert "IAMBOT_SECRET_KEY" in line and "iambot secret-key" in line and "hunter2" not in line
+
+
+def test_mfa_reset_removes_a_device_and_audits_it(tmp_path, monkeypatch):
+    from bot.store import Store
+
+    monkeypatch.setenv("IAMBOT_DB", str(tmp_path / "iambot.db"))
+    store = Store(tmp_path / "iambot.db")
+    with store.unit():
+        store.mfa.enrol("U0APPROVE1", "encrypted", datetime(2026, 12, 7, tzinfo=UTC))
+    store.close()
+    assert "device removed" in invoke("mfa-reset", "U0APPROVE1").stdout
+    assert "no device enrolled" in invoke("mfa-reset", "U0APPROVE1").stdout
+    store = Store(tmp_path / "iambot.db")
+    assert store.mfa.get("U0APPROVE1") is None
+    assert [(r["action"], r["user_id"]) for r in store.audit.recent(5)][:2] == [("mfa-reset", "cli")] * 2
+    store.close()
+    assert "not a Slack user id" in one_line_error(invoke("mfa-reset", "'; DROP TABLE"))

@@ -231,9 +231,14 @@ def test_what_slack_needs_is_named_and_secrets_never_shown(tmp_path):
         "SLACK_SIGNING_SECRET (or SLACK_APP_TOKEN for Socket Mode)",
         "IAMBOT_ALERT_CHANNEL (or routes in the config file)",
         "IAMBOT_APPROVERS (or approver_groups in the config file)",
+        'IAMBOT_SECRET_KEY (step-up: `iambot secret-key` makes one; or step_up = "off")',
     ]
+    off = given(IAMBOT_DB=str(tmp_path / "x.db"), step_up="off")
+    assert "IAMBOT_SECRET_KEY" not in " ".join(off.missing_for_slack())
     assert "xoxb-test" not in repr(s)
-    socket = given(SLACK_APP_TOKEN="xapp-x", routes=[{"channel": "C0ALERTS"}], approver_groups=["S0SECURITY"])
+    socket = given(
+        SLACK_APP_TOKEN="xapp-x", routes=[{"channel": "C0ALERTS"}], approver_groups=["S0SECURITY"], step_up="off"
+    )
     assert socket.missing_for_slack() == ["SLACK_BOT_TOKEN"] and not socket.http_mode
 
 

@@ -21,6 +21,7 @@ import yaml
 from bot.config.files import ENVIRONMENT, TomlFile
 from bot.config.settings import SECRET_FIELDS, Settings, load_settings
 from bot.runtime.replicas import replica_name
+from tests.conftest import TEST_SECRET_KEY
 from tests.support.kustomize import KustomizeError, build, strategic_merge
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -277,6 +278,7 @@ def environment(docs: list[dict[str, Any]]) -> dict[str, str]:
                 "SLACK_SIGNING_SECRET": "fake-signing-secret",
                 "SLACK_APP_TOKEN": "xapp-fake",
                 "IAMBOT_DB": "postgresql://iambot:fake@db.example.com:5432/iambot?sslmode=require",
+                "IAMBOT_SECRET_KEY": TEST_SECRET_KEY,
             }[ref["secretKeyRef"]["key"]]
         elif ref.get("fieldRef") == {"fieldPath": "metadata.name"}:
             values[e["name"]] = "iambot-7d9f8b6c5d-x2x7q"

@@ -5,6 +5,7 @@ can mute alerts like it, and every mute is announced in the channel."""
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 
 from bot.events import normalize
 from tests.conftest import ALERTS, APPROVER, APPROVER2, REQUESTER, STRANGER
@@ -136,3 +137,34 @@ def test_deny_asks_why_and_the_reason_is_on_the_request(runtime, http, slack, aw
     before = len(slack.of("chat.postEphemeral"))
     http.submit(view, APPROVER2, typed("me too"))  # a finished request stays as it is
     assert "denied" in told_after(slack, before)["text"]
+
+
+def test_approving_a_destructive_request_asks_for_the_code_in_a_dialog(runtime_for, http_for, slack, aws):
+    import pyotp
+    import time_machine
+
+    from tests.conftest import TEST_SECRET_KEY
+
+    at = datetime(2026, 12, 7, 9, 0, 15, tzinfo=UTC)
+    with time_machine.travel(at, tick=False):
+        runtime = runtime_for(step_up="destructive", secret_key=TEST_SECRET_KEY, destructive_approvals_required=1)
+        http = http_for(runtime)
+        iam = aws.client("iam")
+        event, key = access_key_event(iam)
+        runtime.workflow.intake.take([event])
+        rid = runtime.workflow.remediations.ask_from_alert("delete-access-key", event.key, REQUESTER).id
+        http.click("approve", rid, APPROVER)  # not enrolled yet: told how, and no dialog
+        slack.wait_for(lambda s: [r for r in s.responses if "/iam mfa-enroll" in r["text"]])
+        assert not slack.views
+        secret = runtime.workflow.remediations.stepup.enrol(APPROVER).secret
+        view = dialog(http, slack, "approve", rid, APPROVER)
+        assert view["callback_id"] == "approve-code" and rid in json.dumps(view["blocks"])
+        _status, body = http.submit(view, APPROVER, {"code": {"code-input": {"value": "12ab"}}})
+        assert json.loads(body)["errors"] == {"code": "The 6 digits your authenticator app shows now."}
+        assert request_status(runtime) == "requested"
+        http.submit(view, APPROVER, {"code": {"code-input": {"value": pyotp.TOTP(secret).at(at)}}})
+        slack.wait_for(lambda s: request_status(runtime) == "succeeded")
+        assert key not in [k["AccessKeyId"] for k in iam.list_access_keys(UserName="legacy-etl")["AccessKeyMetadata"]]
+        before = len(slack.of("chat.postEphemeral"))
+        http.submit(view, APPROVER, {"code": {"code-input": {"value": pyotp.TOTP(secret).at(at)}}})  # submitted again
+        assert "It can no longer be decided" in told_after(slack, before)["text"]

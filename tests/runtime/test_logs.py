@@ -111,3 +111,16 @@ def test_configure_takes_over_libraries_warnings_and_uncaught_exceptions(root_lo
     assert "a deprecation" in by_logger["py.warnings"]["msg"]
     crash = by_logger["iambot.crash"]
     assert crash["thread_name"] == "doomed" and "ZeroDivisionError" in crash["error"]
+
+
+def test_a_step_up_seed_and_its_uri_are_redacted():
+    fmt = JsonFormatter([])
+    seed = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+    record = logging.LogRecord(
+        "slack_sdk.webhook", logging.DEBUG, __file__, 1, "body %s", (f"Key: {seed} otpauth://totp/iambot:U1?secret={seed}",),
+        None,
+    )  # fmt: skip
+    out = fmt.format(record)
+    assert seed not in out and "otpauth://" not in out and out.count(REDACTED) == 2
+    plain = logging.LogRecord("bot", logging.INFO, __file__, 1, "event %s", ("AKIAEXAMPLELEGACY001",), None)
+    assert "AKIAEXAMPLELEGACY001" in fmt.format(plain)  # an access key id is not a seed

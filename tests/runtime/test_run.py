@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from tests.conftest import ALERTS, APPROVER, REQUESTER
+from tests.conftest import ALERTS, APPROVER, REQUESTER, TEST_SECRET_KEY
 from tests.support.cli import clean_environment, invoke, one_line_error
 from tests.support.harness import block_actions, slash_command
 from tests.support.process import TOKEN, free_port, moto_server, run_env, start, wait_until_serving
@@ -222,7 +222,8 @@ def test_run_without_slack_settings_is_exit_2_naming_them(monkeypatch, tmp_path)
     clean_environment(monkeypatch, tmp_path)
     line = " ".join(invoke("run", "--http").stderr.split())
     assert "cannot start, missing configuration" in line
-    for name in ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "IAMBOT_ALERT_CHANNEL", "IAMBOT_APPROVERS"):
+    names = ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "IAMBOT_ALERT_CHANNEL", "IAMBOT_APPROVERS", "IAMBOT_SECRET_KEY")
+    for name in names:
         assert name in line
 
 
@@ -233,6 +234,7 @@ def test_run_with_an_unusable_database_is_exit_2(monkeypatch, tmp_path):
         "SLACK_SIGNING_SECRET": "test-signing-secret-not-real",
         "IAMBOT_ALERT_CHANNEL": ALERTS,
         "IAMBOT_APPROVERS": APPROVER,
+        "IAMBOT_SECRET_KEY": TEST_SECRET_KEY,
         "IAMBOT_DB": str(tmp_path),  # a directory
     }.items():
         monkeypatch.setenv(var, value)

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from tests.conftest import TEST_SECRET_KEY
 from tests.support.slack_fake import SECRET, sign
 
 IAMBOT = Path(sys.executable).with_name("iambot")
@@ -39,6 +40,7 @@ def run_env(slack_url: str, folder: Path, port: int, aws_endpoint: str, **extra:
         "IAMBOT_DB": str(folder / "iambot.db"),
         "IAMBOT_ALERT_CHANNEL": "C0ALERTS",
         "IAMBOT_APPROVERS": "UAPPROVE1",
+        "IAMBOT_SECRET_KEY": TEST_SECRET_KEY,
         "PORT": str(port),
         "AWS_ACCESS_KEY_ID": "testing",
         "AWS_SECRET_ACCESS_KEY": "testing",

@@ -27,11 +27,13 @@ REASON_LENGTH = 500
 class Dialog(StrEnum):
     DENY = "deny-reason"
     DISMISS = "dismiss-reason"
+    APPROVE = "approve-code"
 
 
 REASON_BLOCK, REASON_INPUT = "reason", "reason-input"
 MUTE_BLOCK, MUTE_INPUT, MUTE_VALUE = "mute", "mute-input", "mute-like-this"
 MUTE_HOURS = 24
+CODE_BLOCK, CODE_INPUT = "code", "code-input"
 
 
 def _plain(text: str) -> PlainTextObject:
@@ -91,11 +93,24 @@ def dismiss_dialog(event_key: str, summary: str, severity: str, required: bool, 
     return _modal(Dialog.DISMISS, "Dismiss as expected", "Dismiss", metadata, [intro, reason, mute])
 
 
+def code_dialog(request_id: str, title: str, channel: str) -> dict[str, Any]:
+    """Step-up: the code from the approver's authenticator, before the approval counts."""
+    intro = rich(line(t(f"Approve {request_id}: {title}. It needs the 6-digit code from your authenticator app.")))
+    code = InputBlock(
+        block_id=CODE_BLOCK,
+        label=_plain("Code"),
+        element=PlainTextInputElement(action_id=CODE_INPUT, min_length=6, max_length=6),
+    )
+    metadata = {"request": request_id, "channel": channel}
+    return _modal(Dialog.APPROVE, "Approve with a code", "Approve", metadata, [intro, code])
+
+
 @dataclass(frozen=True)
 class Answers:
     metadata: dict[str, str]
     reason: str
     mute: bool
+    code: str = ""
 
 
 def answers(view: Any) -> Answers:
@@ -116,4 +131,6 @@ def answers(view: Any) -> Answers:
     chosen = mute_field.get("selected_options") if isinstance(mute_field, dict) else None
     mute = isinstance(chosen, list) and any(isinstance(o, dict) and o.get("value") == MUTE_VALUE for o in chosen)
     reason = " ".join(typed.split())[:REASON_LENGTH] if isinstance(typed, str) else ""
-    return Answers(metadata, reason, mute)
+    code_field = (values.get(CODE_BLOCK) or {}).get(CODE_INPUT) if isinstance(values.get(CODE_BLOCK), dict) else None
+    code = code_field.get("value") if isinstance(code_field, dict) else None
+    return Answers(metadata, reason, mute, "".join(code.split())[:12] if isinstance(code, str) else "")
