@@ -13,7 +13,7 @@ from slack_bolt import Ack, App
 from bot.slack.ids import REQUEST_PREFIX, Action
 from bot.slack.messages import Message, done
 from bot.slack.messages.details import details_view, gone_view
-from bot.slack.messages.dialogs import code_dialog, deny_dialog, dismiss_dialog
+from bot.slack.messages.dialogs import break_glass_dialog, code_dialog, deny_dialog, dismiss_dialog
 from bot.workflow import Refused, Workflow
 from bot.workflow.messages import alert_id
 from bot.workflow.stepup import ENROL_HINT
@@ -50,6 +50,15 @@ def register(app: App, wf: Workflow) -> None:
         trigger, channel = field(body, "trigger_id"), field(body, "channel", "id")
 
         def work() -> Message | None:
+            if trigger and wf.remediations.break_glass_offered(request_id, user):
+                view = wf.views.request_view(request_id)
+                if view is not None:
+                    with_code = wf.remediations.needs_code(request_id)
+                    if with_code and not wf.remediations.stepup.enrolled(user):
+                        raise Refused(f"Approving {view.request.id} needs a code from your authenticator. {ENROL_HINT}")
+                    dialog = break_glass_dialog(view.request.id, view.title, channel, with_code)
+                    client.views_open(trigger_id=trigger, view=dialog)
+                    return None
             if wf.remediations.needs_code(request_id) and wf.authz.is_approver(user):
                 view = wf.views.request_view(request_id)
                 if view is not None and trigger:

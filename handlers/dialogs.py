@@ -91,6 +91,33 @@ def register(app: App, wf: Workflow) -> None:
         if user and request_id:
             guarded(lambda **_: None, client, click, work)
 
+    def glass_problems(given: Answers) -> dict[str, str]:
+        problems = {}
+        if not given.reason:
+            problems[REASON_BLOCK] = "Say why: a break-glass approval needs a reason."
+        if given.metadata.get("code") and not (len(given.code) == 6 and given.code.isdigit()):
+            problems[CODE_BLOCK] = "The 6 digits your authenticator app shows now."
+        return problems
+
+    def ack_glass(ack: Ack, body: dict[str, Any]) -> None:
+        problems = glass_problems(answers(body.get("view")))
+        if problems:
+            ack(response_action="errors", errors=problems)
+        else:
+            ack()
+
+    def glassed(body: dict[str, Any], client: Any) -> None:
+        given, user = answers(body.get("view")), field(body, "user", "id")
+        request_id = given.metadata.get("request", "")
+        if glass_problems(given) or not (user and request_id):
+            return  # the dialog stayed open with the errors
+
+        def work() -> None:
+            wf.remediations.approve(request_id, user, given.code, break_glass=given.reason)
+
+        guarded(lambda **_: None, client, _as_click(body, given.metadata.get("channel", "")), work)
+
     app.view(Dialog.DISMISS.value)(ack=ack_dismiss, lazy=[dismissed])
+    app.view(Dialog.BREAK_GLASS.value)(ack=ack_glass, lazy=[glassed])
     app.view(Dialog.APPROVE.value)(ack=ack_code, lazy=[approved])
     app.view(Dialog.DENY.value)(ack=ack_deny, lazy=[denied])

@@ -108,6 +108,7 @@ class Settings(BaseSettings):
     people: dict[str, str] = Field(default_factory=dict)  # CloudTrail actor (ARN glob, name or e-mail) → Slack user
     account_names: dict[str, str] = Field(default_factory=dict)  # account id → the name alerts show beside it
     step_up: Literal["destructive", "all", "off"] = "destructive"  # approvals that need a TOTP code
+    break_glass: bool = False  # the requester or the actor may approve alone, with a reason (audited, announced)
     approvals_required: int = Field(default=1, ge=1, le=5)
     destructive_approvals_required: int = Field(default=2, ge=1, le=5)
     request_ttl_minutes: int = Field(default=60, ge=1, le=7 * 24 * 60)

@@ -7,6 +7,7 @@ import logging
 from bot.slack.messages import (
     Message,
     alert_message,
+    break_glass_message,
     burst_message,
     confirmation_message,
     digest_message,
@@ -57,6 +58,9 @@ class Renderer:
                 return confirmation_message(confirmation) if confirmation else None
             case m.Kind.DIGEST:
                 return digest_message(Digest.of(data), self.link)
+            case m.Kind.BREAK_GLASS:
+                glass = self.views.request_view(row.ref)
+                return break_glass_message(glass.request.id, glass.title, data) if glass else None
             case m.Kind.MUTE:
                 muted = self.views.store.suppressions.get(row.ref)
                 return mute_message(muted) if muted else None

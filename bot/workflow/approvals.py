@@ -172,6 +172,18 @@ def _open(store: Store, r: _Refusals, request_id: str, at: datetime) -> Request:
     return request
 
 
+BREAK_GLASS = "break-glass"
+
+
+def conflicted(store: Store, authz: Authorizer, request_id: str, user: str) -> bool:
+    """An approver who may not approve this request in the usual way: they asked for it, or they
+    made the change it undoes (break-glass may let them, with a reason)."""
+    request = store.requests.get(request_id.strip().upper())
+    if request is None or not request.pending or not authz.is_approver(user):
+        return False
+    return user == request.requested_by or authz.actor_is(actor_of(request), user)
+
+
 def approve(
     store: Store,
     authz: Authorizer,
@@ -179,31 +191,38 @@ def approve(
     user: str,
     at: datetime,
     then: Callable[[Request], None] = lambda request: None,
+    break_glass: str = "",
 ) -> Decision:
-    """Record ``user``'s approval. Raises Refused (audited) when the policy does not allow it."""
+    """Record ``user``'s approval. Raises Refused (audited) when the policy does not allow it.
+    ``break_glass`` (a reason; the caller checked the setting) lets the person who asked, or who
+    made the change, approve alone: the request is approved at once, and the audit says so."""
     allowed = authz.is_approver(user)  # may ask Slack: outside the unit of work
     author = authz.actor_is(actor_of(store.requests.get(request_id.strip().upper())), user)
     with _deciding(store, "approve", user, at) as r:
         request = _open(store, r, request_id, at)
-        if user == request.requested_by:
+        glass = bool(break_glass) and (user == request.requested_by or author)
+        if user == request.requested_by and not glass:
             raise r.refuse("You asked for this remediation; someone else must approve it.", request)
         if not allowed:
             raise r.refuse("You are not an approver for iambot remediations.", request)
-        if author:
+        if author and not glass:
             raise r.refuse("You made the change this remediation undoes; someone else must approve it.", request)
         inserted = store.requests.add_approval(request.id, user, at)
         count = store.requests.approval_count(request.id)
-        remaining = max(0, request.approvals_needed - count)
+        remaining = 0 if glass else max(0, request.approvals_needed - count)
         if not inserted:
             raise r.refuse(f"You have already approved {request.id}; it needs {remaining} more approval(s).", request)
-        ready = remaining == 0 and store.requests.move(request.id, REQUESTED, APPROVED, at=at, decided_by=user)
+        why = f"{BREAK_GLASS}: {break_glass}" if glass else None
+        ready = remaining == 0 and store.requests.move(
+            request.id, REQUESTED, APPROVED, at=at, decided_by=user, reason=why
+        )
         store.audit.add(
-            "approve",
+            BREAK_GLASS if glass else "approve",
             user,
             request_id=request.id,
             event_key=request.event_key,
             remediation_id=request.remediation_id,
-            detail=f"{count} of {request.approvals_needed}",
+            detail=why or f"{count} of {request.approvals_needed}",
             at=at,
         )
         found = store.requests.get(request.id)

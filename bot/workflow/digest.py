@@ -83,6 +83,7 @@ def compute(store: Store, since: datetime, until: datetime) -> Digest:
                 "requested_by": r.requested_by,
                 "approved_by": list(r.approvals),
                 "status": r.status,
+                "break_glass": bool(r.reason and r.reason.startswith("break-glass")),
             }
         )
     d.suppressions_hit = store.suppressions.hit_between(since, until)

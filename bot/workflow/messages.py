@@ -17,6 +17,7 @@ class Kind(StrEnum):
     CONFIRMATION = "confirmation"
     DIGEST = "digest"
     MUTE = "mute"
+    BREAK_GLASS = "break-glass"
 
 
 def alert_id(event_key: str) -> str:
@@ -45,3 +46,7 @@ def digest_id(until: str, manual: bool) -> str:
 
 def mute_id(suppression_id: str) -> str:
     return f"{Kind.MUTE}:{suppression_id}"
+
+
+def break_glass_id(request_id: str) -> str:
+    return f"{Kind.BREAK_GLASS}:{request_id}"

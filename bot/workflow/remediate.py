@@ -214,14 +214,37 @@ class Remediations:
         cls = registry.get(request.remediation_id)
         return self.stepup.required(bool(cls and cls.destructive))
 
-    def approve(self, request_id: str, user: str, code: str = "") -> Request:
+    def break_glass_offered(self, request_id: str, user: str) -> bool:
+        """Whether ``user`` may approve this request only through break-glass (``break_glass = true``)."""
+        return self.settings.break_glass and approvals.conflicted(self.store, self.authz, request_id, user)
+
+    def approve(self, request_id: str, user: str, code: str = "", break_glass: str = "") -> Request:
         """Record an approval (after its step-up code, where one is needed); when it is the last one
-        needed, run the remediation."""
+        needed, run the remediation. ``break_glass`` is the reason of an emergency approval by the
+        person who asked or who made the change: it approves at once, and every approver is told."""
+        reason = " ".join(break_glass.split())[:500]
+        if break_glass and not self.settings.break_glass:
+            raise Refused("Break-glass approvals are off (break_glass = true in iambot.toml turns them on).")
+        if break_glass and not reason:
+            raise Refused("A break-glass approval needs a reason.")
         if self.needs_code(request_id) and self.authz.is_approver(user):
             if not code:
                 raise StepUpNeeded(f"Approving {plain_id(request_id)} needs a code from your authenticator.")
             self.stepup.verify(user, code, plain_id(request_id))
-        decision = approvals.approve(self.store, self.authz, request_id, user, self.clock(), then=self._touch)
+
+        def announce(request: Request) -> None:
+            self._touch(request)
+            if reason and request.reason and request.reason.startswith(approvals.BREAK_GLASS):
+                where = self.store.outbox.get(m.request_id(request.id))
+                if where is not None and where.channel:
+                    data = {"user": user, "reason": reason, "approvers": list(self.settings.approvers),
+                            "groups": list(self.settings.approver_groups)}  # fmt: skip
+                    self.store.outbox.put(m.break_glass_id(request.id), m.Kind.BREAK_GLASS, request.id,
+                                          where.channel, data=data, thread_of=where.thread_of)  # fmt: skip
+
+        decision = approvals.approve(
+            self.store, self.authz, request_id, user, self.clock(), then=announce, break_glass=reason
+        )
         self.notify()
         return self.execute(decision.request.id) if decision.ready else decision.request
 

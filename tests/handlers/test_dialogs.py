@@ -168,3 +168,21 @@ def test_approving_a_destructive_request_asks_for_the_code_in_a_dialog(runtime_f
         before = len(slack.of("chat.postEphemeral"))
         http.submit(view, APPROVER, {"code": {"code-input": {"value": pyotp.TOTP(secret).at(at)}}})  # submitted again
         assert "It can no longer be decided" in told_after(slack, before)["text"]
+
+
+def test_break_glass_opens_a_dialog_that_needs_a_reason(runtime_for, http_for, slack, aws):
+    runtime = runtime_for(break_glass=True)
+    http = http_for(runtime)
+    iam = aws.client("iam")
+    event, key = access_key_event(iam)
+    runtime.workflow.intake.take([event])
+    rid = runtime.workflow.remediations.ask_from_alert("deactivate-access-key", event.key, APPROVER).id
+    view = dialog(http, slack, "approve", rid, APPROVER)  # the approver asked for it themselves
+    assert view["callback_id"] == "break-glass" and "code" not in {b.get("block_id") for b in view["blocks"]}
+    _status, body = http.submit(view, APPROVER)
+    assert json.loads(body)["errors"] == {"reason": "Say why: a break-glass approval needs a reason."}
+    assert request_status(runtime) == "requested"
+    http.submit(view, APPROVER, typed("the key is leaking, INC-7"))
+    slack.wait_for(lambda s: request_status(runtime) == "succeeded")
+    assert key_status(iam, key) == "Inactive"
+    assert ("break-glass", APPROVER, "ok") in audit_actions(runtime)

@@ -55,6 +55,7 @@ def test_digest_numbers_for_a_known_set_of_events(runtime, slack, aws):
             "requested_by": REQUESTER,
             "approved_by": [APPROVER],
             "status": "succeeded",
+            "break_glass": False,
         }
     ]
     assert d.waiting == []

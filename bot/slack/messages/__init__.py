@@ -3,7 +3,13 @@
 from bot.slack.messages.alert import alert_message
 from bot.slack.messages.base import Message, bullets, emoji, line, link, message, rich, t, titled, user
 from bot.slack.messages.digest import digest_message
-from bot.slack.messages.notices import burst_message, confirmation_message, mute_message, repeats_message
+from bot.slack.messages.notices import (
+    break_glass_message,
+    burst_message,
+    confirmation_message,
+    mute_message,
+    repeats_message,
+)
 from bot.slack.messages.replies import done, failed, listing, preformatted, refused, reply, usage
 from bot.slack.messages.request import REQUEST_STATUS, request_message, status_text
 
@@ -11,6 +17,7 @@ __all__ = [
     "REQUEST_STATUS",
     "Message",
     "alert_message",
+    "break_glass_message",
     "bullets",
     "burst_message",
     "confirmation_message",

@@ -28,6 +28,7 @@ class Dialog(StrEnum):
     DENY = "deny-reason"
     DISMISS = "dismiss-reason"
     APPROVE = "approve-code"
+    BREAK_GLASS = "break-glass"
 
 
 REASON_BLOCK, REASON_INPUT = "reason", "reason-input"
@@ -103,6 +104,27 @@ def code_dialog(request_id: str, title: str, channel: str) -> dict[str, Any]:
     )
     metadata = {"request": request_id, "channel": channel}
     return _modal(Dialog.APPROVE, "Approve with a code", "Approve", metadata, [intro, code])
+
+
+def break_glass_dialog(request_id: str, title: str, channel: str, with_code: bool) -> dict[str, Any]:
+    """Approve alone, in an emergency: the reason is required, every approver is told at once."""
+    intro = rich(
+        line(t(f"Break-glass: approve {request_id} ({title}) alone.", bold=True)),
+        line(t("You asked for it or made the change it undoes, so the policy would refuse you. Every approver "
+               "is notified now, and the request, the alert, the audit log and the digest say break-glass.")),
+    )  # fmt: skip
+    reason = _reason("Why can this not wait for another approver?", required=True, hint="Required. Everyone sees it.")
+    blocks: list[Any] = [intro, reason]
+    if with_code:
+        blocks.append(
+            InputBlock(
+                block_id=CODE_BLOCK,
+                label=_plain("Code from your authenticator"),
+                element=PlainTextInputElement(action_id=CODE_INPUT, min_length=6, max_length=6),
+            )
+        )
+    metadata = {"request": request_id, "channel": channel, "code": "1" if with_code else ""}
+    return _modal(Dialog.BREAK_GLASS, "Break-glass approval", "Approve alone", metadata, blocks)
 
 
 @dataclass(frozen=True)

@@ -47,6 +47,8 @@ def digest_message(d: Digest, permalink: Permalink) -> Message:
             parts = [t(f"{r['id']} {r['remediation_id']}: {r['status']}, asked by "), user(r["requested_by"])]
             for i, uid in enumerate(r["approved_by"]):
                 parts += [t(", approved by " if i == 0 else ", "), user(uid)]
+            if r.get("break_glass"):
+                parts.append(t(" — break-glass", bold=True))
             done.append(parts)
         blocks.append(rich(line(t("Remediations run", bold=True)), bullets(done)))
     if d.suppressions_hit:

@@ -3,6 +3,10 @@ the announcement of a new mute."""
 
 from __future__ import annotations
 
+from typing import Any
+
+from slack_sdk.models.blocks import RichTextElementParts
+
 from bot.slack.messages.base import Message, emoji, line, message, rich, t, user
 from bot.store import Suppression
 from bot.workflow.views import BurstView, ConfirmationView, RepeatsView
@@ -42,3 +46,21 @@ def mute_message(s: Suppression) -> Message:
     after = f" ({s.id}). Matching events are stored and counted in the digest; /iam unmute {s.id} lifts it."
     parts = [emoji("no_bell"), t(" "), user(s.created_by), t(what), t(s.reason or "no reason given", italic=True)]
     return message(f"{s.created_by}{what}{s.reason} ({s.id})", [rich(line(*parts, t(after)))])
+
+
+def break_glass_message(request_id: str, title: str, data: dict[str, Any]) -> Message:
+    """Every approver is told at once that someone approved alone, and why."""
+    who = str(data.get("user") or "?")
+    reason = str(data.get("reason") or "")
+    people = [u for u in data.get("approvers") or [] if isinstance(u, str) and u != who]
+    groups = [g for g in data.get("groups") or [] if isinstance(g, str) and g.isalnum()]
+    notify: list[Any] = []
+    for uid in people:
+        notify += [user(uid), t(" ")]
+    for gid in groups:
+        notify += [RichTextElementParts.UserGroup(usergroup_id=gid), t(" ")]
+    parts = [emoji("rotating_light"), t(" Break-glass: ", bold=True), user(who),
+             t(f" approved {request_id} ({title}) alone, which the policy does not normally allow: "),
+             t(reason, italic=True, limit=500)]  # fmt: skip
+    blocks = [rich(line(*parts)), rich(line(t("Approvers: "), *notify))] if notify else [rich(line(*parts))]
+    return message(f"Break-glass: {who} approved {request_id} alone: {reason}", blocks)

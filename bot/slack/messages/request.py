@@ -51,6 +51,8 @@ def request_line(request: Request, title: str) -> Any:
     ]
     if request.approvals:
         parts += [t(", approved by "), *_users(request.approvals)]
+        if request.reason and request.reason.startswith("break-glass"):
+            parts.append(t(" through break-glass", bold=True))
     elif request.decided_by:
         parts += [t(f", {request.status} by "), user(request.decided_by)]
     if request.outcome:
