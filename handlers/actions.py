@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from slack_bolt import Ack, App
+from slack_bolt import App
 
 from bot.slack.ids import REQUEST_PREFIX, Action
 from bot.slack.messages import Message, done
@@ -17,13 +17,9 @@ from bot.slack.messages.dialogs import break_glass_dialog, code_dialog, deny_dia
 from bot.workflow import Refused, Workflow
 from bot.workflow.messages import alert_id
 from bot.workflow.stepup import ENROL_HINT
-from handlers.common import field, first_action, guarded
+from handlers.common import after_ack, field, first_action, guarded
 
 REQUEST_ACTION = re.compile("^" + re.escape(REQUEST_PREFIX) + r"[a-z0-9-]{1,64}$")
-
-
-def _ack(ack: Ack) -> None:
-    ack()
 
 
 def _click(body: Any) -> tuple[str, str, str]:
@@ -125,8 +121,8 @@ def register(app: App, wf: Workflow) -> None:
 
         guarded(respond, client, body, work)
 
-    app.action(REQUEST_ACTION)(ack=_ack, lazy=[request])
-    app.action(Action.DETAILS.value)(ack=_ack, lazy=[details])
-    app.action(Action.APPROVE.value)(ack=_ack, lazy=[approve])
-    app.action(Action.DENY.value)(ack=_ack, lazy=[deny])
-    app.action(Action.DISMISS.value)(ack=_ack, lazy=[dismiss])
+    app.action(REQUEST_ACTION)(after_ack(app, request))
+    app.action(Action.DETAILS.value)(after_ack(app, details))
+    app.action(Action.APPROVE.value)(after_ack(app, approve))
+    app.action(Action.DENY.value)(after_ack(app, deny))
+    app.action(Action.DISMISS.value)(after_ack(app, dismiss))

@@ -11,13 +11,21 @@ from bot.workflow.authz import plain_id
 from handlers.iam.base import SUBCOMMANDS, Usage, number, subcommand
 from remediations import registry
 
+_help: tuple[int, Message] | None = None  # (subcommands it lists, the message): the same for everyone
+
 
 @subcommand("help", "help", "this list")
 def help_(wf: Workflow, user: str, args: list[str]) -> Message:
-    return listing(
-        "iambot — AWS identity alerts, explained, and remediated after approval",
-        ([t(f"/iam {s.usage}", code=True), t(f" — {s.help}")] for s in SUBCOMMANDS.values()),
-    )
+    global _help
+    if _help is None or _help[0] != len(SUBCOMMANDS):
+        _help = (
+            len(SUBCOMMANDS),
+            listing(
+                "iambot — AWS identity alerts, explained, and remediated after approval",
+                ([t(f"/iam {s.usage}", code=True), t(f" — {s.help}")] for s in SUBCOMMANDS.values()),
+            ),
+        )
+    return _help[1]
 
 
 @subcommand("explain", "explain <EventName>", "what an identity event means and why it matters")
