@@ -121,6 +121,17 @@ def register(app: App, wf: Workflow) -> None:
 
         guarded(respond, client, body, work)
 
+    def undo(body: dict[str, Any], respond: Any, client: Any) -> None:
+        _, request_id, user = _click(body)
+
+        def work() -> Message:
+            req = wf.remediations.undo(request_id, user)
+            return done(f"Requested {req.id} to undo {request_id}; the approval message is posted.")
+
+        if user:
+            guarded(respond, client, body, work)
+
+    app.action(Action.UNDO.value)(after_ack(app, undo))
     app.action(REQUEST_ACTION)(after_ack(app, request))
     app.action(Action.DETAILS.value)(after_ack(app, details))
     app.action(Action.APPROVE.value)(after_ack(app, approve))

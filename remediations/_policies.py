@@ -4,6 +4,7 @@
 IAM names its calls alike for users, groups and roles (``list_attached_user_policies``,
 ``detach_group_policy``, ``get_role_policy`` …), so one implementation serves all three; each
 remediation module only says which kind of principal it acts on and declares its own actions.
+Detaching and attaching a managed policy undo each other.
 
 Before iambot deletes an inline policy it stores the document as a snapshot of kind
 ``inline-policy`` under ``<kind>/<principal name>/<policy name>``; ``restore-inline-policy`` puts
@@ -20,7 +21,7 @@ from urllib.parse import unquote
 from botocore.exceptions import ClientError
 
 from remediations._impact import policy_impact
-from remediations.base import Outcome, Plan, Remediation, RemediationError, error_code
+from remediations.base import Outcome, Plan, Remediation, RemediationError, Undo, as_dict, error_code
 
 PrincipalType = Literal["user", "group", "role"]
 SNAPSHOT = "inline-policy"
@@ -130,6 +131,16 @@ class _OfPrincipal(Remediation):
     def principal(self, p: Any) -> str:
         return str(getattr(p, f"{self.kind}_name"))
 
+    @classmethod
+    def _managed_undo(cls, inverse: str, params: dict[str, Any], expected: dict[str, Any], was: bool) -> Undo | None:
+        """``<inverse>-<kind>-policy`` for the same principal and policy, when the plan read the policy
+        attached (``was``) or not."""
+        p = cls.parsed(params)
+        if p is None or as_dict(expected).get("attached") is not was:
+            return None
+        name = f"{cls.kind}_name"
+        return Undo(f"{inverse}-{cls.kind}-policy", {name: getattr(p, name), "policy_arn": p.policy_arn})
+
 
 class DetachManagedPolicy(_OfPrincipal):
     """Detach a managed policy from a user, group or role (``kind``); re-attaching undoes it. The
@@ -161,12 +172,62 @@ class DetachManagedPolicy(_OfPrincipal):
             return Outcome(False, [f"Policy {p.policy_arn} was already detached from {who}"])
         return Outcome(True, [f"Detached policy {p.policy_arn} from {who}"])
 
+    @classmethod
+    def undo(cls, params: dict[str, Any], expected: dict[str, Any]) -> Undo | None:
+        return cls._managed_undo("attach", params, expected, was=True)
+
+
+class AttachManagedPolicy(_OfPrincipal):
+    """Attach a managed policy to a user, group or role (``kind``): the undo of detaching it, and
+    undone by detaching it again. A policy that does not exist is a refusal. The plan shows what else
+    the policy is attached to (iam:ListEntitiesForPolicy)."""
+
+    def plan(self, p: Any) -> Plan:
+        name = self.principal(p)
+        who = label(self.kind, name)
+        if p.policy_arn in attached_policy_arns(self.iam, self.kind, name):
+            return Plan([f"Policy {p.policy_arn} is already attached to {who}"], {"attached": True}, noop=True)
+        return Plan(
+            [f"Would attach managed policy {p.policy_arn} to {who}", f"The {self.kind} gets what the policy allows"],
+            {"attached": False},
+            impact=policy_impact(self.iam, p.policy_arn),
+        )
+
+    def apply(self, p: Any) -> Outcome:
+        name = self.principal(p)
+        who = label(self.kind, name)
+        if p.policy_arn in attached_policy_arns(self.iam, self.kind, name):
+            return Outcome(False, [f"Policy {p.policy_arn} was already attached to {who}"])
+        try:
+            getattr(self.iam, f"attach_{self.kind}_policy")(**{_ARG[self.kind]: name, "PolicyArn": p.policy_arn})
+        except ClientError as exc:
+            if error_code(exc) != "NoSuchEntity":
+                raise
+            attached_policy_arns(self.iam, self.kind, name)  # a principal that is gone is a refusal
+            raise RemediationError(f"Policy {p.policy_arn} does not exist") from exc
+        return Outcome(True, [f"Attached policy {p.policy_arn} to {who}"])
+
+    @classmethod
+    def undo(cls, params: dict[str, Any], expected: dict[str, Any]) -> Undo | None:
+        return cls._managed_undo("detach", params, expected, was=False)
+
 
 class DeleteInlinePolicy(_OfPrincipal):
     """Delete an inline policy of a user, group or role (``kind``) after storing its document, so
     that ``restore-inline-policy`` can put it back (hence not destructive). The plan expects the
     document's hash: a change between approval and execution is drift."""
 
+    @classmethod
+    def undo(cls, params: dict[str, Any], expected: dict[str, Any]) -> Undo | None:
+        """restore-inline-policy, which puts back the document apply stored (the latest one iambot
+        holds for that policy), when the plan read a document (its hash)."""
+        p = cls.parsed(params)
+        if p is None or not isinstance(as_dict(expected).get("document_sha256"), str):
+            return None
+        name = getattr(p, f"{cls.kind}_name")
+        return Undo(
+            "restore-inline-policy", {"principal_type": cls.kind, "principal_name": name, "policy_name": p.policy_name}
+        )
 
     def plan(self, p: Any) -> Plan:
         name = self.principal(p)

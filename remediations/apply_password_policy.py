@@ -28,6 +28,7 @@ class ApplyPasswordPolicy(Remediation):
     title = "Apply the strong password policy"
     permissions = ("iam:GetAccountPasswordPolicy", "iam:UpdateAccountPasswordPolicy")
     destructive = False
+    undo_note = "iambot cannot undo this: the plan shows the policy it replaced"
 
     class Params(BaseParams):
         minimum_password_length: int = Field(default=14, ge=8, le=128)

@@ -13,6 +13,12 @@ A remediation also carries what else it knows: ``defaults(settings)`` (parameter
 configures), ``prepare(params, knowledge)`` (parameters only iambot's own records hold, such as
 the thumbprints an OIDC provider had before a change), and ``jobs()`` (scheduled reads that keep
 those records, with the permissions they need). Nothing outside ``remediations/`` names one.
+
+And it knows its way back: ``undo(params, expected)`` names the request (another registered
+remediation and its parameters) that puts back what it changed, from its stored parameters and the
+state its plan read before the change; or None where no safe inverse exists, and then
+``undo_note`` says why (a deleted key cannot be re-created). ``undo`` is total over what is
+stored: parameters or expected state that do not read as this remediation's give None.
 """
 
 from __future__ import annotations
@@ -23,7 +29,7 @@ from datetime import datetime
 from typing import Any, ClassVar, Protocol
 
 from botocore.exceptions import ClientError
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
 
 class BaseParams(BaseModel):
@@ -111,6 +117,20 @@ class Job:
     permissions: tuple[str, ...]
 
 
+@dataclass(frozen=True)
+class Undo:
+    """The request that undoes an applied remediation: another registered remediation (an inverse,
+    requested, approved and drift-checked like any other) and its parameters, JSON-ready."""
+
+    remediation_id: str
+    params: dict[str, Any]
+
+
+def as_dict(value: Any) -> dict[str, Any]:
+    """Stored JSON that should be an object (an expected state): itself, or {} when it is not one."""
+    return value if isinstance(value, dict) else {}
+
+
 def error_code(exc: ClientError) -> str:
     return str(exc.response.get("Error", {}).get("Code", ""))
 
@@ -122,6 +142,11 @@ class Remediation:
     permissions: ClassVar[tuple[str, ...]]
     destructive: ClassVar[bool] = False
     Params: ClassVar[type[BaseParams]]
+    # why there is no undo, for the request message (None: undoable, or nothing to say)
+    undo_note: ClassVar[str | None] = None
+    # requested only as the undo of another remediation (re-activating a key or re-attaching a
+    # policy on its own would be a way to grant access through an approval)
+    undo_only: ClassVar[bool] = False
 
     def __init__(self, client: Any, snapshots: SnapshotStore | None = None):
         self.client = client
@@ -134,6 +159,22 @@ class Remediation:
     @classmethod
     def parse(cls, raw: dict[str, Any]) -> BaseParams:
         return cls.Params.model_validate(raw)
+
+    @classmethod
+    def parsed(cls, raw: Any) -> Any:
+        """The parameters, or None when ``raw`` does not parse as them (for ``undo``, which is total)."""
+        if not isinstance(raw, dict):
+            return None
+        try:
+            return cls.parse(raw)
+        except ValidationError:
+            return None
+
+    @classmethod
+    def undo(cls, params: dict[str, Any], expected: dict[str, Any]) -> Undo | None:
+        """The request that puts back what this remediation changed, from its parameters and the
+        state its plan read before the change (``expected``); None where no safe inverse exists."""
+        return None
 
     @classmethod
     def defaults(cls, settings: OperatorSettings) -> dict[str, Any]:

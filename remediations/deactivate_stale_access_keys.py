@@ -38,6 +38,7 @@ class DeactivateStaleAccessKeys(Remediation):
     title = "Deactivate stale access keys"
     permissions = ("iam:ListUsers", "iam:ListAccessKeys", "iam:GetAccessKeyLastUsed", "iam:UpdateAccessKey")
     destructive = False
+    undo_note = "iambot cannot undo this in one step: re-activate a key with reactivate-access-key"
 
     class Params(BaseParams):
         max_age_days: int | None = Field(default=None, ge=1, le=3650)

@@ -30,6 +30,7 @@ class DeleteAccessKey(Remediation):
         "iam:ListGroupsForUser",
     )
     destructive = True
+    undo_note = "A deleted access key cannot be restored: iambot cannot undo this"
 
     class Params(BaseParams):
         user_name: Annotated[str, UserName]

@@ -25,6 +25,7 @@ class DeleteInactiveAccessKeys(Remediation):
     title = "Delete inactive access keys"
     permissions = ("iam:ListUsers", "iam:ListAccessKeys", "iam:DeleteAccessKey")
     destructive = True
+    undo_note = "Deleted access keys cannot be restored: iambot cannot undo this"
 
     class Params(BaseParams):
         pass

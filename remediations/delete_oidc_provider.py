@@ -17,6 +17,10 @@ class DeleteOidcProvider(Remediation):
     title = "Delete the OIDC provider"
     permissions = ("iam:GetOpenIDConnectProvider", "iam:ListRoles", "iam:DeleteOpenIDConnectProvider")
     destructive = True
+    undo_note = (
+        "A deleted OIDC provider cannot be restored: iambot cannot undo this (creating it again "
+        "with the same URL gives it the same ARN)"
+    )
 
     class Params(BaseParams):
         provider_arn: str = OidcArn

@@ -14,6 +14,9 @@ class DeleteSigningCertificate(Remediation):
     title = "Delete the signing certificate"
     permissions = ("iam:ListSigningCertificates", "iam:DeleteSigningCertificate")
     destructive = True
+    undo_note = (
+        "A deleted signing certificate cannot be restored: iambot cannot undo this (its owner can upload it again)"
+    )
 
     class Params(BaseParams):
         user_name: Annotated[str, UserName]

@@ -34,6 +34,7 @@ class DetachScp(Remediation):
     service = "organizations"
     permissions = ("organizations:ListTargetsForPolicy", "organizations:DetachPolicy")
     destructive = False
+    undo_note = "iambot cannot undo this: attach the policy to the target again in AWS Organizations"
 
     class Params(BaseParams):
         policy_id: Annotated[str, PolicyId]

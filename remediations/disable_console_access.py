@@ -14,6 +14,7 @@ class DisableConsoleAccess(Remediation):
     title = "Disable console access"
     permissions = ("iam:GetLoginProfile", "iam:DeleteLoginProfile", "iam:ListMFADevices", "iam:ListAccessKeys")
     destructive = True
+    undo_note = "A console password cannot be re-created: iambot cannot undo this (an administrator sets a new one)"
 
     class Params(BaseParams):
         user_name: Annotated[str, UserName]

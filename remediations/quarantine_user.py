@@ -12,7 +12,9 @@ from remediations.base import (
     Plan,
     Remediation,
     RemediationError,
+    Undo,
     UserName,
+    as_dict,
     error_code,
 )
 
@@ -68,6 +70,15 @@ class QuarantineUser(Remediation):
             {"quarantined": False},
             impact=user_impact(self.iam, p.user_name),
         )
+
+    @classmethod
+    def undo(cls, params: dict[str, Any], expected: dict[str, Any]) -> Undo | None:
+        """delete-user-policy of the quarantine policy (which stores its document first), when the
+        plan read the user not quarantined."""
+        p = cls.parsed(params)
+        if p is None or as_dict(expected).get("quarantined") is not False:
+            return None
+        return Undo("delete-user-policy", {"user_name": p.user_name, "policy_name": POLICY_NAME})
 
     def apply(self, p: Any) -> Outcome:
         self.iam.put_user_policy(UserName=p.user_name, PolicyName=POLICY_NAME, PolicyDocument=json.dumps(DENY_ALL))

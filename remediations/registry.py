@@ -1,8 +1,11 @@
-"""Every remediation, by id."""
+"""Every remediation, by id (the inverses that undo others among them)."""
 
 from __future__ import annotations
 
 from remediations.apply_password_policy import ApplyPasswordPolicy
+from remediations.attach_group_policy import AttachGroupPolicy
+from remediations.attach_role_policy import AttachRolePolicy
+from remediations.attach_user_policy import AttachUserPolicy
 from remediations.base import Remediation
 from remediations.deactivate_access_key import DeactivateAccessKey
 from remediations.deactivate_signing_certificate import DeactivateSigningCertificate
@@ -20,6 +23,8 @@ from remediations.detach_scp import DetachScp
 from remediations.detach_user_policy import DetachUserPolicy
 from remediations.disable_console_access import DisableConsoleAccess
 from remediations.quarantine_user import QuarantineUser
+from remediations.reactivate_access_key import ReactivateAccessKey
+from remediations.reactivate_signing_certificate import ReactivateSigningCertificate
 from remediations.remove_user_from_group import RemoveUserFromGroup
 from remediations.require_password_reset import RequirePasswordReset
 from remediations.restore_inline_policy import RestoreInlinePolicy
@@ -31,11 +36,13 @@ REMEDIATIONS: dict[str, type[Remediation]] = {
     cls.id: cls
     for cls in (
         DeactivateAccessKey,
+        ReactivateAccessKey,
         DeleteAccessKey,
         QuarantineUser,
         RequirePasswordReset,
         DisableConsoleAccess,
         DeactivateSigningCertificate,
+        ReactivateSigningCertificate,
         DeleteSigningCertificate,
         RevertServerCertificateRename,
         RestoreOidcThumbprints,
@@ -46,6 +53,9 @@ REMEDIATIONS: dict[str, type[Remediation]] = {
         DetachUserPolicy,
         DetachGroupPolicy,
         DetachRolePolicy,
+        AttachUserPolicy,
+        AttachGroupPolicy,
+        AttachRolePolicy,
         DeleteUserPolicy,
         DeleteGroupPolicy,
         DeleteRolePolicy,

@@ -34,6 +34,7 @@ class RemoveUserFromGroup(Remediation):
     title = "Remove the user from the group"
     permissions = ("iam:ListGroupsForUser", "iam:RemoveUserFromGroup")
     destructive = False
+    undo_note = "iambot cannot undo this: add the user to the group again in IAM"
 
     class Params(BaseParams):
         user_name: Annotated[str, UserName]

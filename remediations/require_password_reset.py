@@ -16,6 +16,7 @@ class RequirePasswordReset(Remediation):
     title = "Require a password reset"
     permissions = ("iam:GetLoginProfile", "iam:UpdateLoginProfile", "iam:ListMFADevices", "iam:ListAccessKeys")
     destructive = False
+    undo_note = "iambot cannot undo this: the user chooses a new password at next sign-in"
 
     class Params(BaseParams):
         user_name: Annotated[str, UserName]

@@ -14,7 +14,7 @@ from remediations._policies import (
     same_document,
     snapshot_key,
 )
-from remediations.base import BaseParams, Outcome, Plan, PolicyName, Remediation, RemediationError
+from remediations.base import BaseParams, Outcome, Plan, PolicyName, Remediation, RemediationError, Undo, as_dict
 
 # user and role names are at most 64 characters, group names 128
 PrincipalName = Field(min_length=1, max_length=128, pattern=r"^[\w+=,.@-]+$")
@@ -49,6 +49,18 @@ class RestoreInlinePolicy(Remediation):
             if self.principal_type != "group" and len(self.principal_name) > 64:
                 raise ValueError(f"a {self.principal_type} name is at most 64 characters")
             return self
+
+    @classmethod
+    def undo(cls, params: dict[str, Any], expected: dict[str, Any]) -> Undo | None:
+        """delete-<kind>-policy (which stores the document again), when the plan found no policy of
+        that name; none when it replaced a document, which iambot did not keep."""
+        p = cls.parsed(params)
+        state = as_dict(expected)
+        put_back = "current_sha256" in state and state["current_sha256"] is None  # there was no such policy
+        if p is None or not put_back or not isinstance(state.get("restore_sha256"), str):
+            return None
+        kind = p.principal_type
+        return Undo(f"delete-{kind}-policy", {f"{kind}_name": p.principal_name, "policy_name": p.policy_name})
 
     def stored(self, p: Any) -> Any:
         """The document iambot stored for this policy; refuses when it holds none."""

@@ -16,6 +16,8 @@ from remediations.base import (
     Plan,
     Remediation,
     RemediationError,
+    Undo,
+    as_dict,
     error_code,
 )
 
@@ -79,6 +81,8 @@ class RestoreOidcThumbprints(Remediation):
         def _split(cls, value: Any) -> Any:
             if isinstance(value, str):
                 value = [v for v in value.replace(" ", ",").split(",") if v]
+            if not isinstance(value, list | tuple):
+                return value  # not a list: the type check refuses it
             return [str(v).strip().lower() for v in value]
 
         @field_validator("thumbprints")
@@ -104,6 +108,20 @@ class RestoreOidcThumbprints(Remediation):
                 f"`/iam remediate restore-oidc-thumbprints provider_arn={arn} thumbprints=<40-hex>,<40-hex>`"
             )
         return {**params, "thumbprints": previous}
+
+    @classmethod
+    def undo(cls, params: dict[str, Any], expected: dict[str, Any]) -> Undo | None:
+        """The same remediation with the thumbprints the plan read before the change (its expected
+        state, which execution also checked was still the live list), when they differ from the ones
+        it put."""
+        p = cls.parsed(params)
+        before = as_dict(expected).get("thumbprints")
+        if p is None or not isinstance(before, list):
+            return None
+        back = cls.parsed({"provider_arn": p.provider_arn, "thumbprints": before})
+        if back is None or sorted(back.thumbprints) == sorted(p.thumbprints):
+            return None
+        return Undo(cls.id, {"provider_arn": p.provider_arn, "thumbprints": list(back.thumbprints)})
 
     @classmethod
     def jobs(cls) -> tuple[Job, ...]:

@@ -5,7 +5,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 from pydantic import Field
 
-from remediations.base import BaseParams, Outcome, Plan, Remediation, RemediationError, error_code
+from remediations.base import BaseParams, Outcome, Plan, Remediation, RemediationError, Undo, as_dict, error_code
 
 CertName = Field(min_length=1, max_length=128, pattern=r"^[\w+=,.@-]+$")
 
@@ -23,6 +23,22 @@ class RevertServerCertificateRename(Remediation):
         current_name: str = CertName
         original_name: str = CertName
         original_path: str | None = Field(default=None, max_length=512, pattern=r"^/([\x21-\x7e]*/)?$")
+
+    @classmethod
+    def undo(cls, params: dict[str, Any], expected: dict[str, Any]) -> Undo | None:
+        """The same remediation with the names swapped, when the plan found the certificate under its
+        current name; and the path it had then (its expected state), when this one moved it."""
+        p = cls.parsed(params)
+        state = as_dict(expected)
+        if p is None or not isinstance(state.get("current"), str):
+            return None
+        back: dict[str, Any] = {"current_name": p.original_name, "original_name": p.current_name}
+        if p.original_path is not None:  # it moved the certificate: move it back, or do not undo
+            if not isinstance(state.get("path"), str):
+                return None
+            back["original_path"] = state["path"]
+        parsed = cls.parsed(back)
+        return None if parsed is None else Undo(cls.id, parsed.model_dump(exclude_none=True))
 
     def _metadata(self, name: str) -> dict[str, Any] | None:
         try:

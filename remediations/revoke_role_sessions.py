@@ -101,6 +101,10 @@ class RevokeRoleSessions(Remediation):
     title = "Revoke the role's active sessions"
     permissions = ("iam:GetRole", "iam:GetRolePolicy", "iam:PutRolePolicy")
     destructive = False
+    undo_note = (
+        "Sessions already denied cannot be given back: iambot cannot undo this (deleting the "
+        "inline policy AWSRevokeOlderSessions lifts the deny)"
+    )
 
     class Params(BaseParams):
         role_name: Annotated[str, RoleName]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 import tempfile
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from importlib import resources
@@ -266,14 +267,29 @@ def run_demo(show_updates: bool = False) -> dict[str, Any]:
         facts["request"], facts["key_status"] = done.status, status
         console.print(f"Request {done.id}: {done.status}. In AWS the key is now [bold]{status}[/].\n")
 
-        console.rule("[bold]5. The audit log")
+        console.rule("[bold]5. It was the nightly ETL after all: Alice clicks Undo; Bob approves it")
+        undoing = wf.remediations.undo(done.id, REQUESTER)
+        console.print(f"<@{REQUESTER}> clicked “Undo”: request {undoing.id} ({undoing.remediation_id}).\n")
+        later = pyotp.TOTP(secret)
+        undone = wf.remediations.approve(undoing.id, APPROVER, later.at(int(time.time()) + later.interval))
+        status = iam.list_access_keys(UserName="legacy-etl")["AccessKeyMetadata"][0]["Status"]
+        facts["undo"], facts["key_status_after_undo"] = undone.status, status
+        console.print(f"Request {undone.id}: {undone.status}. In AWS the key is [bold]{status}[/] again.\n")
+
+        console.rule("[bold]6. Bob dismisses the certificate rename, saying why")
+        renamed = alerts[3].event.key
+        wf.alerts.dismiss(renamed, APPROVER, "planned rename before the renewal, CHG-1042")
+        row = store.alerts.get(renamed)
+        facts["dismissed"] = row.status if row else None
+
+        console.rule("[bold]7. The audit log")
         for row in reversed(store.audit.recent(10)):
             line = (
                 f"{row['at']}  {row['user_id']:<12} {row['action']:<8} {row['request_id'] or '':<8} "
                 f"{row['result']}  {row['detail'] or ''}"
             )
             console.print(escape(clean(line, 500)))
-        console.rule("[bold]6. The digest")
+        console.rule("[bold]8. The digest")
         digest = wf.digests.scheduled(until=datetime.now(UTC) + timedelta(seconds=1))
         facts["digest_total"], facts["posted"] = digest.total, slack.posted
         store.close()

@@ -108,6 +108,7 @@ class Settings(BaseSettings):
     people: dict[str, str] = Field(default_factory=dict)  # CloudTrail actor (ARN glob, name or e-mail) → Slack user
     account_names: dict[str, str] = Field(default_factory=dict)  # account id → the name alerts show beside it
     step_up: Literal["destructive", "all", "off"] = "destructive"  # approvals that need a TOTP code
+    undo_hours: int = Field(default=24, ge=0, le=14 * 24)  # how long a remediation that succeeded offers Undo
     break_glass: bool = False  # the requester or the actor may approve alone, with a reason (audited, announced)
     approvals_required: int = Field(default=1, ge=1, le=5)
     destructive_approvals_required: int = Field(default=2, ge=1, le=5)

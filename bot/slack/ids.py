@@ -10,6 +10,7 @@ class Action(StrEnum):
     DENY = "deny"
     DISMISS = "dismiss"
     DETAILS = "details"
+    UNDO = "undo"
 
 
 def request_action(remediation_id: str) -> str:

@@ -61,6 +61,15 @@ class Audit:
         found = self.last(action, event_key)
         return found[0] if found else None
 
+    def detail_for(self, action: str, request_id: str) -> str | None:
+        """The detail of the latest successful ``action`` on a request (an undo names what it undoes)."""
+        row = self.db.one(
+            "SELECT detail FROM audit WHERE action = ? AND request_id = ? AND result = 'ok'"
+            " ORDER BY at DESC, id DESC LIMIT 1",
+            (action, request_id),
+        )
+        return row["detail"] if row else None
+
     def last(self, action: str, event_key: str) -> tuple[str, str] | None:
         """Who last did ``action`` (successfully) on the event, and the detail they gave."""
         row = self.db.one(

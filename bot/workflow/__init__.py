@@ -51,7 +51,13 @@ class Workflow:
     ) -> Workflow:
         authz = Authorizer(settings, directory or NoDirectory())
         intake = Intake(store, settings, assessor, clock, notify)
-        views = Views(store, lambda: intake.assessor, set(settings.enabled_remediations()), settings.account_names)
+        views = Views(
+            store,
+            lambda: intake.assessor,
+            set(settings.enabled_remediations()),
+            settings.account_names,
+            settings.undo_hours,
+        )
         return cls(
             settings=settings,
             store=store,

@@ -23,6 +23,7 @@ from bot.workflow import approvals
 from bot.workflow import messages as m
 from bot.workflow.authz import Act, ActorRef, Authorizer, Refused, plain_id
 from bot.workflow.stepup import StepUp, StepUpNeeded
+from bot.workflow.undo import ask_undo
 from bot.workflow.views import Views
 from remediations import registry
 from remediations.aws import Aws
@@ -124,8 +125,10 @@ class Remediations:
         event_key: str | None = None,
         account_id: str | None = None,
         actor: str | None = None,
+        undoes: str | None = None,
     ) -> Request:
-        """Validate, dry-run against live state, record the request and queue the approval message."""
+        """Validate, dry-run against live state, record the request and queue the approval message
+        (``undoes``: the request it undoes, audited with it, in the same unit of work)."""
         at = self.clock()
         if not self.authz.may(Act.REQUEST, user):
             self.store.audit.add(
@@ -143,6 +146,8 @@ class Remediations:
             raise Refused(f"There is no remediation {plain_id(remediation_id)!r}. Known: {', '.join(registry.ids())}")
         if remediation_id not in self.enabled:
             raise Refused(f"{remediation_id} is not enabled here (IAMBOT_REMEDIATIONS).")
+        if cls.undo_only and not undoes:
+            raise Refused(f"{remediation_id} is only the undo of another remediation: use Undo on that one's request.")
         try:
             params = cls.parse({**cls.defaults(self.settings), **raw_params})
         except ValidationError as exc:
@@ -179,11 +184,16 @@ class Remediations:
             account_id=account_id,
             actor=actor,
             at=at,
-            then=self._queue,
+            then=lambda request: self._recorded(request, user, undoes, at),
             impact=tuple(plan.impact),
         )
         self.notify()
         return request
+
+    def _recorded(self, request: Request, user: str, undoes: str | None, at: datetime) -> None:
+        if undoes:
+            self.store.audit.add("undo", user, request_id=request.id, detail=f"undoes {undoes}", at=at)
+        self._queue(request)
 
     def _queue(self, request: Request) -> None:
         """The approval message: in the alert's thread, or the approvals channel."""
@@ -213,6 +223,10 @@ class Remediations:
             return False  # approving it is refused anyway, and says why
         cls = registry.get(request.remediation_id)
         return self.stepup.required(bool(cls and cls.destructive))
+
+    def undo(self, request_id: str, user: str) -> Request:
+        """Ask for the inverse of a remediation that succeeded (bot/workflow/undo.py)."""
+        return ask_undo(self, request_id, user)
 
     def break_glass_offered(self, request_id: str, user: str) -> bool:
         """Whether ``user`` may approve this request only through break-glass (``break_glass = true``)."""

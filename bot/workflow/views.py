@@ -11,8 +11,10 @@ from typing import Any
 from bot.assess import Alert
 from bot.assess.judgement import restore
 from bot.events import RecordError, normalize
-from bot.store import Request, Store, StoredEvent, parse_iso
+from bot.store import Request, Store, StoredEvent, now, parse_iso
 from bot.store.requests import SUCCEEDED
+from bot.workflow import undo
+from bot.workflow.undo import UndoOffer
 from remediations import registry
 from remediations.base import Knowledge, RemediationError
 
@@ -41,6 +43,9 @@ class RequestView:
     title: str
     destructive: bool
     context: str | None  # the alert's summary, when the request came from one
+    undo: UndoOffer | None = None  # offered while its window is open
+    undo_note: str | None = None  # why it cannot be undone (irreversible remediations)
+    undoes: str | None = None  # the request this one undoes
 
 
 @dataclass(frozen=True)
@@ -76,11 +81,13 @@ class Views:
         assess: Callable[[], Assess],
         enabled: set[str],
         account_names: Mapping[str, str] | None = None,
+        undo_hours: int = 24,
     ):
         self.store = store
         self._assess = assess
         self.enabled = enabled
         self.account_names = dict(account_names or {})
+        self.undo_hours = undo_hours
 
     def alert(self, event_key: str) -> Alert | None:
         """The alert for a stored event as it was judged when taken in: the event and its catalog
@@ -141,8 +148,16 @@ class Views:
             return None
         cls = registry.get(request.remediation_id)
         alert = self.alert(request.event_key) if request.event_key else None
+        offered = undo.offer(request, self.enabled, self.undo_hours, now())
+        undoes = self.store.audit.detail_for("undo", request.id)
         return RequestView(
-            request, title(request.remediation_id), bool(cls and cls.destructive), alert.summary if alert else None
+            request,
+            title(request.remediation_id),
+            bool(cls and cls.destructive),
+            alert.summary if alert else None,
+            offered,
+            cls.undo_note if cls and undo.inverse(request) is None else None,
+            undoes.removeprefix("undoes ") if undoes else None,
         )
 
     def repeats(self, parent_key: str) -> RepeatsView:

@@ -50,6 +50,14 @@ def deny(wf: Workflow, who: str, args: list[str]) -> Message:
     return done(f"Request {request.id} {request.status}.")
 
 
+@subcommand("undo", "undo <request-id>", "ask for the undo of a remediation that succeeded", slow=True)
+def undo(wf: Workflow, who: str, args: list[str]) -> Message:
+    if len(args) != 1:
+        raise Usage("/iam undo <request-id> (of a remediation that succeeded, within undo_hours)")
+    request = wf.remediations.undo(args[0][:20], who)
+    return done(f"Requested {request.id} to undo {args[0][:20].upper()}: " + " ".join(request.plan))
+
+
 @subcommand("remediate", "remediate <id> key=value …", "ask for a remediation, as a button does", slow=True)
 def remediate(wf: Workflow, who: str, args: list[str]) -> Message:
     if not args:
@@ -68,7 +76,7 @@ def remediate(wf: Workflow, who: str, args: list[str]) -> Message:
 def remediations(wf: Workflow, who: str, args: list[str]) -> Message:
     items = []
     for rid, cls in registry.REMEDIATIONS.items():
-        if rid not in wf.remediations.enabled:
+        if rid not in wf.remediations.enabled or cls.undo_only:
             continue
         fields = " ".join(f"{n}=…" if f.is_required() else f"[{n}=…]" for n, f in cls.Params.model_fields.items())
         items.append(

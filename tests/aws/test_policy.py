@@ -287,7 +287,8 @@ def mfa_report(w: World, account: str | None = None) -> None:
 def request(w: World, rid: str, params: dict[str, Any], account: str = HOME) -> None:
     """Ask (the dry run), approve until it runs (plan again, apply), as people do in Slack."""
     remediations = w.runtime.workflow.remediations
-    done = remediations.ask(rid, params, REQUESTER, account_id=account)
+    undoes = "RFORWARD" if registry.REMEDIATIONS[rid].undo_only else None  # an inverse comes only as an Undo
+    done = remediations.ask(rid, params, REQUESTER, account_id=account, undoes=undoes)
     for approver in (APPROVER, APPROVER2):
         if not done.pending:
             break
@@ -320,10 +321,13 @@ def _console(w: World, user: str) -> dict[str, Any]:
     return {"user_name": user}
 
 
-def _cert(w: World, user: str) -> dict[str, Any]:
+def _cert(w: World, user: str, status: str = "Active") -> dict[str, Any]:
     _user(w, user)
     cert = w.iam.upload_signing_certificate(UserName=user, CertificateBody=self_signed_certificate()[0])
-    return {"user_name": user, "certificate_id": cert["Certificate"]["CertificateId"]}
+    cert_id = cert["Certificate"]["CertificateId"]
+    if status != "Active":
+        w.iam.update_signing_certificate(UserName=user, CertificateId=cert_id, Status=status)
+    return {"user_name": user, "certificate_id": cert_id}
 
 
 def _server_cert(w: World) -> dict[str, Any]:
@@ -364,6 +368,16 @@ def _attached(kind: str) -> Callable[[World], dict[str, Any]]:
         name = _principal(w, kind, f"detach-{kind}")
         arn = w.iam.create_policy(PolicyName=f"managed-{kind}", PolicyDocument=json.dumps(DOC))["Policy"]["Arn"]
         getattr(w.iam, f"attach_{kind}_policy")(**{f"{kind.capitalize()}Name": name, "PolicyArn": arn})
+        return {f"{kind}_name": name, "policy_arn": arn}
+
+    return setup
+
+
+def _detached(kind: str) -> Callable[[World], dict[str, Any]]:
+    # a managed policy the principal does not have (detached by detach-<kind>-policy, say)
+    def setup(w: World) -> dict[str, Any]:
+        name = _principal(w, kind, f"attach-{kind}")
+        arn = w.iam.create_policy(PolicyName=f"reattach-{kind}", PolicyDocument=json.dumps(DOC))["Policy"]["Arn"]
         return {f"{kind}_name": name, "policy_arn": arn}
 
     return setup
@@ -442,11 +456,13 @@ def _scp(w: World) -> dict[str, Any]:
 # Each remediation's scenarios: together they take every path that needs a permission.
 SCENARIOS: dict[str, list[Callable[[World], dict[str, Any]]]] = {
     "deactivate-access-key": [lambda w: {"user_name": "dak", "access_key_id": _key(w, "dak")}],
+    "reactivate-access-key": [lambda w: {"user_name": "rak", "access_key_id": _key(w, "rak", "Inactive")}],
     "delete-access-key": [lambda w: {"user_name": "delk", "access_key_id": _key(w, "delk")}],
     "quarantine-user": [lambda w: {"user_name": _user(w, "quarantined")}],
     "require-password-reset": [lambda w: _console(w, "reset-me")],
     "disable-console-access": [lambda w: _console(w, "no-console")],
     "deactivate-signing-certificate": [lambda w: _cert(w, "cert-off")],
+    "reactivate-signing-certificate": [lambda w: _cert(w, "cert-on", "Inactive")],
     "delete-signing-certificate": [lambda w: _cert(w, "cert-gone")],
     "revert-server-certificate-rename": [_server_cert],
     "restore-oidc-thumbprints": [_oidc_restore],
@@ -457,6 +473,9 @@ SCENARIOS: dict[str, list[Callable[[World], dict[str, Any]]]] = {
     "detach-user-policy": [_attached("user")],
     "detach-group-policy": [_attached("group")],
     "detach-role-policy": [_attached("role")],
+    "attach-user-policy": [_detached("user")],
+    "attach-group-policy": [_detached("group")],
+    "attach-role-policy": [_detached("role")],
     "delete-user-policy": [_inline("user")],
     "delete-group-policy": [_inline("group")],
     "delete-role-policy": [_inline("role")],

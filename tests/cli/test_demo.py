@@ -73,5 +73,9 @@ def test_demo_facts():
         "UpdateOpenIDConnectProviderThumbprint",
     ]
     assert facts["request"] == "succeeded" and facts["key_status"] == "Inactive"
+    assert facts["step_up"] is True  # approved with a code from Bob's authenticator
+    assert facts["undo"] == "succeeded" and facts["key_status_after_undo"] == "Active"
+    assert facts["dismissed"] == "dismissed"
+    assert facts["details_blocks"] >= 8  # the Details modal, one tap away
     assert facts["digest_total"] == 5
     assert facts["posted"] >= 7  # five alerts, the approval in its thread, the digest

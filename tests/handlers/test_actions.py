@@ -41,7 +41,7 @@ def test_request_click_to_inactive_key_end_to_end(runtime, http, slack, aws):
     assert "Done" in text and request_id in text
     assert buttons(alert_now) == ["details"]  # only Details once remediated
     approval_now = shown(slack, runtime, f"approval:{request_id}")
-    assert not buttons(approval_now)
+    assert buttons(approval_now) == ["undo"]  # decided: only its undo is left
     assert "Set access key" in json.dumps(approval_now["blocks"])
     assert audit_actions(runtime) == [
         ("request", REQUESTER, "ok"),
@@ -238,3 +238,20 @@ def test_details_of_an_unknown_alert_or_from_another_channel_show_nothing_of_it(
     modals = slack.wait_for(lambda s: len(s.views) == 2 and s.views)
     for _, modal in modals:
         assert "no record of this alert" in json.dumps(modal) and "legacy-etl" not in json.dumps(modal)
+
+
+def test_undo_on_a_finished_request_asks_for_its_inverse(runtime, http, slack, aws):
+    rid, key, iam = requested(runtime, http, slack, aws)
+    http.click("approve", rid, APPROVER)
+    slack.wait_for(lambda s: request_status(runtime) == "succeeded" and pending(runtime) == 0)
+    approval = shown(slack, runtime, f"approval:{rid}")
+    assert buttons(approval) == ["undo"]
+    before = len(slack.responses)
+    http.click("undo", rid, REQUESTER)
+    assert f"to undo {rid}" in answer_after(slack, before)["text"]
+    [undo] = [r for r in runtime.store.requests.pending() if r.remediation_id == "reactivate-access-key"]
+    slack.wait_for(lambda s: pending(runtime) == 0 and shown(s, runtime, f"approval:{undo.id}"))
+    assert f"undoing {rid}" in json.dumps(shown(slack, runtime, f"approval:{undo.id}")["blocks"])
+    http.click("approve", undo.id, APPROVER2)
+    slack.wait_for(lambda s: runtime.store.requests.get(undo.id).status == "succeeded")
+    assert key_status(iam, key) == "Active"

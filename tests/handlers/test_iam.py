@@ -20,7 +20,8 @@ from tests.support.mutations import EXAMPLES
 from tests.support.replies import rich_only, said
 
 FAST = {"help", "explain", "recent", "show", "rejected", "requests", "remediations", "audit", "mutes"}
-SLOW = {"approve", "deny", "remediate", "mfa", "mfa-enroll", "digest", "mute", "unmute"}  # AWS calls or state changes
+# AWS calls or state changes
+SLOW = {"approve", "deny", "remediate", "undo", "mfa", "mfa-enroll", "digest", "mute", "unmute"}
 INTERNAL = "internal error"
 WORDS = ["event", "actor", "target", "account", "for", "reason", "user_name", "access_key_id", "unused_days"]
 

@@ -5,10 +5,13 @@ apply, apply again, plan again (a remediation must be idempotent). ``exactly_eno
 moto's permission checking, the remediation succeeds holding exactly its declared permissions and
 fails with AccessDenied when any one of them is taken away, except the reads of its blast radius:
 without one of those it still plans and applies, and the plan says what it could not read.
+``round_trip``: plan and apply a remediation, then its undo as the workflow requests it (from the
+parameters and the expected state as stored), planned and applied.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -17,7 +20,8 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from remediations.base import Outcome, Plan
+from remediations import registry
+from remediations.base import Outcome, Plan, Undo
 from tests.support.aws import attempt
 
 
@@ -78,6 +82,39 @@ def run() -> Callable[..., Ran]:
         return Ran(plan, outcome, again, after)
 
     return run
+
+
+def stored(value: Any) -> Any:
+    """``value`` as the store keeps it and gives it back (JSON)."""
+    return json.loads(json.dumps(value))
+
+
+@dataclass
+class Undone:
+    undo: Undo
+    plan: Plan  # the undo's plan
+    outcome: Outcome  # the undo's apply
+
+
+@pytest.fixture
+def round_trip() -> Callable[..., Undone]:
+    def round_trip(cls: Any, client: Any, params: dict[str, Any], snapshots: Any = None) -> Undone:
+        rem, p = cls(client, snapshots), cls.parse(params)
+        plan = rem.plan(p)
+        assert not plan.noop, plan.lines
+        assert rem.apply(p).changed
+        undo = cls.undo(stored(p.model_dump(exclude_none=True)), stored(plan.expected))
+        assert undo is not None, (cls.id, plan.expected)
+        inverse = registry.REMEDIATIONS[undo.remediation_id]
+        back, q = inverse(client, snapshots), inverse.parse(undo.params)
+        undo_plan = back.plan(q)
+        assert not undo_plan.noop and undo_plan.lines[0].startswith("Would "), undo_plan.lines
+        outcome = back.apply(q)
+        assert outcome.changed, outcome.lines
+        assert back.plan(q).noop  # nothing left to put back
+        return Undone(undo, undo_plan, outcome)
+
+    return round_trip
 
 
 @pytest.fixture

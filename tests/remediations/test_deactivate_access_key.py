@@ -4,7 +4,7 @@ import pytest
 from pydantic import ValidationError
 
 from remediations import registry
-from remediations.base import RemediationError
+from remediations.base import RemediationError, Undo
 from remediations.deactivate_access_key import DeactivateAccessKey
 from tests.support.records import key_status
 
@@ -82,3 +82,19 @@ def test_declared_permissions_are_exactly_enough(exactly_enough):
         return {"user_name": "legacy-etl", "access_key_id": _user_with_key(session.client("iam"))}
 
     exactly_enough(DeactivateAccessKey, setup, impact=KEY_READS)
+
+
+def test_undo_is_reactivate_access_key():
+    params = {"user_name": "legacy-etl", "access_key_id": "AKIAEXAMPLE000000001"}
+    assert DeactivateAccessKey.undo(params, {"status": "Active"}) == Undo("reactivate-access-key", params)
+    # a key that was already Inactive was not changed by iambot: nothing to undo
+    assert DeactivateAccessKey.undo(params, {"status": "Inactive"}) is None
+    assert DeactivateAccessKey.undo({"user_name": "legacy-etl"}, {"status": "Active"}) is None
+
+
+def test_undo_round_trip_makes_the_key_active_again(iam, round_trip):
+    key = _user_with_key(iam)
+    done = round_trip(DeactivateAccessKey, iam, {"user_name": "legacy-etl", "access_key_id": key})
+    assert done.undo.remediation_id == "reactivate-access-key"
+    assert done.plan.lines[0] == f"Would set access key {key} of user legacy-etl to Active"
+    assert key_status(iam, key) == "Active"

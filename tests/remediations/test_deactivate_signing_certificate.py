@@ -5,7 +5,7 @@ from pydantic import ValidationError
 
 from bot.cli.demo import self_signed_certificate
 from remediations import registry
-from remediations.base import RemediationError
+from remediations.base import RemediationError, Undo
 from remediations.deactivate_signing_certificate import DeactivateSigningCertificate
 
 MISSING = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"
@@ -63,3 +63,18 @@ def test_declared_permissions_are_exactly_enough(exactly_enough):
         return {"user_name": "ci-admin", "certificate_id": _cert(session.client("iam"))}
 
     exactly_enough(DeactivateSigningCertificate, setup)
+
+
+def test_undo_is_reactivate_signing_certificate():
+    params = {"user_name": "ci-admin", "certificate_id": MISSING}
+    assert DeactivateSigningCertificate.undo(params, {"status": "Active"}) == Undo(
+        "reactivate-signing-certificate", params
+    )
+    assert DeactivateSigningCertificate.undo(params, {"status": "Inactive"}) is None
+
+
+def test_undo_round_trip_makes_the_certificate_active_again(iam, round_trip):
+    cert_id = _cert(iam)
+    done = round_trip(DeactivateSigningCertificate, iam, {"user_name": "ci-admin", "certificate_id": cert_id})
+    assert done.undo.remediation_id == "reactivate-signing-certificate"
+    assert _statuses(iam) == {cert_id: "Active"}

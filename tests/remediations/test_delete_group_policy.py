@@ -6,7 +6,7 @@ import pytest
 
 from remediations import registry
 from remediations._policies import document_hash
-from remediations.base import RemediationError
+from remediations.base import RemediationError, Undo
 from remediations.delete_group_policy import DeleteGroupPolicy
 
 DOC = {
@@ -94,3 +94,18 @@ def test_declared_permissions_are_exactly_enough(exactly_enough, snapshots):
         return PARAMS
 
     exactly_enough(DeleteGroupPolicy, setup, store=type(snapshots))
+
+
+def test_undo_is_restore_inline_policy():
+    assert DeleteGroupPolicy.undo(PARAMS, {"document_sha256": "ab" * 32}) == Undo(
+        "restore-inline-policy", {"principal_type": "group", "principal_name": "contractors", "policy_name": "backdoor"}
+    )
+    assert DeleteGroupPolicy.undo(PARAMS, {"document_sha256": None}) is None  # there was no such policy
+
+
+def test_undo_round_trip_puts_the_policy_back(iam, round_trip, snapshots):
+    _group_with_inline_policy(iam)
+    done = round_trip(DeleteGroupPolicy, iam, PARAMS, snapshots)
+    assert done.undo.remediation_id == "restore-inline-policy"
+    assert "backdoor" in _names(iam)
+    assert iam.get_group_policy(GroupName="contractors", PolicyName="backdoor")["PolicyDocument"] == DOC

@@ -6,7 +6,7 @@ import pytest
 
 from remediations import registry
 from remediations._policies import document_hash
-from remediations.base import RemediationError
+from remediations.base import RemediationError, Undo
 from remediations.delete_role_policy import DeleteRolePolicy
 
 DOC = {
@@ -98,3 +98,18 @@ def test_declared_permissions_are_exactly_enough(exactly_enough, snapshots):
         return PARAMS
 
     exactly_enough(DeleteRolePolicy, setup, store=type(snapshots))
+
+
+def test_undo_is_restore_inline_policy():
+    assert DeleteRolePolicy.undo(PARAMS, {"document_sha256": "ab" * 32}) == Undo(
+        "restore-inline-policy", {"principal_type": "role", "principal_name": "deploy", "policy_name": "backdoor"}
+    )
+    assert DeleteRolePolicy.undo(PARAMS, {"document_sha256": None}) is None  # there was no such policy
+
+
+def test_undo_round_trip_puts_the_policy_back(iam, round_trip, snapshots):
+    _role_with_inline_policy(iam)
+    done = round_trip(DeleteRolePolicy, iam, PARAMS, snapshots)
+    assert done.undo.remediation_id == "restore-inline-policy"
+    assert "backdoor" in _names(iam)
+    assert iam.get_role_policy(RoleName="deploy", PolicyName="backdoor")["PolicyDocument"] == DOC

@@ -9,7 +9,7 @@ from pydantic import ValidationError
 
 from remediations import registry
 from remediations._policies import decode, document_hash
-from remediations.base import RemediationError
+from remediations.base import RemediationError, Undo
 from remediations.delete_user_policy import DeleteUserPolicy
 
 DOC = {
@@ -173,3 +173,18 @@ def test_declared_permissions_are_exactly_enough(exactly_enough, snapshots):
         return PARAMS
 
     exactly_enough(DeleteUserPolicy, setup, store=type(snapshots))
+
+
+def test_undo_is_restore_inline_policy():
+    assert DeleteUserPolicy.undo(PARAMS, {"document_sha256": "ab" * 32}) == Undo(
+        "restore-inline-policy", {"principal_type": "user", "principal_name": "mallory-dev", "policy_name": "backdoor"}
+    )
+    assert DeleteUserPolicy.undo(PARAMS, {"document_sha256": None}) is None  # there was no such policy
+
+
+def test_undo_round_trip_puts_the_policy_back(iam, round_trip, snapshots):
+    _user_with_inline_policy(iam)
+    done = round_trip(DeleteUserPolicy, iam, PARAMS, snapshots)
+    assert done.undo.remediation_id == "restore-inline-policy"
+    assert "backdoor" in _names(iam)
+    assert iam.get_user_policy(UserName="mallory-dev", PolicyName="backdoor")["PolicyDocument"] == DOC

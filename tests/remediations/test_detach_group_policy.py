@@ -6,7 +6,7 @@ import pytest
 from pydantic import ValidationError
 
 from remediations import registry
-from remediations.base import RemediationError
+from remediations.base import RemediationError, Undo
 from remediations.detach_group_policy import DetachGroupPolicy
 
 S3_ADMIN = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]})
@@ -76,3 +76,17 @@ def test_declared_permissions_are_exactly_enough(exactly_enough):
         return {"group_name": "contractors", "policy_arn": arn}
 
     exactly_enough(DetachGroupPolicy, setup, impact={"iam:ListEntitiesForPolicy"})
+
+
+def test_undo_is_attach_group_policy():
+    params = {"group_name": "contractors", "policy_arn": "arn:aws:iam::aws:policy/AdministratorAccess"}
+    assert DetachGroupPolicy.undo(params, {"attached": True}) == Undo("attach-group-policy", params)
+    assert DetachGroupPolicy.undo(params, {"attached": False}) is None  # it was not attached: nothing detached
+
+
+def test_undo_round_trip_attaches_the_policy_again(iam, round_trip):
+    arn, other = _group_with_policies(iam)
+    done = round_trip(DetachGroupPolicy, iam, {"group_name": "contractors", "policy_arn": arn})
+    assert done.undo.remediation_id == "attach-group-policy"
+    assert done.outcome.lines == [f"Attached policy {arn} to group contractors"]
+    assert sorted(_attached(iam)) == sorted([arn, other])

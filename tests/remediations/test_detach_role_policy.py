@@ -6,7 +6,7 @@ import pytest
 from pydantic import ValidationError
 
 from remediations import registry
-from remediations.base import RemediationError
+from remediations.base import RemediationError, Undo
 from remediations.detach_role_policy import DetachRolePolicy
 
 S3_ADMIN = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]})
@@ -83,3 +83,17 @@ def test_declared_permissions_are_exactly_enough(exactly_enough):
         return {"role_name": "deploy", "policy_arn": arn}
 
     exactly_enough(DetachRolePolicy, setup, impact={"iam:ListEntitiesForPolicy"})
+
+
+def test_undo_is_attach_role_policy():
+    params = {"role_name": "deploy", "policy_arn": "arn:aws:iam::aws:policy/AdministratorAccess"}
+    assert DetachRolePolicy.undo(params, {"attached": True}) == Undo("attach-role-policy", params)
+    assert DetachRolePolicy.undo(params, {"attached": False}) is None  # it was not attached: nothing detached
+
+
+def test_undo_round_trip_attaches_the_policy_again(iam, round_trip):
+    arn, other = _role_with_policies(iam)
+    done = round_trip(DetachRolePolicy, iam, {"role_name": "deploy", "policy_arn": arn})
+    assert done.undo.remediation_id == "attach-role-policy"
+    assert done.outcome.lines == [f"Attached policy {arn} to role deploy"]
+    assert sorted(_attached(iam)) == sorted([arn, other])

@@ -6,7 +6,7 @@ import pytest
 from pydantic import ValidationError
 
 from remediations import registry
-from remediations.base import RemediationError
+from remediations.base import RemediationError, Undo
 from remediations.detach_user_policy import DetachUserPolicy
 
 S3_ADMIN = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]})
@@ -95,3 +95,17 @@ def test_declared_permissions_are_exactly_enough(exactly_enough):
         return {"user_name": "mallory-dev", "policy_arn": arn}
 
     exactly_enough(DetachUserPolicy, setup, impact={"iam:ListEntitiesForPolicy"})
+
+
+def test_undo_is_attach_user_policy():
+    params = {"user_name": "mallory-dev", "policy_arn": "arn:aws:iam::aws:policy/AdministratorAccess"}
+    assert DetachUserPolicy.undo(params, {"attached": True}) == Undo("attach-user-policy", params)
+    assert DetachUserPolicy.undo(params, {"attached": False}) is None  # it was not attached: nothing detached
+
+
+def test_undo_round_trip_attaches_the_policy_again(iam, round_trip):
+    arn, other = _user_with_policies(iam)
+    done = round_trip(DetachUserPolicy, iam, {"user_name": "mallory-dev", "policy_arn": arn})
+    assert done.undo.remediation_id == "attach-user-policy"
+    assert done.outcome.lines == [f"Attached policy {arn} to user mallory-dev"]
+    assert sorted(_attached(iam)) == sorted([arn, other])

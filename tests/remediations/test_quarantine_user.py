@@ -8,8 +8,8 @@ from botocore.exceptions import ClientError
 from pydantic import ValidationError
 
 from remediations import registry
-from remediations.base import RemediationError
-from remediations.quarantine_user import POLICY_NAME, QuarantineUser
+from remediations.base import RemediationError, Undo
+from remediations.quarantine_user import DENY_ALL, POLICY_NAME, QuarantineUser
 from tests.support.aws import enforced
 
 ALLOW_ALL = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
@@ -88,3 +88,19 @@ def test_declared_permissions_are_exactly_enough(exactly_enough):
         return {"user_name": "mallory-dev"}
 
     exactly_enough(QuarantineUser, setup, impact={"iam:GetLoginProfile", "iam:ListMFADevices", "iam:ListAccessKeys"})
+
+
+def test_undo_deletes_the_quarantine_policy():
+    assert QuarantineUser.undo({"user_name": "mallory-dev"}, {"quarantined": False}) == Undo(
+        "delete-user-policy", {"user_name": "mallory-dev", "policy_name": "iambot-quarantine-deny-all"}
+    )
+    assert QuarantineUser.undo({"user_name": "mallory-dev"}, {"quarantined": True}) is None  # it was already
+
+
+def test_undo_round_trip_lifts_the_quarantine(iam, round_trip, snapshots):
+    iam.create_user(UserName="mallory-dev")
+    iam.put_user_policy(UserName="mallory-dev", PolicyName="admin", PolicyDocument=json.dumps(ALLOW_ALL))
+    done = round_trip(QuarantineUser, iam, {"user_name": "mallory-dev"}, snapshots)
+    assert done.undo.remediation_id == "delete-user-policy"
+    assert iam.list_user_policies(UserName="mallory-dev")["PolicyNames"] == ["admin"]  # only its own is left
+    assert snapshots.latest("inline-policy", f"user/mallory-dev/{POLICY_NAME}")["document"] == DENY_ALL

@@ -7,7 +7,7 @@ from pydantic import ValidationError
 
 from remediations import registry
 from remediations._policies import document_hash
-from remediations.base import RemediationError
+from remediations.base import RemediationError, Undo
 from remediations.delete_group_policy import DeleteGroupPolicy
 from remediations.delete_role_policy import DeleteRolePolicy
 from remediations.delete_user_policy import DeleteUserPolicy
@@ -193,3 +193,22 @@ def test_declares_only_the_puts_and_the_reads_it_uses():
         for verb, end in (("List", "ies"), ("Get", "y"), ("Put", "y"))
     }
     assert set(RestoreInlinePolicy.permissions) == expected
+
+
+@pytest.mark.parametrize("kind", ["user", "group", "role"])
+def test_undo_deletes_a_policy_it_put_back(kind):
+    put_back = {"current_sha256": None, "restore_sha256": "ab" * 32}
+    assert RestoreInlinePolicy.undo(_params(kind), put_back) == Undo(
+        f"delete-{kind}-policy", {f"{kind}_name": NAMES[kind], "policy_name": "app"}
+    )
+    # a document it replaced was not kept: no undo
+    assert RestoreInlinePolicy.undo(_params(kind), {"current_sha256": "cd" * 32, "restore_sha256": "ab" * 32}) is None
+    assert RestoreInlinePolicy.undo(_params(kind), {"restore_sha256": "ab" * 32}) is None
+
+
+def test_undo_round_trip_deletes_it_again(iam, round_trip, snapshots):
+    _create(iam, "role")
+    _stored(snapshots, "role")
+    done = round_trip(RestoreInlinePolicy, iam, _params("role"), snapshots)
+    assert done.undo.remediation_id == "delete-role-policy"
+    assert iam.list_role_policies(RoleName="deploy")["PolicyNames"] == []

@@ -11,7 +11,7 @@ from pydantic import ValidationError
 
 from bot.store import Store
 from remediations import registry
-from remediations.base import JobContext, Knowledge, RemediationError
+from remediations.base import JobContext, Knowledge, RemediationError, Undo
 from remediations.restore_oidc_thumbprints import SNAPSHOT, SNAPSHOT_PERMISSIONS, RestoreOidcThumbprints, snapshot
 from tests.support.aws import enforced, principal_with
 
@@ -201,3 +201,30 @@ def test_declared_permissions_are_exactly_enough(exactly_enough):
         return {"provider_arn": _provider(session.client("iam")), "thumbprints": [OLD]}
 
     exactly_enough(RestoreOidcThumbprints, setup, impact={"iam:ListRoles"})
+
+
+# ---------------------------------------------------------------- undo: the thumbprints the plan read
+
+
+def test_undo_puts_back_the_thumbprints_read_before_the_change():
+    arn = f"arn:aws:iam::{ACCOUNT}:oidc-provider/token.actions.example.com"
+    params = {"provider_arn": arn, "thumbprints": [OLD]}
+    assert RestoreOidcThumbprints.undo(params, {"thumbprints": [NEW, OTHER]}) == Undo(
+        "restore-oidc-thumbprints", {"provider_arn": arn, "thumbprints": [NEW, OTHER]}
+    )
+    assert RestoreOidcThumbprints.undo(params, {"thumbprints": [OLD.upper()]}) is None  # the plan was a no-op
+    assert RestoreOidcThumbprints.undo(params, {"thumbprints": []}) is None  # no list this one can put
+    assert RestoreOidcThumbprints.undo(params, {}) is None
+
+
+def test_undo_round_trip_gives_the_thumbprints_back(iam, round_trip):
+    arn = _provider(iam, (NEW, OTHER))
+    done = round_trip(RestoreOidcThumbprints, iam, {"provider_arn": arn, "thumbprints": [OLD]})
+    assert done.undo.params == {"provider_arn": arn, "thumbprints": sorted([NEW, OTHER])}
+    assert sorted(_thumbprints(iam, arn)) == sorted([NEW, OTHER])
+
+
+@pytest.mark.parametrize("value", [5, None, 1.5, True])
+def test_thumbprints_that_are_not_a_list_are_a_validation_error(value):
+    with pytest.raises(ValidationError):
+        RestoreOidcThumbprints.parse({"provider_arn": f"arn:aws:iam::{ACCOUNT}:oidc-provider/x", "thumbprints": value})

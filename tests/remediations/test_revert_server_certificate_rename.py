@@ -11,9 +11,9 @@ from pydantic import ValidationError
 
 from bot.cli.demo import self_signed_certificate
 from remediations import registry
-from remediations.base import RemediationError
+from remediations.base import RemediationError, Undo
 from remediations.revert_server_certificate_rename import RevertServerCertificateRename
-from tests.support.aws import enforced, principal_with
+from tests.support.aws import enforced, principal_with, renames_server_certificates
 from tests.support.calls import Recorder
 
 ACCOUNT = "123456789012"
@@ -183,3 +183,36 @@ def test_the_plan_needs_get_server_certificate(aws_session):
         with enforced(), pytest.raises(ClientError) as info:
             RevertServerCertificateRename(client).plan(p)
     assert info.value.response["Error"]["Code"] == "AccessDenied"
+
+
+def _names(iam):
+    listed = iam.list_server_certificates()["ServerCertificateMetadataList"]
+    return {c["ServerCertificateName"]: c["Path"] for c in listed}
+
+
+def test_undo_swaps_the_names_and_moves_it_back_only_when_it_moved():
+    found = {"current": "ASCAEXAMPLEEXAMPLE01", "path": "/cloudfront/"}
+    back = {"current_name": "www-2026", "original_name": "www-2026-old"}
+    assert RevertServerCertificateRename.undo(PARAMS, found) == Undo("revert-server-certificate-rename", back)
+    moved = {**PARAMS, "original_path": "/"}
+    assert RevertServerCertificateRename.undo(moved, found) == Undo(
+        "revert-server-certificate-rename", {**back, "original_path": "/cloudfront/"}
+    )
+    assert RevertServerCertificateRename.undo(moved, {"current": "ASCAEXAMPLEEXAMPLE01"}) is None  # where was it?
+    # the plan found it already renamed back (a no-op): nothing to undo
+    assert RevertServerCertificateRename.undo(PARAMS, {"current": None, "original_path": "/"}) is None
+
+
+def test_undo_round_trip_renames_and_moves_it_back(iam, round_trip):
+    pem, key = self_signed_certificate()
+    iam.upload_server_certificate(
+        ServerCertificateName="www-2026-old", CertificateBody=pem, PrivateKey=key, Path="/cloudfront/"
+    )
+    renames_server_certificates(iam)
+    done = round_trip(RevertServerCertificateRename, iam, {**PARAMS, "original_path": "/"})
+    assert done.undo == Undo(
+        "revert-server-certificate-rename",
+        {"current_name": "www-2026", "original_name": "www-2026-old", "original_path": "/cloudfront/"},
+    )
+    assert done.plan.lines == ["Would rename server certificate www-2026 back to www-2026-old at path /cloudfront/"]
+    assert _names(iam) == {"www-2026-old": "/cloudfront/"}

@@ -1,4 +1,4 @@
-"""AWS helpers for tests: moto's permission checking, and a principal holding exact actions."""
+"""AWS helpers for tests: moto's permission checking, a principal holding exact actions, and what moto lacks."""
 
 from __future__ import annotations
 
@@ -8,9 +8,12 @@ from contextlib import contextmanager
 from typing import Any
 
 import boto3
+from botocore.awsrequest import AWSResponse
 from moto import mock_aws
 from moto import settings as moto_settings
+from moto.core import DEFAULT_ACCOUNT_ID
 from moto.core.authorization import ActionAuthenticatorMixin
+from moto.iam.models import iam_backends
 
 
 @contextmanager
@@ -77,3 +80,29 @@ def admin_in(account: str) -> Any:
         aws_session_token=creds["SessionToken"],
         region_name="us-east-1",
     ).client("iam")
+
+
+def renames_server_certificates(client: Any, account_id: str = DEFAULT_ACCOUNT_ID) -> Any:
+    """``client``, with UpdateServerCertificate (which moto 5.2.5 lacks) answered as IAM answers it:
+    the certificate is renamed in moto's IAM backend, and moved when NewPath is given; NoSuchEntity
+    when no certificate has the name, EntityAlreadyExists when another has the new one."""
+
+    def answer(params: dict[str, Any], **_: Any) -> Any:
+        body = params["body"]
+        named = {cert.cert_name: cert for cert in iam_backends[account_id]["aws"].certificates.values()}
+        cert = named.get(body["ServerCertificateName"])
+        if cert is None:
+            return _error(404, "NoSuchEntity", f"The Server Certificate with name {body['ServerCertificateName']}")
+        if body["NewServerCertificateName"] in named:
+            return _error(409, "EntityAlreadyExists", f"{body['NewServerCertificateName']} already exists")
+        cert.cert_name = body["NewServerCertificateName"]
+        cert.path = body.get("NewPath", cert.path)
+        return AWSResponse("https://iam.amazonaws.com/", 200, {}, None), {"ResponseMetadata": {"HTTPStatusCode": 200}}
+
+    client.meta.events.register("before-call.iam.UpdateServerCertificate", answer)
+    return client
+
+
+def _error(status: int, code: str, message: str) -> tuple[AWSResponse, dict[str, Any]]:
+    parsed = {"Error": {"Code": code, "Message": message}, "ResponseMetadata": {"HTTPStatusCode": status}}
+    return AWSResponse("https://iam.amazonaws.com/", status, {}, None), parsed

@@ -74,6 +74,8 @@ def request_message(view: RequestView) -> Message:
         asks += [t(" for: "), t(view.context)]
     if request.account_id:
         asks.append(t(f" in account {request.account_id}"))
+    if view.undoes:
+        asks.append(t(f", undoing {view.undoes}", bold=True))
     blocks: list[Block] = [
         header(f"Remediation request {request.id} · {title}"),
         rich(line(*asks)),
@@ -89,6 +91,8 @@ def request_message(view: RequestView) -> Message:
                 )
             )
         )
+    if view.undo_note and request.status in ("requested", "approved", "running"):
+        blocks.append(rich(line(t("It cannot be undone: ", bold=True), t(view.undo_note))))
     approvals = _users(request.approvals) or [t("none yet")]
     blocks.append(
         rich(
@@ -105,6 +109,15 @@ def request_message(view: RequestView) -> Message:
         blocks.append(rich(line(t(f"{status} by "), user(request.decided_by), *reason)))
     if request.outcome:
         blocks.append(titled("Outcome", "\n".join(request.outcome)))
+    if view.undo is not None:
+        until = view.undo.until.strftime("%Y-%m-%d %H:%M UTC")
+        blocks.append(
+            ActionsBlock(
+                block_id="request-undo",
+                elements=[ButtonElement(text="Undo", action_id=Action.UNDO, value=request.id)],
+            )
+        )
+        blocks.append(rich(line(t(f"Undo asks for {view.undo.title}, approved like any request, until {until}."))))
     if request.status == "requested":
         confirm = None
         if view.destructive:
