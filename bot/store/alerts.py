@@ -36,6 +36,20 @@ class AlertRow:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class PostedAlert:
+    """An open alert and where Slack shows it (channel and ts of its message, once posted)."""
+
+    key: str
+    severity: str
+    event_name: str
+    actor: str | None
+    summary: str | None
+    event_time: str
+    channel: str | None
+    ts: str | None
+
+
 class Alerts:
     def __init__(self, db: Database):
         self.db = db
@@ -115,3 +129,20 @@ class Alerts:
             "SELECT key FROM alerts WHERE disposition = 'unrouted' ORDER BY created_at LIMIT ?", (limit,)
         )
         return [r["key"] for r in rows]
+
+    def open_posted_since(self, since: datetime, severities: tuple[str, ...], limit: int = 200) -> list[PostedAlert]:
+        """Open posted alerts of these severities whose event happened since ``since``, newest first,
+        with their message's place in Slack (the outbox row ``alert:<key>``)."""
+        marks = ",".join("?" * len(severities))
+        rows = self.db.query(
+            "SELECT a.key, a.severity, a.event_time, e.event_name, e.actor_name, e.summary, m.channel, m.ts"
+            " FROM alerts a JOIN events e ON e.key = a.key LEFT JOIN messages m ON m.id = 'alert:' || a.key"
+            f" WHERE a.status = 'open' AND a.disposition = 'posted' AND a.severity IN ({marks})"
+            " AND a.event_time >= ? ORDER BY a.event_time DESC, a.key LIMIT ?",
+            (*severities, iso(since), limit),
+        )
+        return [
+            PostedAlert(r["key"], r["severity"], r["event_name"], r["actor_name"], r["summary"], r["event_time"],
+                        r["channel"] or None, r["ts"] or None)
+            for r in rows
+        ]  # fmt: skip

@@ -208,6 +208,23 @@ class Requests:
         rows = self.db.query("SELECT * FROM requests WHERE status = ? ORDER BY requested_at", (REQUESTED,))
         return [self._build(r) for r in rows]
 
+    def open_by(self, user: str, limit: int = 200) -> list[Request]:
+        """``user``'s own requests that are not decided yet, oldest first."""
+        rows = self.db.query(
+            "SELECT * FROM requests WHERE requested_by = ? AND status IN (?,?,?) ORDER BY requested_at, id LIMIT ?",
+            (user, *PENDING, limit),
+        )
+        return [self._build(r) for r in rows]
+
+    def recent_decisions(self, limit: int = 10) -> list[Request]:
+        """The last requests to reach a final state (done, failed, denied …), newest first."""
+        rows = self.db.query(
+            f"SELECT * FROM requests WHERE status IN ({','.join('?' * len(FINAL))})"
+            " ORDER BY COALESCE(finished_at, decided_at, requested_at) DESC, id DESC LIMIT ?",
+            (*FINAL, limit),
+        )
+        return [self._build(r) for r in rows]
+
     def finished_between(self, since: datetime, until: datetime) -> list[Request]:
         rows = self.db.query(
             "SELECT * FROM requests WHERE finished_at >= ? AND finished_at < ? ORDER BY finished_at",

@@ -95,3 +95,21 @@ def test_dispositions_and_unrouted(store):
     assert store.alerts.dispositions() == {"posted": 1, "unrouted": 2, "quiet": 1}
     assert store.alerts.unrouted() == [variant(2).event.key, variant(1).event.key]  # oldest first
     assert store.alerts.unrouted(limit=1) == [variant(2).event.key]
+
+
+def test_open_posted_since_lists_severe_recent_alerts_with_their_message(store):
+    recent = variant(0)
+    old = variant(-8 * 24 * 60)
+    quiet = variant(5)
+    add_alert(store, recent, at=AT)
+    add_alert(store, old, at=AT)
+    add_alert(store, quiet, disposition="quiet", at=AT)
+    store.outbox.put(f"alert:{recent.event.key}", "alert", recent.event.key, "C0ALERTS", at=AT)
+    store.outbox.sent(f"alert:{recent.event.key}", "1700000000.000100", "C0ALERTS", 1, AT)
+    since = recent.event.event_time - timedelta(days=7)
+    [found] = store.alerts.open_posted_since(since, (recent.severity,))
+    assert (found.key, found.channel, found.ts) == (recent.event.key, "C0ALERTS", "1700000000.000100")
+    assert found.event_name == "CreateUser" and found.summary == recent.summary
+    assert store.alerts.open_posted_since(since, ("info",)) == []
+    store.alerts.move(recent.event.key, "open", "dismissed", at=AT)
+    assert store.alerts.open_posted_since(since, (recent.severity,)) == []

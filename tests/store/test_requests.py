@@ -260,3 +260,23 @@ def test_decision_waits_from_alert_to_first_decision(store):
     waits = store.requests.decision_waits(T0, T0 + timedelta(hours=1))
     assert waits == [("2026-11-20T12:00:00Z", "2026-11-20T12:07:00Z")]
     assert store.requests.decision_waits(T0 + timedelta(hours=1), T0 + timedelta(hours=2)) == []
+
+
+def test_open_by_lists_only_that_persons_undecided_requests(store):
+    ask(store, "RMINE01")
+    ask(store, "RMINE02", params={**PARAMS, "access_key_id": "AKIAEXAMPLELEGACY002"}, at=T0 + timedelta(minutes=1))
+    ask(store, "ROTHER1", params={**PARAMS, "access_key_id": "AKIAEXAMPLELEGACY003"}, requested_by="UOTHER")
+    store.requests.move("RMINE02", REQUESTED, DENIED, at=T0, decided_by="UAPPROVE1")
+    assert [r.id for r in store.requests.open_by("UREQUEST1")] == ["RMINE01"]
+    assert store.requests.open_by("UNOBODY") == []
+
+
+def test_recent_decisions_are_final_requests_newest_first(store):
+    for n in range(4):
+        ask(store, f"RDEC00{n}", params={**PARAMS, "access_key_id": f"AKIAEXAMPLELEGACY00{n}"})
+    store.requests.move("RDEC000", REQUESTED, DENIED, at=T0 + timedelta(minutes=5), decided_by="UAPPROVE1")
+    store.requests.move("RDEC001", REQUESTED, RUNNING, at=T0)
+    store.requests.finish("RDEC001", SUCCEEDED, ["done"], T0 + timedelta(minutes=9))
+    store.requests.move("RDEC002", REQUESTED, DENIED, at=T0 + timedelta(minutes=7), decided_by="UAPPROVE1")
+    assert [r.id for r in store.requests.recent_decisions()] == ["RDEC001", "RDEC002", "RDEC000"]
+    assert [r.id for r in store.requests.recent_decisions(limit=1)] == ["RDEC001"]
