@@ -15,6 +15,7 @@ from bot.store import Store, now
 from bot.workflow.alerts import Alerts
 from bot.workflow.authz import Act, ActorRef, Authorizer, Directory, NoDirectory, Refused
 from bot.workflow.digest import Digest, Digests
+from bot.workflow.home import Homes, HomeView
 from bot.workflow.intake import Intake, IntakeResult, Taken
 from bot.workflow.remediate import Remediations
 from bot.workflow.suppressions import Suppressions
@@ -37,6 +38,7 @@ class Workflow:
     remediations: Remediations
     suppressions: Suppressions
     digests: Digests
+    homes: Homes
 
     @classmethod
     def build(
@@ -68,6 +70,7 @@ class Workflow:
             remediations=Remediations(store, settings, aws, authz, views, clock, notify),
             suppressions=Suppressions(store, authz, clock, settings.alert_channel, notify),
             digests=Digests(store, settings, authz, clock, notify),
+            homes=Homes(store, authz, clock),
         )
 
 
@@ -78,6 +81,7 @@ __all__ = [
     "Authorizer",
     "Digest",
     "Directory",
+    "HomeView",
     "IntakeResult",
     "NoDirectory",
     "Refused",
