@@ -15,6 +15,7 @@ from bot.slack.messages import (
     repeats_message,
     request_message,
 )
+from bot.slack.messages.base import permalink
 from bot.store import MessageRow
 from bot.workflow import Digest
 from bot.workflow import messages as m
@@ -22,12 +23,6 @@ from bot.workflow.views import Views
 from remediations import registry
 
 log = logging.getLogger(__name__)
-
-
-def permalink(channel: str | None, ts: str | None) -> str | None:
-    if not channel or not ts:
-        return None
-    return f"https://slack.com/archives/{channel}/p{ts.replace('.', '')}"
 
 
 class Renderer:

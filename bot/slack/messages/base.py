@@ -122,6 +122,13 @@ def titled(title: str, body: Any, multiline: bool = True) -> RichTextBlock:
     return rich(line(t(title, bold=True), br(), t(body, multiline=multiline)))
 
 
+def permalink(channel: str | None, ts: str | None) -> str | None:
+    """The web link of a posted message, from its channel and ts."""
+    if not channel or not ts:
+        return None
+    return f"https://slack.com/archives/{channel}/p{ts.replace('.', '')}"
+
+
 def header(text: str) -> HeaderBlock:
     return HeaderBlock(text=PlainTextObject(text=clean(text, HEADER_TEXT), emoji=False))
 
