@@ -7,10 +7,11 @@ from __future__ import annotations
 from slack_bolt import App
 
 from bot.workflow import Workflow
-from handlers import actions, commands, dialogs
+from handlers import actions, commands, dialogs, home
 
 
 def register_all(app: App, wf: Workflow) -> None:
     actions.register(app, wf)
     commands.register(app, wf)
     dialogs.register(app, wf)
+    home.register(app, wf)

@@ -53,6 +53,8 @@ def tell(respond: Any, client: Any, body: Any, reply: Message) -> None:
     user = field(body, "user", "id") or field(body, "user_id")
     if channel and user:
         client.chat_postEphemeral(channel=channel, user=user, text=reply.text, blocks=reply.blocks)
+    elif user and field(body, "container", "type") == "view":  # a click on the Home tab: the app's DM
+        client.chat_postMessage(channel=user, text=reply.text, blocks=reply.blocks)
 
 
 Work = Callable[[dict[str, Any], Any, Any], None]  # (body, respond, client)

@@ -13,11 +13,22 @@ from bot.slack.messages import done
 from bot.slack.messages.dialogs import CODE_BLOCK, MUTE_BLOCK, MUTE_HOURS, REASON_BLOCK, Answers, Dialog, answers
 from bot.workflow import Workflow
 from handlers.common import field, guarded
+from handlers.home import publish
 
 
 def _as_click(body: dict[str, Any], channel: str) -> dict[str, Any]:
-    """What handlers.common.tell needs to answer the person privately: who, and in which channel."""
-    return {"user": {"id": field(body, "user", "id")}, "channel": {"id": channel}}
+    """What handlers.common.tell needs to answer the person privately: who, and in which channel
+    (none for a dialog opened from the Home tab: then in the app's messages tab)."""
+    click: dict[str, Any] = {"user": {"id": field(body, "user", "id")}, "channel": {"id": channel}}
+    if not channel:
+        click["container"] = {"type": "view"}
+    return click
+
+
+def _then_home(wf: Workflow, client: Any, click: dict[str, Any]) -> None:
+    """A decision made from the Home tab: publish that person's Home again, so it shows it."""
+    if not click["channel"]["id"]:
+        publish(wf, client, click["user"]["id"])
 
 
 def register(app: App, wf: Workflow) -> None:
@@ -65,7 +76,9 @@ def register(app: App, wf: Workflow) -> None:
             wf.remediations.deny(request_id, user, given.reason)  # the request now shows who and why
 
         if user and request_id:
-            guarded(lambda **_: None, client, _as_click(body, given.metadata.get("channel", "")), work)
+            click = _as_click(body, given.metadata.get("channel", ""))
+            guarded(lambda **_: None, client, click, work)
+            _then_home(wf, client, click)
 
     def ack_code(ack: Ack, body: dict[str, Any]) -> None:
         code = answers(body.get("view")).code
@@ -90,6 +103,7 @@ def register(app: App, wf: Workflow) -> None:
 
         if user and request_id:
             guarded(lambda **_: None, client, click, work)
+            _then_home(wf, client, click)
 
     def glass_problems(given: Answers) -> dict[str, str]:
         problems = {}
@@ -115,7 +129,9 @@ def register(app: App, wf: Workflow) -> None:
         def work() -> None:
             wf.remediations.approve(request_id, user, given.code, break_glass=given.reason)
 
-        guarded(lambda **_: None, client, _as_click(body, given.metadata.get("channel", "")), work)
+        click = _as_click(body, given.metadata.get("channel", ""))
+        guarded(lambda **_: None, client, click, work)
+        _then_home(wf, client, click)
 
     app.view(Dialog.DISMISS.value)(ack=ack_dismiss, lazy=[dismissed])
     app.view(Dialog.BREAK_GLASS.value)(ack=ack_glass, lazy=[glassed])

@@ -13,7 +13,9 @@ from bot.slack.http import EVENTS_PATH
 # Exactly what the bot calls: chat.postMessage/update/postEphemeral, the /iam command,
 # conversations.history/replies (finding a post interrupted by a crash, by its metadata),
 # usergroups.users.list (approver and requester groups), users.lookupByEmail (who a CloudTrail
-# actor is in Slack; Slack asks for users:read together with users:read.email).
+# actor is in Slack; Slack asks for users:read together with users:read.email). views.publish (the
+# Home tab) needs no scope of its own; a refusal of a click on the Home is answered in the app's
+# messages tab (chat:write), which is read-only: iambot reads no direct messages.
 BOT_SCOPES = (
     "chat:write",
     "chat:write.public",
@@ -24,6 +26,7 @@ BOT_SCOPES = (
     "users:read",
     "users:read.email",
 )
+BOT_EVENTS = ("app_home_opened",)
 COMMAND_HINT = "help | recent | show <event-id> | requests | approve <id> | deny <id> | remediate <id> k=v | audit"
 NAME = re.compile(r"^[^\x00-\x1f]{1,35}$")
 
@@ -47,19 +50,27 @@ def manifest(url: str | None = None, name: str = "iambot") -> dict[str, Any]:
     if events:
         command["url"] = events
     interactivity: dict[str, Any] = {"is_enabled": True}
+    subscriptions: dict[str, Any] = {"bot_events": list(BOT_EVENTS)}
     if events:
         interactivity["request_url"] = events
+        subscriptions = {"request_url": events, **subscriptions}
     return {
         "display_information": {
             "name": name,
             "description": "Explains AWS identity events from CloudTrail and remediates them after approval",
         },
         "features": {
+            "app_home": {
+                "home_tab_enabled": True,
+                "messages_tab_enabled": True,
+                "messages_tab_read_only_enabled": True,
+            },
             "bot_user": {"display_name": name, "always_online": True},
             "slash_commands": [command],
         },
         "oauth_config": {"scopes": {"bot": list(BOT_SCOPES)}},
         "settings": {
+            "event_subscriptions": subscriptions,
             "interactivity": interactivity,
             "org_deploy_enabled": False,
             "socket_mode_enabled": events is None,

@@ -32,7 +32,10 @@ def test_socket_mode_manifest_has_exactly_our_settings():
     [command] = data["features"]["slash_commands"]
     assert command["command"] == "/iam" and "url" not in command
     assert data["settings"]["interactivity"] == {"is_enabled": True}
-    assert "event_subscriptions" not in data["settings"]  # iambot listens to no Events API event
+    assert data["settings"]["event_subscriptions"] == {"bot_events": ["app_home_opened"]}  # the Home tab only
+    assert data["features"]["app_home"] == {
+        "home_tab_enabled": True, "messages_tab_enabled": True, "messages_tab_read_only_enabled": True
+    }
     assert data["display_information"]["name"] == data["features"]["bot_user"]["display_name"] == "iambot"
 
 
@@ -41,6 +44,9 @@ def test_http_manifest_points_slack_at_the_events_path():
     assert data["settings"]["socket_mode_enabled"] is False
     assert data["settings"]["interactivity"]["request_url"] == "https://iambot.example.com/slack/events"
     assert data["features"]["slash_commands"][0]["url"] == "https://iambot.example.com/slack/events"
+    assert data["settings"]["event_subscriptions"] == {
+        "request_url": "https://iambot.example.com/slack/events", "bot_events": ["app_home_opened"]
+    }
     assert manifest("https://example.com/iambot")["settings"]["interactivity"]["request_url"] == (
         "https://example.com/iambot/slack/events"
     )

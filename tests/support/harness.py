@@ -50,6 +50,14 @@ class HttpClient:
     def slash(self, text: str, user: str, **kw: Any) -> tuple[int, str]:
         return self.post(slash_command(text, user, self.responses), **kw)
 
+    def home_opened(self, user: str, tab: str = "home") -> tuple[int, str]:
+        """Slack's app_home_opened event for ``user`` (JSON, as the Events API sends it)."""
+        return self.post(event_callback(app_home_opened(user, tab)), headers={"Content-Type": "application/json"})
+
+    def home_click(self, action_id: str, value: str, user: str) -> tuple[int, str]:
+        """A button clicked on the person's Home tab (no channel, no response_url)."""
+        return self.post(block_actions_on_home(action_id, value, user))
+
     def submit(self, view: dict[str, Any], user: str, values: dict[str, Any] | None = None) -> tuple[int, str]:
         """Submit a modal iambot opened (as views.open received it), with what the person entered."""
         return self.post(view_submission(view, user, values or {}))
@@ -86,6 +94,50 @@ def typed(text: str) -> dict[str, Any]:
 def ticked() -> dict[str, Any]:
     """The dismiss dialog's "mute alerts like this" box, ticked."""
     return {"mute": {"mute-input": {"type": "checkboxes", "selected_options": [{"value": "mute-like-this"}]}}}
+
+
+def event_callback(event: dict[str, Any]) -> str:
+    """An Events API envelope around ``event``."""
+    return json.dumps(
+        {
+            "token": "legacy-verification-token-unused",
+            "team_id": "T0TEAM",
+            "api_app_id": "A0IAMBOT",
+            "event": event,
+            "type": "event_callback",
+            "event_id": f"Ev{time.monotonic_ns()}",
+            "event_time": 1700000000,
+            "authorizations": [{"team_id": "T0TEAM", "user_id": "U0IAMBOT", "is_bot": True}],
+        }
+    )
+
+
+def app_home_opened(user: str, tab: str = "home") -> dict[str, Any]:
+    return {"type": "app_home_opened", "user": user, "channel": "D0HOME", "tab": tab, "event_ts": "1700000000.000100"}
+
+
+def block_actions_on_home(action_id: str, value: str, user: str) -> str:
+    payload = {
+        "type": "block_actions",
+        "user": {"id": user, "username": user.lower(), "team_id": "T0TEAM"},
+        "api_app_id": "A0IAMBOT",
+        "token": "legacy-verification-token-unused",
+        "container": {"type": "view", "view_id": "V0HOME"},
+        "trigger_id": "1.2.3",
+        "team": {"id": "T0TEAM", "domain": "example"},
+        "view": {"id": "V0HOME", "type": "home", "callback_id": "iambot-home", "blocks": [], "state": {"values": {}}},
+        "actions": [
+            {
+                "action_id": action_id,
+                "block_id": f"home-request-{value}",
+                "value": value,
+                "type": "button",
+                "action_ts": "1700000001.000000",
+                "text": {"type": "plain_text", "text": "x"},
+            }
+        ],
+    }
+    return "payload=" + urllib.parse.quote(json.dumps(payload))
 
 
 def block_actions(action_id: str, value: str, user: str, response_base: str) -> str:

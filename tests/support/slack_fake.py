@@ -153,6 +153,10 @@ class SlackFake:
                 return 200, {}, {"ok": False, "error": "invalid_trigger_id"}
             if not isinstance(view, dict) or "type" not in view:
                 return 200, {}, {"ok": False, "error": "invalid_arguments"}
+            if method == "views.publish" and (not p.get("user_id") or view.get("type") != "home"):
+                return 200, {}, {"ok": False, "error": "invalid_arguments"}
+            if len(view.get("blocks") or []) > 100:
+                return 200, {}, {"ok": False, "error": "invalid_blocks"}
             self.views.append((method, view))
             return 200, {}, {**ok, "view": {**view, "id": f"V{next(self._ts):08d}"}}
         if method == "apps.connections.open":
