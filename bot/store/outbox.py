@@ -83,6 +83,17 @@ class Outbox:
             )
         )
 
+    def touch_kind(self, kind: str, at: datetime | None = None) -> int:
+        """Every row of ``kind`` should show a new state (every published Home, after a change all of
+        them show); how many."""
+        return int(
+            self.db.execute(
+                "UPDATE messages SET version = version + 1, next_at = NULL,"
+                " due_since = CASE WHEN due = 1 THEN due_since ELSE ? END, due = 1 WHERE kind = ?",
+                (iso(at or now()), kind),
+            )
+        )
+
     def get(self, message_id: str) -> MessageRow | None:
         row = self.db.one("SELECT * FROM messages WHERE id = ?", (message_id,))
         return MessageRow.of(row) if row else None

@@ -142,3 +142,15 @@ def test_count_since(store):
     assert store.outbox.count_since("alert", "C0ALERTS", T0) == 3
     assert store.outbox.count_since("alert", "C0ALERTS", T0 + timedelta(seconds=30)) == 1
     assert store.outbox.count_since("burst", "C0ALERTS", T0) == 1
+
+
+def test_touch_kind_makes_every_row_of_that_kind_due_again(store):
+    for user in ("UAPPROVE1", "UREQUEST1"):
+        store.outbox.put(f"home:{user}", "home", user, user, at=T0)
+        store.outbox.sent(f"home:{user}", "-", user, 1, T0)
+    store.outbox.put("alert:k1", "alert", "k1", "C0ALERTS", at=T0)
+    store.outbox.sent("alert:k1", "1.1", "C0ALERTS", 1, T0)
+    assert due_ids(store, T0) == []
+    assert store.outbox.touch_kind("home", at=T0 + timedelta(seconds=1)) == 2
+    assert sorted(due_ids(store, T0 + timedelta(seconds=2))) == ["home:UAPPROVE1", "home:UREQUEST1"]
+    assert store.outbox.touch_kind("nothing-of-this-kind") == 0
