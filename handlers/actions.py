@@ -18,7 +18,6 @@ from bot.workflow import Refused, Workflow
 from bot.workflow.messages import alert_id
 from bot.workflow.stepup import ENROL_HINT
 from handlers.common import after_ack, field, first_action, guarded
-from handlers.home import from_home, publish
 
 REQUEST_ACTION = re.compile("^" + re.escape(REQUEST_PREFIX) + r"[a-z0-9-]{1,64}$")
 
@@ -72,8 +71,6 @@ def register(app: App, wf: Workflow) -> None:
 
         if user:
             guarded(respond, client, body, work)
-            if from_home(body):
-                publish(wf, client, user)
 
     def deny(body: dict[str, Any], respond: Any, client: Any) -> None:
         """Opens the dialog that asks why (handlers/dialogs.py denies when it is submitted)."""

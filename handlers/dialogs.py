@@ -13,7 +13,6 @@ from bot.slack.messages import done
 from bot.slack.messages.dialogs import CODE_BLOCK, MUTE_BLOCK, MUTE_HOURS, REASON_BLOCK, Answers, Dialog, answers
 from bot.workflow import Workflow
 from handlers.common import field, guarded
-from handlers.home import publish
 
 
 def _as_click(body: dict[str, Any], channel: str) -> dict[str, Any]:
@@ -23,12 +22,6 @@ def _as_click(body: dict[str, Any], channel: str) -> dict[str, Any]:
     if not channel:
         click["container"] = {"type": "view"}
     return click
-
-
-def _then_home(wf: Workflow, client: Any, click: dict[str, Any]) -> None:
-    """A decision made from the Home tab: publish that person's Home again, so it shows it."""
-    if not click["channel"]["id"]:
-        publish(wf, client, click["user"]["id"])
 
 
 def register(app: App, wf: Workflow) -> None:
@@ -78,7 +71,6 @@ def register(app: App, wf: Workflow) -> None:
         if user and request_id:
             click = _as_click(body, given.metadata.get("channel", ""))
             guarded(lambda **_: None, client, click, work)
-            _then_home(wf, client, click)
 
     def ack_code(ack: Ack, body: dict[str, Any]) -> None:
         code = answers(body.get("view")).code
@@ -103,7 +95,6 @@ def register(app: App, wf: Workflow) -> None:
 
         if user and request_id:
             guarded(lambda **_: None, client, click, work)
-            _then_home(wf, client, click)
 
     def glass_problems(given: Answers) -> dict[str, str]:
         problems = {}
@@ -131,7 +122,6 @@ def register(app: App, wf: Workflow) -> None:
 
         click = _as_click(body, given.metadata.get("channel", ""))
         guarded(lambda **_: None, client, click, work)
-        _then_home(wf, client, click)
 
     app.view(Dialog.DISMISS.value)(ack=ack_dismiss, lazy=[dismissed])
     app.view(Dialog.BREAK_GLASS.value)(ack=ack_glass, lazy=[glassed])

@@ -144,9 +144,10 @@ def build(
     holder: dict[str, Runtime] = {}
     workflow = Workflow.build(settings, store, aws, SlackDirectory(client), clock, lambda: holder["rt"].notify())
     replica = replica_name()
+    renderer = Renderer(workflow.views, workflow.homes)
     poster = Poster(
-        store, client, Renderer(workflow.views), clock=clock, interval=settings.channel_interval_seconds, sleep=sleep,
-        holder=replica,
+        store, client, renderer, clock=clock, interval=settings.channel_interval_seconds, sleep=sleep,
+        holder=replica, home=renderer.home,
     )
     runtime = Runtime(settings, store, aws, client, workflow, poster, posting=post_now, replica=replica)
     holder["rt"] = runtime

@@ -23,6 +23,7 @@ from bot import metrics
 from bot.pace import Pacer
 from bot.slack.messages import Message
 from bot.store import MessageRow, Store, StoreBusy, now, parse_iso
+from bot.workflow.messages import Kind
 
 log = logging.getLogger(__name__)
 
@@ -61,12 +62,14 @@ class Poster:
         sleep: Callable[[float], None] = time.sleep,
         monotonic: Callable[[], float] = time.monotonic,
         holder: str = "",
+        home: Callable[[MessageRow], dict[str, Any] | None] | None = None,
     ):
         self.store = store
         self.holder = holder  # this replica's name, on each claim
         self.auth_error: str | None = None  # Slack refused the token on the last call (readiness says so)
         self.client = client
         self.render = render
+        self.home = home  # a Home row's view, for views.publish
         self.clock = clock
         self.lease = lease
         self._pacer = Pacer(interval, sleep, monotonic)  # posts to one channel `interval` seconds apart
@@ -97,6 +100,9 @@ class Poster:
                 return
             thread_ts, channel = parent.ts, parent.channel
         if not self.store.outbox.claim(row.id, row.version, self.clock(), self.lease, self.holder):
+            return
+        if row.kind == Kind.HOME:
+            self._publish(row, stats)
             return
         message = self.render(row)
         if message is None:
@@ -142,6 +148,29 @@ class Poster:
             metrics.SLACK_ERRORS.labels("chat.update" if row.ts else "chat.postMessage", type(exc).__name__).inc()
             self._failed(row, f"{type(exc).__name__}: {exc}")
             stats.failed += 1
+
+    def _publish(self, row: MessageRow, stats: FlushStats) -> None:
+        """A person's Home tab, published whole from the current state (a view, not a message)."""
+        view = self.home(row) if self.home is not None else None
+        if view is None:
+            self.store.outbox.sent(row.id, "-", row.channel, row.version, self.clock())
+            stats.dropped += 1
+            return
+        try:
+            self.client.views_publish(user_id=row.ref, view=view)
+        except SlackApiError as exc:
+            error = str(exc.response.get("error", "")) if exc.response is not None else ""
+            metrics.SLACK_ERRORS.labels("views.publish", metrics.label(error or "unknown")).inc()
+            self._failed(row, error or str(exc))
+            stats.failed += 1
+            return
+        except (SlackClientError, OSError) as exc:
+            metrics.SLACK_ERRORS.labels("views.publish", type(exc).__name__).inc()
+            self._failed(row, f"{type(exc).__name__}: {exc}")
+            stats.failed += 1
+            return
+        self.store.outbox.sent(row.id, "-", row.channel, row.version, self.clock())
+        stats.updated += 1
 
     def _find_posted(self, row: MessageRow, channel: str, thread_ts: str | None) -> str | None:
         """After an interrupted post: the ts of our message if Slack has it (found by metadata)."""

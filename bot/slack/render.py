@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from bot.slack.messages import (
     Message,
@@ -16,9 +17,11 @@ from bot.slack.messages import (
     request_message,
 )
 from bot.slack.messages.base import permalink
+from bot.slack.messages.home import home_view
 from bot.store import MessageRow
 from bot.workflow import Digest
 from bot.workflow import messages as m
+from bot.workflow.home import Homes
 from bot.workflow.views import Views
 from remediations import registry
 
@@ -26,13 +29,18 @@ log = logging.getLogger(__name__)
 
 
 class Renderer:
-    def __init__(self, views: Views):
+    def __init__(self, views: Views, homes: Homes | None = None):
         self.views = views
+        self.homes = homes
         self.destructive = frozenset(rid for rid, cls in registry.REMEDIATIONS.items() if cls.destructive)
 
     def link(self, event_key: str) -> str | None:
         row = self.views.store.outbox.get(m.alert_id(event_key))
         return permalink(row.channel, row.ts) if row else None
+
+    def home(self, row: MessageRow) -> dict[str, Any] | None:
+        """The Home tab of the person ``row`` is about (``views.publish``)."""
+        return home_view(self.homes.for_user(row.ref)) if self.homes is not None and row.ref else None
 
     def __call__(self, row: MessageRow) -> Message | None:
         """The message for ``row``, or None when what it shows no longer exists."""

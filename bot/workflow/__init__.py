@@ -70,7 +70,7 @@ class Workflow:
             remediations=Remediations(store, settings, aws, authz, views, clock, notify),
             suppressions=Suppressions(store, authz, clock, settings.alert_channel, notify),
             digests=Digests(store, settings, authz, clock, notify),
-            homes=Homes(store, authz, clock),
+            homes=Homes(store, authz, clock, notify),
         )
 
 

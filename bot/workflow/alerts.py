@@ -58,6 +58,7 @@ class Alerts:
             else:
                 self.store.audit.add("dismiss", user, event_key=event_key, detail=reason, at=at)
                 self.store.outbox.touch(m.alert_id(event_key), at=at)
+                self.store.outbox.touch_kind(m.Kind.HOME, at=at)
         if refusal:
             raise Refused(refusal)
         self.notify()

@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 
 from bot.store import Request, Store, Suppression
 from bot.store.alerts import PostedAlert
+from bot.workflow import messages as m
 from bot.workflow.approvals import actor_of
 from bot.workflow.authz import Authorizer
 from bot.workflow.views import title
@@ -39,8 +40,21 @@ class HomeView:
 
 
 class Homes:
-    def __init__(self, store: Store, authz: Authorizer, clock: Callable[[], datetime]):
-        self.store, self.authz, self.clock = store, authz, clock
+    """Each person's Home is an outbox row (``home:<user>``), made when they first open the tab: the
+    poster publishes it, and every change a Home shows touches all of them, so an open Home follows
+    what happens without anyone reopening it."""
+
+    def __init__(
+        self, store: Store, authz: Authorizer, clock: Callable[[], datetime], notify: Callable[[], None] = lambda: None
+    ):
+        self.store, self.authz, self.clock, self.notify = store, authz, clock, notify
+
+    def opened(self, user: str) -> None:
+        """``user`` opened their Home tab: publish it now (and after each change from now on)."""
+        at = self.clock()
+        if not self.store.outbox.put(m.home_id(user), m.Kind.HOME, user, user, at=at):
+            self.store.outbox.touch(m.home_id(user), at=at)
+        self.notify()
 
     def may_approve(self, request: Request, user: str) -> bool:
         """Waiting for this person: they are an approver, did not ask for it, did not make the change

@@ -17,6 +17,7 @@ from bot.events import IamEvent, Rejected, excerpt, normalize
 from bot.store import Store, Suppression, dumps, now
 from bot.workflow import messages as m
 from bot.workflow.authz import ActorRef
+from bot.workflow.home import SEVERE
 from bot.workflow.noise import Decision, decide, group_key, route
 
 if TYPE_CHECKING:
@@ -147,6 +148,8 @@ class Intake:
         match decision.disposition:
             case "posted":
                 outbox.put(m.alert_id(key), m.Kind.ALERT, key, str(decision.channel), at=at)
+                if alert.severity in SEVERE:
+                    outbox.touch_kind(m.Kind.HOME, at=at)  # listed on every Home
             case "unrouted":
                 outbox.put(m.alert_id(key), m.Kind.ALERT, key, "", at=at)
             case "repeat":

@@ -18,6 +18,7 @@ class Kind(StrEnum):
     DIGEST = "digest"
     MUTE = "mute"
     BREAK_GLASS = "break-glass"
+    HOME = "home"  # a person's Home tab (views.publish), not a message: ref and channel are the user
 
 
 def alert_id(event_key: str) -> str:
@@ -50,3 +51,7 @@ def mute_id(suppression_id: str) -> str:
 
 def break_glass_id(request_id: str) -> str:
     return f"{Kind.BREAK_GLASS}:{request_id}"
+
+
+def home_id(user: str) -> str:
+    return f"{Kind.HOME}:{user}"

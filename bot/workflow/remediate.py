@@ -211,6 +211,7 @@ class Remediations:
 
     def _touch(self, request: Request) -> None:
         self.store.outbox.touch(m.request_id(request.id))
+        self.store.outbox.touch_kind(m.Kind.HOME)  # waiting, open requests and decisions on every Home
         if request.event_key:
             self.store.outbox.touch(m.alert_id(request.event_key))
 

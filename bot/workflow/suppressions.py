@@ -52,6 +52,7 @@ class Suppressions:
             self.store.audit.add("mute", user, params=criteria, detail=f"{sid} for {hours:g} h: {reason[:500]}", at=at)
             if where := channel or self.channel:
                 self.store.outbox.put(m.mute_id(sid), m.Kind.MUTE, sid, where, at=at)
+            self.store.outbox.touch_kind(m.Kind.HOME, at=at)
         self.notify()
         return sid
 
@@ -63,8 +64,11 @@ class Suppressions:
         with self.store.unit():
             moved = self.store.suppressions.lift(sid, user)
             self.store.audit.add("unmute", user, detail=sid[:40], result="ok" if moved else "refused", at=at)
+            if moved:
+                self.store.outbox.touch_kind(m.Kind.HOME, at=at)
         if not moved:
             raise Refused(f"No active suppression {plain_id(sid, 40)}.")
+        self.notify()
 
     def active(self) -> list[Suppression]:
         return self.store.suppressions.active(self.clock())

@@ -17,6 +17,12 @@ def published(slack, user, after=0):
             for c in slack.of("views.publish")[after:] if c.params.get("user_id") == user]  # fmt: skip
 
 
+def home_where(slack, user, after, predicate):
+    """Wait for a Home published for ``user`` (after the first ``after`` publishes) that satisfies
+    ``predicate`` (a change may publish it more than once: requested, running, done)."""
+    return slack.wait_for(lambda s: next((v for v in reversed(published(s, user, after)) if predicate(v)), None))
+
+
 def buttons(view):
     return [(e["action_id"], e["value"]) for b in view["blocks"] if b["type"] == "actions" for e in b["elements"]]
 
@@ -55,8 +61,16 @@ def test_opening_the_messages_tab_publishes_nothing(runtime, http, slack):
     assert published(slack, APPROVER) == []
 
 
+def opened(http, slack, user):
+    """``user`` opens their Home; returns the view published."""
+    before = len(slack.of("views.publish"))
+    assert http.home_opened(user)[0] == 200
+    return slack.wait_for(lambda s: published(s, user, before))[-1]
+
+
 def test_approve_on_the_home_runs_the_same_checks(runtime, http, slack, aws):
     rid, key, iam = asked(runtime, aws)
+    assert buttons(opened(http, slack, APPROVER)) == [("approve", rid), ("deny", rid)]
     assert http.home_click("approve", rid, STRANGER)[0] == 200
     [told] = slack.wait_for(lambda s: s.posted(STRANGER))
     assert "not an approver" in told["text"]
@@ -68,18 +82,36 @@ def test_approve_on_the_home_runs_the_same_checks(runtime, http, slack, aws):
     slack.wait_for(lambda s: request_status(runtime) == "succeeded")
     assert key_status(iam, key) == "Inactive"
     assert ("approve", APPROVER, "ok") in audit_actions(runtime)
-    [view] = slack.wait_for(lambda s: published(s, APPROVER, before))  # the Home shows it is no longer waiting
-    assert buttons(view) == []
+    view = home_where(slack, APPROVER, before, lambda v: "Recent decisions (1)" in json.dumps(v))
+    assert buttons(view) == []  # the Home shows it no longer waits
 
 
 def test_deny_on_the_home_asks_why_then_publishes_the_home_again(runtime, http, slack, aws):
     rid, key, iam = asked(runtime, aws)
+    opened(http, slack, APPROVER)
     assert http.home_click("deny", rid, APPROVER)[0] == 200
     [(_, dialog)] = slack.wait_for(lambda s: [v for v in s.views if v[0] == "views.open"])
     before = len(slack.of("views.publish"))
     assert http.submit(dialog, APPROVER, typed("not during the freeze"))[0] == 200
     slack.wait_for(lambda s: request_status(runtime) == "denied")
-    [view] = slack.wait_for(lambda s: published(s, APPROVER, before))
-    assert buttons(view) == [] and "not during the freeze" not in json.dumps(view)  # reasons stay on the request
-    assert "Recent decisions (1)" in json.dumps(view["blocks"])
+    view = home_where(slack, APPROVER, before, lambda v: "Recent decisions (1)" in json.dumps(v))
+    assert buttons(view) == []
     assert key_status(iam, key) == "Active"
+
+
+def test_an_open_home_follows_changes_made_elsewhere(runtime, http, slack, aws):
+    assert buttons(opened(http, slack, APPROVER)) == []
+    assert opened(http, slack, REQUESTER)  # both have looked at their Home once
+    before = len(slack.of("views.publish"))
+    rid, _, _ = asked(runtime, aws)  # a request made from the alert's message, not from the Home
+    assert home_where(slack, APPROVER, before, lambda v: buttons(v) == [("approve", rid), ("deny", rid)])
+    assert home_where(slack, REQUESTER, before, lambda v: "Your open requests (1)" in json.dumps(v))
+    assert published(slack, STRANGER) == []  # never opened: nothing is published for them
+
+
+def test_a_refused_publish_stays_in_the_outbox_to_retry(runtime, http, slack):
+    slack.fail_next("views.publish", status=200, error="internal_error")
+    assert http.home_opened(APPROVER)[0] == 200
+    slack.wait_for(lambda s: s.of("views.publish", ok_only=False))
+    row = slack.wait_for(lambda s: (r := runtime.store.outbox.get(f"home:{APPROVER}")) and r.last_error and r)
+    assert "internal_error" in row.last_error and row.sent_version < row.version

@@ -73,3 +73,16 @@ def test_decisions_and_mutes(runtime):
         view = runtime.workflow.homes.for_user(REQUESTER)
     assert [d.request.id for d in view.decided] == ["RDENIED"] and view.mine == ()
     assert [m.id for m in view.mutes] == [sid]
+
+
+def test_an_opened_home_is_an_outbox_row_that_every_change_it_shows_touches(runtime):
+    store, wf = runtime.store, runtime.workflow
+    wf.homes.opened(APPROVER)
+    row = store.outbox.get(f"home:{APPROVER}")
+    assert (row.kind, row.ref, row.channel, row.version) == ("home", APPROVER, APPROVER, 1)
+    store.outbox.sent(row.id, "-", APPROVER, 1, NOW)
+    wf.homes.opened(APPROVER)  # opened again: published again
+    assert store.outbox.get(row.id).version == 2
+    wf.suppressions.mute(APPROVER, {"event": "CreateUser"}, 4, "migration")
+    wf.suppressions.unmute(APPROVER, wf.suppressions.active()[0].id)
+    assert store.outbox.get(row.id).version == 4

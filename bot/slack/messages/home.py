@@ -129,8 +129,8 @@ def home_view(view: HomeView) -> dict[str, Any]:
     blocks: list[Block] = [
         header("iambot"),
         ContextBlock(elements=[PlainTextObject(
-            text=f"As of {view.at.strftime('%Y-%m-%d %H:%M UTC')}; updated each time you open this tab and after"
-            " you act here.", emoji=False)]),
+            text=f"As of {view.at.strftime('%Y-%m-%d %H:%M UTC')}; iambot updates it when what it shows changes.",
+            emoji=False)]),
     ]  # fmt: skip
     if view.approver:
         blocks += _waiting(view.waiting)
