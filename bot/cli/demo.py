@@ -25,6 +25,7 @@ from rich.markup import escape
 
 from bot.cli.console import make_console, render_message
 from bot.slack.messages.details import details_view
+from bot.slack.messages.home import home_view
 from bot.slack.text import clean
 
 SAMPLE = "cloudtrail-sample.json"
@@ -281,6 +282,10 @@ def run_demo(show_updates: bool = False) -> dict[str, Any]:
         wf.alerts.dismiss(renamed, APPROVER, "planned rename before the renewal, CHG-1042")
         row = store.alerts.get(renamed)
         facts["dismissed"] = row.status if row else None
+
+        home = home_view(wf.homes.for_user(APPROVER))  # what Bob sees on iambot's Home tab
+        facts["home_blocks"] = len(home["blocks"])
+        console.print(render_message(home["blocks"], title="Bob opens iambot's Home tab"))
 
         console.rule("[bold]7. The audit log")
         for row in reversed(store.audit.recent(10)):

@@ -77,5 +77,6 @@ def test_demo_facts():
     assert facts["undo"] == "succeeded" and facts["key_status_after_undo"] == "Active"
     assert facts["dismissed"] == "dismissed"
     assert facts["details_blocks"] >= 8  # the Details modal, one tap away
+    assert facts["home_blocks"] >= 4  # Bob's Home tab
     assert facts["digest_total"] == 5
     assert facts["posted"] >= 7  # five alerts, the approval in its thread, the digest
