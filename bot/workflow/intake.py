@@ -84,6 +84,8 @@ class Intake:
             mutes = self.store.suppressions.active(at)  # once a batch, not once an event
             for event in events:
                 self._one(event, at, result, mutes)
+            if any(t.disposition == "posted" and t.alert.severity in SEVERE for t in result.taken):
+                self.store.outbox.touch_kind(m.Kind.HOME, at=at)  # listed on every Home: once a batch
             if result.rejected:
                 self.store.rejected.add(result.rejected, source=source or "intake")
         if result.taken:
@@ -148,8 +150,6 @@ class Intake:
         match decision.disposition:
             case "posted":
                 outbox.put(m.alert_id(key), m.Kind.ALERT, key, str(decision.channel), at=at)
-                if alert.severity in SEVERE:
-                    outbox.touch_kind(m.Kind.HOME, at=at)  # listed on every Home
             case "unrouted":
                 outbox.put(m.alert_id(key), m.Kind.ALERT, key, "", at=at)
             case "repeat":
