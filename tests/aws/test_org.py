@@ -21,7 +21,7 @@ from bot.aws.template import patterns, template
 from bot.catalog import load as load_catalog
 from bot.config.settings import given
 from remediations import registry
-from tests.support.aws import enforced
+from tests.support.aws import assumed, enforced
 from tests.support.cfn import deploy, lint
 
 CENTRAL, MEMBER = "111122223333", "444455556666"
@@ -87,15 +87,7 @@ def test_regions_away_from_home_forward_only_what_they_record():
 def member_account():
     """A moto Organization member account, as the StackSet's execution role sees it."""
     with mock_aws():
-        setup = boto3.Session(aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1")
-        creds = setup.client("sts").assume_role(
-            RoleArn=f"arn:aws:iam::{MEMBER}:role/stacksets-exec", RoleSessionName="stackset"
-        )["Credentials"]
-        yield boto3.Session(
-            aws_access_key_id=creds["AccessKeyId"],
-            aws_secret_access_key=creds["SecretAccessKey"],
-            aws_session_token=creds["SessionToken"],
-        )
+        yield assumed(f"arn:aws:iam::{MEMBER}:role/stacksets-exec")
 
 
 def deploy_member(session: boto3.Session, settings: Any, region: str) -> dict[str, str]:
@@ -154,15 +146,7 @@ def test_another_region_forwards_its_regional_events_through_the_home_regions_ro
 
 
 def remediator_client(session: boto3.Session) -> Any:
-    creds = session.client("sts").assume_role(
-        RoleArn=f"arn:aws:iam::{MEMBER}:role/{REMEDIATOR}", RoleSessionName="iambot", ExternalId=EXTERNAL_ID
-    )["Credentials"]
-    return boto3.Session(
-        aws_access_key_id=creds["AccessKeyId"],
-        aws_secret_access_key=creds["SecretAccessKey"],
-        aws_session_token=creds["SessionToken"],
-        region_name="us-east-1",
-    ).client("iam")
+    return assumed(f"arn:aws:iam::{MEMBER}:role/{REMEDIATOR}", session, ExternalId=EXTERNAL_ID).client("iam")
 
 
 def test_the_remediator_can_run_what_is_enabled_and_nothing_else(member_account):

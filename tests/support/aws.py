@@ -67,19 +67,22 @@ def attempt(
             return rem.apply(p)
 
 
-def admin_in(account: str) -> Any:
-    """An IAM client acting in ``account`` (moto: the credentials of a role assumed there), made
-    through a session of its own so that its AssumeRole is not among iambot's calls."""
-    setup = boto3.Session(aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1")
-    creds = setup.client("sts").assume_role(
-        RoleArn=f"arn:aws:iam::{account}:role/OrganizationAccountAccessRole", RoleSessionName="setup"
-    )["Credentials"]
+def assumed(role_arn: str, by: boto3.Session | None = None, **assume: Any) -> boto3.Session:
+    """A session with the credentials of ``role_arn``, assumed by ``by`` (by default a session of its
+    own, so that its AssumeRole is not among iambot's calls)."""
+    by = by or boto3.Session(aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1")
+    creds = by.client("sts").assume_role(RoleArn=role_arn, RoleSessionName="setup", **assume)["Credentials"]
     return boto3.Session(
         aws_access_key_id=creds["AccessKeyId"],
         aws_secret_access_key=creds["SecretAccessKey"],
         aws_session_token=creds["SessionToken"],
         region_name="us-east-1",
-    ).client("iam")
+    )
+
+
+def admin_in(account: str) -> Any:
+    """An IAM client acting in ``account`` (moto: the credentials of a role assumed there)."""
+    return assumed(f"arn:aws:iam::{account}:role/OrganizationAccountAccessRole").client("iam")
 
 
 def renames_server_certificates(client: Any, account_id: str = DEFAULT_ACCOUNT_ID) -> Any:
