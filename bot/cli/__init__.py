@@ -82,12 +82,14 @@ def run(mode: str | None) -> None:
 @click.option("--name", default="iambot", show_default=True)
 @click.option("--format", "fmt", type=click.Choice(["yaml", "json"]), default="yaml", show_default=True)
 def manifest(url: str | None, name: str, fmt: str) -> None:
-    """Print the Slack app manifest with exactly the scopes and settings iambot uses."""
+    """Print the Slack app manifest with exactly the scopes and settings iambot uses (files:write
+    only with digest_chart, the default)."""
     from bot.slack.manifest import dump
     from bot.slack.manifest import manifest as build
 
+    charts = settings_or_fail().digest_chart
     try:
-        click.echo(dump(build(url, name), fmt), nl=False)
+        click.echo(dump(build(url, name, charts), fmt), nl=False)
     except ValueError as exc:
         fail(str(exc))
 

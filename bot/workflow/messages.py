@@ -16,6 +16,7 @@ class Kind(StrEnum):
     BURST = "burst"
     CONFIRMATION = "confirmation"
     DIGEST = "digest"
+    CHART = "digest-chart"  # the digest's chart, uploaded as a file into the digest's thread
     MUTE = "mute"
     BREAK_GLASS = "break-glass"
     HOME = "home"  # a person's Home tab (views.publish), not a message: ref and channel are the user
@@ -43,6 +44,10 @@ def confirmation_id(event_key: str) -> str:
 
 def digest_id(until: str, manual: bool) -> str:
     return f"{Kind.DIGEST}:{'now:' if manual else ''}{until}"
+
+
+def chart_id(digest_message_id: str) -> str:
+    return f"{Kind.CHART}:{digest_message_id}"
 
 
 def mute_id(suppression_id: str) -> str:
