@@ -47,7 +47,9 @@ def digest_id(until: str, manual: bool) -> str:
 
 
 def chart_id(digest_message_id: str) -> str:
-    return f"{Kind.CHART}:{digest_message_id}"
+    """After its digest's id, which it extends: queued in the same instant, it sorts after the digest
+    in the outbox, so one flush posts the digest and then uploads its chart into the thread."""
+    return f"{digest_message_id}:chart"
 
 
 def mute_id(suppression_id: str) -> str:
