@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from pathlib import Path
 
 import click
 
@@ -44,11 +45,13 @@ def explain(event_name: str) -> None:
 
 
 @cli.command()
-def demo() -> None:
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("iambot-demo"),
+              show_default=True, help="Folder for what the demo uploads to Slack: the digest's chart.")  # fmt: skip
+def demo(out: Path) -> None:
     """Play the whole product on embedded defaults: no Slack workspace or AWS account needed."""
     from bot.cli.demo import run_demo
 
-    run_demo()
+    run_demo(out=out)
 
 
 @cli.command()

@@ -46,7 +46,7 @@ def chart_data(d: Digest) -> dict[str, Any]:
 def _median_text(data: dict[str, Any]) -> str:
     if data["median_minutes"] is None:
         return "no request decided in the period"
-    return f"median time from alert to decision: {data['median_minutes']:g} min ({data['decisions']} decided)"
+    return f"median time from alert to decision: {data['median_minutes']:g} min ({data['decisions']} alert(s) decided)"
 
 
 def draw(data: dict[str, Any]) -> bytes:

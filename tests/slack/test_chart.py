@@ -49,7 +49,7 @@ def test_the_chart_is_a_png_of_the_right_size():
     chart = digest_chart(period())
     assert png_size(chart.png) == (WIDTH, HEIGHT) == (10 * DPI, 5 * DPI)
     assert chart.filename == "iambot-digest-2026-11-23-0900.png"
-    assert "5 alert(s)" in chart.alt and "12.5 min (3 decided)" in chart.alt
+    assert "5 alert(s)" in chart.alt and "12.5 min (3 alert(s) decided)" in chart.alt
     assert "median time from alert to decision: 12.5 min" in chart.comment
 
 
