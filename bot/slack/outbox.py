@@ -203,6 +203,7 @@ class Poster:
         found = self._find_posted(row, channel, thread_ts, chart.filename) if row.attempts > 0 else None
         try:
             if found is None:
+                self._pacer.wait(channel)  # the file is shared as a message in the channel
                 resp = self.client.files_upload_v2(
                     channel=channel, thread_ts=thread_ts, content=chart.png, filename=chart.filename,
                     title=chart.title, alt_txt=chart.alt, initial_comment=chart.comment,

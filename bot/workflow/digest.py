@@ -39,7 +39,7 @@ class Digest:
     remediations: list[dict[str, Any]] = field(default_factory=list)  # finished in the period
     suppressions_hit: list[dict[str, Any]] = field(default_factory=list)
     decision_minutes_median: float | None = None
-    decisions: int = 0  # requests decided in the period (the median's sample)
+    decisions: int = 0  # alerts whose request was decided in the period (the median's sample)
     by_account: list[tuple[str, int]] = field(default_factory=list)  # account id, with its name if configured
     by_day: dict[str, dict[str, int]] = field(default_factory=dict)  # UTC day taken in -> severity -> count
 
@@ -133,7 +133,7 @@ class Digests:
         """The digest's message and, with ``digest_chart``, its chart as a reply in its thread: a
         row of its own, sent after the digest is posted, so the digest never waits for the image."""
         self.store.outbox.put(message_id, m.Kind.DIGEST, ref, channel, d.as_data())
-        if self.settings.digest_chart and not d.quiet:
+        if self.settings.digest_chart and d.total:  # nothing taken in: no chart to draw
             self.store.outbox.put(m.chart_id(message_id), m.Kind.CHART, ref, channel, d.as_data(), thread_of=message_id)
 
     def scheduled(self, until: datetime | None = None) -> Digest:

@@ -238,3 +238,17 @@ def test_no_chart_without_digest_chart(runtime_for, slack, aws):
     d = scheduled_with_events(runtime, aws)
     assert len(digests(slack)) == 1 and slack.uploaded() == [] and slack.of("files.getUploadURLExternal") == []
     assert runtime.store.outbox.get(f"digest:{d.until}:chart") is None
+
+
+def test_no_chart_for_a_period_without_events(runtime, slack, aws):
+    event, _ = access_key_event(aws.client("iam"))
+    with time_machine.travel(NOW, tick=False):
+        runtime.workflow.intake.take([event])
+        runtime.workflow.remediations.ask_from_alert("deactivate-access-key", event.key, REQUESTER)
+    with time_machine.travel(NOW + timedelta(minutes=1), tick=False):
+        runtime.workflow.digests.scheduled()  # the event's digest, with its chart
+    with time_machine.travel(NOW + timedelta(minutes=30), tick=False):
+        d = runtime.workflow.digests.scheduled()  # a request waits, nothing was taken in
+    assert d.total == 0 and d.waiting and not d.quiet
+    assert "Waiting for approval" in json.dumps(digests(slack)[-1]["blocks"])
+    assert runtime.store.outbox.get(f"digest:{d.until}:chart") is None and len(slack.uploaded()) == 1
