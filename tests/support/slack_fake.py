@@ -37,6 +37,7 @@ class SlackFake:
     # uploads by file id: files.getUploadURLExternal's arguments, then the bytes POSTed to its
     # upload_url ("content"), then files.completeUploadExternal's title, channel_id, thread_ts, comment
     files: dict[str, dict[str, Any]] = field(default_factory=dict)
+    tables: bool = True  # False: a workspace that refuses table blocks (invalid_blocks), as some do
     faults: dict[str, list[tuple[int, dict[str, str], dict[str, Any]]]] = field(default_factory=dict)
     rate_limit_per_channel: float | None = None  # seconds between posts to one channel; else 429
     _last_post: dict[str, float] = field(default_factory=dict)
@@ -148,6 +149,22 @@ class SlackFake:
             self.messages[(p["channel_id"], ts)] = msg
         return 200, {}, {"ok": True, "files": done}
 
+    def _refused_blocks(self, blocks: Any) -> str | None:
+        """Slack's rules for table blocks: one a message, no empty cell; none where tables are off."""
+        blocks = json.loads(blocks) if isinstance(blocks, str) else blocks or []
+        found = [b for b in blocks if isinstance(b, dict) and b.get("type") == "table"]
+        if len(found) > 1:
+            return "invalid_attachments"  # only_one_table_allowed
+        if found and not self.tables:
+            return "invalid_blocks"
+        for table in found:
+            rows = table.get("rows") or []
+            if not rows or len(rows) > 100 or any(len(row) > 20 for row in rows):
+                return "invalid_blocks"
+            if any(cell.get("type") == "raw_text" and not cell.get("text") for row in rows for cell in row):
+                return "invalid_blocks"
+        return None
+
     def uploaded(self) -> list[dict[str, Any]]:
         """The uploads completed, in order."""
         with self._cond:
@@ -159,6 +176,9 @@ class SlackFake:
             return self._files(method, p)
         if method == "auth.test":
             return 200, {}, {**ok, "user_id": "UBOT", "bot_id": "BBOT", "team_id": "T0TEAM", "team": "Example"}
+        refusal = self._refused_blocks(p.get("blocks")) if method in ("chat.postMessage", "chat.update") else None
+        if refusal:
+            return 200, {}, {"ok": False, "error": refusal}
         if method == "chat.postMessage":
             channel = p["channel"]
             if self.rate_limit_per_channel is not None:

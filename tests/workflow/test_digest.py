@@ -186,7 +186,8 @@ def digest_calls(slack):
 
 
 def test_a_workspace_that_refuses_tables_gets_the_rich_text_form_from_then_on(runtime, slack, aws):
-    scheduled_with_events(runtime, aws, lambda: slack.fail_next("chat.postMessage", status=200, error="invalid_blocks"))
+    slack.tables = False  # this workspace refuses table blocks
+    scheduled_with_events(runtime, aws)
     refused, posted = digest_calls(slack)
     assert "table" in json.dumps(refused.params["blocks"])
     assert "table" not in [b["type"] for b in posted.params["blocks"]]
@@ -252,3 +253,20 @@ def test_no_chart_for_a_period_without_events(runtime, slack, aws):
     assert d.total == 0 and d.waiting and not d.quiet
     assert "Waiting for approval" in json.dumps(digests(slack)[-1]["blocks"])
     assert runtime.store.outbox.get(f"digest:{d.until}:chart") is None and len(slack.uploaded()) == 1
+
+
+def test_a_refused_digest_whose_fallback_fails_too_is_kept_and_sent_later(runtime, slack, aws):
+    def refuse_then_fail():
+        slack.fail_next("chat.postMessage", status=200, error="invalid_blocks")  # the table is refused
+        slack.fail_next("chat.postMessage", status=500)  # then Slack is down for the fallback
+
+    d = scheduled_with_events(runtime, aws, refuse_then_fail)
+    assert [c.status for c in digest_calls(slack)] == [200, 500]  # refused (ok: false), then down
+    assert runtime.store.outbox.get(f"digest:{d.until}").ts is None  # kept
+    assert runtime.store.cursors.get("slack:refused:table") == "invalid_blocks"
+    with time_machine.travel(datetime.now(UTC) + timedelta(minutes=1)):
+        runtime.poster.flush()
+    *_, posted = digest_calls(slack)
+    assert posted.status == 200 and "table" not in json.dumps(posted.params["blocks"])  # rich text at once
+    assert len(digest_calls(slack)) == 3 and runtime.store.outbox.get(f"digest:{d.until}").ts
+    assert len(slack.uploaded()) == 1  # its chart followed
