@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from pathlib import Path
 
 import click
 
@@ -44,11 +45,13 @@ def explain(event_name: str) -> None:
 
 
 @cli.command()
-def demo() -> None:
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("iambot-demo"),
+              show_default=True, help="Folder for what the demo uploads to Slack: the digest's chart.")  # fmt: skip
+def demo(out: Path) -> None:
     """Play the whole product on embedded defaults: no Slack workspace or AWS account needed."""
     from bot.cli.demo import run_demo
 
-    run_demo()
+    run_demo(out=out)
 
 
 @cli.command()
@@ -82,12 +85,14 @@ def run(mode: str | None) -> None:
 @click.option("--name", default="iambot", show_default=True)
 @click.option("--format", "fmt", type=click.Choice(["yaml", "json"]), default="yaml", show_default=True)
 def manifest(url: str | None, name: str, fmt: str) -> None:
-    """Print the Slack app manifest with exactly the scopes and settings iambot uses."""
+    """Print the Slack app manifest with exactly the scopes and settings iambot uses (files:write
+    only with digest_chart, the default)."""
     from bot.slack.manifest import dump
     from bot.slack.manifest import manifest as build
 
+    charts = settings_or_fail().digest_chart
     try:
-        click.echo(dump(build(url, name), fmt), nl=False)
+        click.echo(dump(build(url, name, charts), fmt), nl=False)
     except ValueError as exc:
         fail(str(exc))
 

@@ -86,7 +86,28 @@ def render_message(blocks: Sequence[dict[str, Any]], title: str = "") -> Panel:
         elif kind == "actions":
             labels = [f"[ {clean(e['text']['text'], 75)} ]" for e in block["elements"] if e.get("type") == "button"]
             parts.append(Text("  ".join(labels), style="bold blue"))
+        elif kind == "table":
+            parts.append(_table_block(block))
     return Panel(Group(*parts), title=clean(title, 100) or None, border_style=style.split()[-1] if style else "white")
+
+
+def _table_block(block: dict[str, Any]) -> Table:
+    """A table block: its first row as the header, raw-text cells (rich-text cells by their text)."""
+
+    def text(cell: dict[str, Any]) -> str:
+        if cell.get("type") == "rich_text":
+            return _rich_text(cell).plain
+        return clean(cell.get("text", ""), 200)
+
+    rows = [[text(c) for c in row] for row in block.get("rows", [])]
+    table = Table(show_header=bool(rows), box=None, pad_edge=False)
+    settings = block.get("column_settings") or []
+    for i, name in enumerate(rows[0] if rows else []):
+        align = (settings[i] or {}).get("align") if i < len(settings) else None
+        table.add_column(name, justify="right" if align == "right" else "center" if align == "center" else "left")
+    for row in rows[1:]:
+        table.add_row(*row)
+    return table
 
 
 @dataclass(frozen=True, slots=True)

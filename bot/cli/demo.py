@@ -41,8 +41,12 @@ def sample_path() -> Path:
 class ConsoleSlack:
     """The few Web API methods iambot calls, answered by drawing the message in the terminal."""
 
-    def __init__(self, console: Any, show_updates: Callable[[str], bool] = lambda text: True):
+    def __init__(
+        self, console: Any, show_updates: Callable[[str], bool] = lambda text: True, out: Path | None = None
+    ):
         self.console = console
+        self.out = out  # where an uploaded file is saved (the digest's chart), for a person to open
+        self.saved: list[Path] = []
         self.ts = itertools.count(1)
         self.show_updates = show_updates
         self.posted = 0
@@ -73,6 +77,25 @@ class ConsoleSlack:
         if self.show_updates(text) and changed:
             self.console.print(render_message(changed, title=f"{channel} · updated in place: what changed"))
         return {"ok": True, "channel": channel, "ts": ts}
+
+    def files_upload_v2(self, *, content: bytes, channel: str, initial_comment: str = "", **_: Any) -> dict[str, Any]:
+        """An upload (files.getUploadURLExternal + files.completeUploadExternal): the file is saved
+        in the demo's output folder instead, and its path printed."""
+        where = f"{channel} · thread reply, a file"
+        if self.out is None:
+            self.console.print(f"{where}: {escape(initial_comment)}")
+            return {"ok": True, "file": {"id": "F0DEMO"}}
+        try:
+            self.out.mkdir(parents=True, exist_ok=True)
+            path = self.out / "digest-chart.png"
+            path.write_bytes(content)
+        except OSError as exc:
+            self.console.print(f"(the chart could not be saved in {escape(str(self.out))}: {escape(str(exc))})")
+            return {"ok": True, "file": {"id": "F0DEMO"}}
+        self.saved.append(path.resolve())
+        saved = escape(str(path.resolve()))
+        self.console.print(f"[bold]{where}:[/] {escape(initial_comment)}\nSaved as [bold]{saved}[/]")
+        return {"ok": True, "file": {"id": f"F0DEMO{len(self.saved)}"}}
 
     def conversations_history(self, **_: Any) -> dict[str, Any]:
         return {"ok": True, "messages": []}
@@ -133,8 +156,9 @@ def self_signed_certificate() -> tuple[str, str]:
     return pem, private
 
 
-def run_demo(show_updates: bool = False) -> dict[str, Any]:
-    """Play the scenario; return a few facts about it (used by the test)."""
+def run_demo(show_updates: bool = False, out: Path | None = Path("iambot-demo")) -> dict[str, Any]:
+    """Play the scenario; return a few facts about it (used by the test). Files the demo would
+    upload to Slack (the digest's chart) are saved in ``out``."""
     console = make_console(markup=True)  # its own headings; event text reaches it only as Text objects
     try:
         import boto3
@@ -169,7 +193,7 @@ def run_demo(show_updates: bool = False) -> dict[str, Any]:
             step_up="all",
             IAMBOT_SECRET_KEY=Fernet.generate_key().decode(),
         )
-        slack = ConsoleSlack(console, lambda text: show_updates or "succeeded" in text or "running" not in text)
+        slack = ConsoleSlack(console, lambda text: show_updates or "succeeded" in text or "running" not in text, out)
         runtime = build(settings, aws=Aws(session), client=slack)
         store, wf = runtime.store, runtime.workflow
         t = _templates()
@@ -297,7 +321,11 @@ def run_demo(show_updates: bool = False) -> dict[str, Any]:
         console.rule("[bold]8. The digest")
         digest = wf.digests.scheduled(until=datetime.now(UTC) + timedelta(seconds=1))
         facts["digest_total"], facts["posted"] = digest.total, slack.posted
+        facts["digest_table"] = any(b.get("type") == "table" for blocks in slack.shown.values() for b in blocks)
+        facts["chart"] = slack.saved[-1] if slack.saved else None
         store.close()
+    if facts["chart"] is not None:
+        console.print(f"\nThe digest's chart is in [bold]{escape(str(facts['chart']))}[/]: open it to see it.")
     console.print(
         "\nNext: connect a real workspace and account. `iambot manifest` prints the Slack app manifest, "
         '`iambot policy` the IAM policy, and the README\'s "Connecting a Slack workspace" walks through '

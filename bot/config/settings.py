@@ -135,6 +135,7 @@ class Settings(BaseSettings):
     metrics: bool = True  # GET /metrics (Prometheus text) on PORT
     digest_cron: str = "0 9 * * *"
     digest_timezone: str = "UTC"
+    digest_chart: bool = True  # a chart of the period in the digest's thread (needs the files:write scope)
 
     @field_validator("alert_channel", "approvals_channel", "digest_channel")
     @classmethod

@@ -147,7 +147,7 @@ def build(
     renderer = Renderer(workflow.views, workflow.homes)
     poster = Poster(
         store, client, renderer, clock=clock, interval=settings.channel_interval_seconds, sleep=sleep,
-        holder=replica, home=renderer.home,
+        holder=replica, home=renderer.home, chart=renderer.chart,
     )
     runtime = Runtime(settings, store, aws, client, workflow, poster, posting=post_now, replica=replica)
     holder["rt"] = runtime

@@ -15,7 +15,10 @@ from bot.slack.http import EVENTS_PATH
 # usergroups.users.list (approver and requester groups), users.lookupByEmail (who a CloudTrail
 # actor is in Slack; Slack asks for users:read together with users:read.email). views.publish (the
 # Home tab) needs no scope of its own; a refusal of a click on the Home is answered in the app's
-# messages tab (chat:write), which is read-only: iambot reads no direct messages.
+# messages tab (chat:write), which is read-only: iambot reads no direct messages. files:write only
+# with digest_chart: the digest's chart is uploaded (files.getUploadURLExternal +
+# files.completeUploadExternal) into the digest's thread.
+CHART_SCOPES = ("files:write",)
 BOT_SCOPES = (
     "chat:write",
     "chat:write.public",
@@ -31,11 +34,11 @@ COMMAND_HINT = "help | recent | show <event-id> | requests | approve <id> | deny
 NAME = re.compile(r"^[^\x00-\x1f]{1,35}$")
 
 
-def manifest(url: str | None = None, name: str = "iambot") -> dict[str, Any]:
+def manifest(url: str | None = None, name: str = "iambot", charts: bool = True) -> dict[str, Any]:
     """The manifest for https://api.slack.com/apps → Create New App → From a manifest.
 
     Without ``url`` the app uses Socket Mode (no public endpoint); with it, Slack sends requests
-    to ``url`` + /slack/events."""
+    to ``url`` + /slack/events. ``charts`` (the digest_chart setting) adds files:write."""
     if url is not None and not re.match(r"^https://[^\s/]+(/\S*)?$", url):
         raise ValueError("the request URL must start with https:// (Slack only calls HTTPS endpoints)")
     if not NAME.match(name):
@@ -68,7 +71,7 @@ def manifest(url: str | None = None, name: str = "iambot") -> dict[str, Any]:
             "bot_user": {"display_name": name, "always_online": True},
             "slash_commands": [command],
         },
-        "oauth_config": {"scopes": {"bot": list(BOT_SCOPES)}},
+        "oauth_config": {"scopes": {"bot": list(BOT_SCOPES) + (list(CHART_SCOPES) if charts else [])}},
         "settings": {
             "event_subscriptions": subscriptions,
             "interactivity": interactivity,

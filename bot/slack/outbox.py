@@ -5,6 +5,13 @@ A post that fails stays in the outbox and is retried with backoff, so an alert i
 while Slack is down; a row is posted only while it has no ``ts`` and only by the holder of its
 lease, so it is never posted twice. If the process died in the middle of a post, the retry
 first looks for the message in the channel by its metadata before posting again.
+
+A message built with a fallback (the digest's table) that Slack refuses with ``invalid_blocks`` is
+sent again at once in its fallback form, and the refusal is remembered in the store, so every
+later message is built without that block. A digest's chart is a row of its own, a reply to the
+digest: uploaded with files.getUploadURLExternal + files.completeUploadExternal (slack_sdk's
+files_upload_v2) once the digest is posted, looked for in the thread by its file name before a
+retry uploads again; an upload Slack will never take is given up, and the digest reads without it.
 """
 
 from __future__ import annotations
@@ -21,7 +28,9 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot import metrics
 from bot.pace import Pacer
+from bot.slack.chart import Chart
 from bot.slack.messages import Message
+from bot.slack.messages.base import refused
 from bot.store import MessageRow, Store, StoreBusy, now, parse_iso
 from bot.workflow.messages import Kind
 
@@ -46,6 +55,14 @@ def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(600, 5 * 2 ** max(0, attempts - 1)))
 
 
+# what Slack answers for a message with a block it does not take (a table where tables are off);
+# invalid_attachments is its answer to a second table in one message
+REFUSED_BLOCKS = frozenset({"invalid_blocks", "invalid_attachments"})
+# upload errors after which an upload can never succeed: no files:write scope, no channel, uploads off
+FINAL_UPLOAD_ERRORS = frozenset(
+    {"missing_scope", "not_allowed_token_type", "channel_not_found", "not_in_channel", "file_uploads_disabled"}
+)
+
 # what Slack answers when the bot token no longer works: nothing will post until a person acts
 AUTH_ERRORS = frozenset({"invalid_auth", "not_authed", "token_revoked", "token_expired", "account_inactive"})
 
@@ -63,6 +80,7 @@ class Poster:
         monotonic: Callable[[], float] = time.monotonic,
         holder: str = "",
         home: Callable[[MessageRow], dict[str, Any] | None] | None = None,
+        chart: Callable[[MessageRow], Chart | None] | None = None,
     ):
         self.store = store
         self.holder = holder  # this replica's name, on each claim
@@ -70,6 +88,7 @@ class Poster:
         self.client = client
         self.render = render
         self.home = home  # a Home row's view, for views.publish
+        self.chart = chart  # a chart row's picture, for the upload
         self.clock = clock
         self.lease = lease
         self._pacer = Pacer(interval, sleep, monotonic)  # posts to one channel `interval` seconds apart
@@ -104,6 +123,9 @@ class Poster:
         if row.kind == Kind.HOME:
             self._publish(row, stats)
             return
+        if row.kind == Kind.CHART:
+            self._upload(row, channel, thread_ts, stats)
+            return
         message = self.render(row)
         if message is None:
             self.store.outbox.sent(row.id, row.ts or "-", row.channel, row.version, self.clock())
@@ -111,7 +133,9 @@ class Poster:
             return
         try:
             if row.ts:
-                self.client.chat_update(channel=row.channel, ts=row.ts, **message.as_kwargs())
+                self._with_fallback(
+                    message, lambda msg: self.client.chat_update(channel=row.channel, ts=row.ts, **msg.as_kwargs())
+                )
                 self.store.outbox.sent(row.id, row.ts, row.channel, row.version, self.clock())
                 stats.updated += 1
                 return
@@ -120,13 +144,16 @@ class Poster:
                 ts, posted_channel = found, channel
             else:
                 self._pacer.wait(channel)
-                resp = self.client.chat_postMessage(
-                    channel=channel,
-                    thread_ts=thread_ts,
-                    unfurl_links=False,
-                    unfurl_media=False,
-                    metadata={"event_type": METADATA_TYPE, "event_payload": {"id": row.id}},
-                    **message.as_kwargs(),
+                resp = self._with_fallback(
+                    message,
+                    lambda msg: self.client.chat_postMessage(
+                        channel=channel,
+                        thread_ts=thread_ts,
+                        unfurl_links=False,
+                        unfurl_media=False,
+                        metadata={"event_type": METADATA_TYPE, "event_payload": {"id": row.id}},
+                        **msg.as_kwargs(),
+                    ),
                 )
                 ts, posted_channel = resp["ts"], resp.get("channel") or channel
             self.store.outbox.sent(row.id, ts, posted_channel, row.version, self.clock())
@@ -148,6 +175,58 @@ class Poster:
             metrics.SLACK_ERRORS.labels("chat.update" if row.ts else "chat.postMessage", type(exc).__name__).inc()
             self._failed(row, f"{type(exc).__name__}: {exc}")
             stats.failed += 1
+
+    def _with_fallback(self, message: Message, send: Callable[[Message], Any]) -> Any:
+        """``send(message)``; if Slack refuses its blocks and it has a fallback form, ``send`` that
+        instead and remember the refusal, so later messages are built without the refused block."""
+        try:
+            return send(message)
+        except SlackApiError as exc:
+            error = str(exc.response.get("error", "")) if exc.response is not None else ""
+            if message.fallback is None or error not in REFUSED_BLOCKS:
+                raise
+            log.warning("slack refused the message's %s block; sent without it from now on", message.needs,
+                        extra={"error": error})  # fmt: skip
+            metrics.SLACK_ERRORS.labels("blocks", metrics.label(error)).inc()
+            if message.needs:
+                self.store.cursors.set(refused(message.needs), error, self.clock())
+            return send(message.fallback)
+
+    def _upload(self, row: MessageRow, channel: str, thread_ts: str | None, stats: FlushStats) -> None:
+        """A digest's chart, uploaded once into the digest's thread."""
+        chart = self.chart(row) if self.chart is not None and not row.ts else None
+        if chart is None:  # uploaded already, charts off, or it could not be drawn
+            self.store.outbox.sent(row.id, row.ts or "-", row.channel, row.version, self.clock())
+            if not row.ts:
+                stats.dropped += 1
+            return
+        found = self._find_posted(row, channel, thread_ts, chart.filename) if row.attempts > 0 else None
+        try:
+            if found is None:
+                self._pacer.wait(channel)  # the file is shared as a message in the channel
+                resp = self.client.files_upload_v2(
+                    channel=channel, thread_ts=thread_ts, content=chart.png, filename=chart.filename,
+                    title=chart.title, alt_txt=chart.alt, initial_comment=chart.comment,
+                )  # fmt: skip
+                found = str((resp.get("file") or {}).get("id") or "-")
+        except SlackApiError as exc:
+            error = str(exc.response.get("error", "")) if exc.response is not None else ""
+            metrics.SLACK_ERRORS.labels("files.upload", metrics.label(error or "unknown")).inc()
+            if error in FINAL_UPLOAD_ERRORS:
+                log.warning("the digest's chart was not uploaded: Slack will not take it", extra={"error": error})
+                self.store.outbox.sent(row.id, "-", row.channel, row.version, self.clock())
+                stats.dropped += 1
+                return
+            self._failed(row, error or str(exc))
+            stats.failed += 1
+            return
+        except (SlackClientError, OSError) as exc:
+            metrics.SLACK_ERRORS.labels("files.upload", type(exc).__name__).inc()
+            self._failed(row, f"{type(exc).__name__}: {exc}")
+            stats.failed += 1
+            return
+        self.store.outbox.sent(row.id, found, channel, row.version, self.clock())
+        stats.posted += 1
 
     def _publish(self, row: MessageRow, stats: FlushStats) -> None:
         """A person's Home tab, published whole from the current state (a view, not a message)."""
@@ -172,8 +251,9 @@ class Poster:
         self.store.outbox.sent(row.id, "-", row.channel, row.version, self.clock())
         stats.updated += 1
 
-    def _find_posted(self, row: MessageRow, channel: str, thread_ts: str | None) -> str | None:
-        """After an interrupted post: the ts of our message if Slack has it (found by metadata)."""
+    def _find_posted(self, row: MessageRow, channel: str, thread_ts: str | None, filename: str = "") -> str | None:
+        """After an interrupted post: the ts of our message if Slack has it (found by metadata), or
+        with ``filename``, the id of the file we shared there."""
         try:
             oldest = str(parse_iso(row.created_at).timestamp() - 5)
             if thread_ts:
@@ -188,6 +268,9 @@ class Poster:
             log.warning("could not check for an interrupted post", extra={"outbox_id": row.id, "error": str(exc)})
             return None
         for msg in resp.get("messages", []):
+            for shared in msg.get("files") or [] if filename else []:
+                if shared.get("name") == filename:
+                    return str(shared.get("id") or "-")
             meta = msg.get("metadata") or {}
             if meta.get("event_type") == METADATA_TYPE and (meta.get("event_payload") or {}).get("id") == row.id:
                 return str(msg["ts"])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from bot.slack.chart import Chart, digest_chart
 from bot.slack.messages import (
     Message,
     alert_message,
@@ -16,7 +17,7 @@ from bot.slack.messages import (
     repeats_message,
     request_message,
 )
-from bot.slack.messages.base import permalink
+from bot.slack.messages.base import permalink, refused
 from bot.slack.messages.home import home_view
 from bot.store import MessageRow
 from bot.workflow import Digest
@@ -42,6 +43,15 @@ class Renderer:
         """The Home tab of the person ``row`` is about (``views.publish``)."""
         return home_view(self.homes.for_user(row.ref)) if self.homes is not None and row.ref else None
 
+    def chart(self, row: MessageRow) -> Chart | None:
+        """The chart of the digest ``row`` is a reply to; None if it cannot be drawn here."""
+        data = row.data if isinstance(row.data, dict) else {}
+        try:
+            return digest_chart(Digest.of(data))
+        except (ImportError, ValueError, TypeError, RuntimeError) as exc:  # no matplotlib, or data it cannot draw
+            log.warning("the digest's chart could not be drawn", extra={"outbox_id": row.id, "error": str(exc)})
+            return None
+
     def __call__(self, row: MessageRow) -> Message | None:
         """The message for ``row``, or None when what it shows no longer exists."""
         data = row.data if isinstance(row.data, dict) else {}
@@ -60,7 +70,8 @@ class Renderer:
                 confirmation = self.views.confirmation(row.ref, data)
                 return confirmation_message(confirmation) if confirmation else None
             case m.Kind.DIGEST:
-                return digest_message(Digest.of(data), self.link)
+                table = self.views.store.cursors.get(refused("table")) is None
+                return digest_message(Digest.of(data), self.link, table)
             case m.Kind.BREAK_GLASS:
                 glass = self.views.request_view(row.ref)
                 return break_glass_message(glass.request.id, glass.title, data) if glass else None

@@ -145,7 +145,7 @@ class Events:
         """Events ingested in [since, until) with their alert's disposition, for the digest."""
         return self.db.query(
             "SELECT e.key, e.event_source, e.event_name, e.actor_name, e.severity, e.summary, e.event_time,"
-            " al.disposition FROM events e LEFT JOIN alerts al ON al.key = e.key"
+            " e.account_id, e.ingested_at, al.disposition FROM events e LEFT JOIN alerts al ON al.key = e.key"
             " WHERE e.ingested_at >= ? AND e.ingested_at < ?",
             (iso(since), iso(until)),
         )

@@ -39,6 +39,9 @@ class Digest:
     remediations: list[dict[str, Any]] = field(default_factory=list)  # finished in the period
     suppressions_hit: list[dict[str, Any]] = field(default_factory=list)
     decision_minutes_median: float | None = None
+    decisions: int = 0  # alerts whose request was decided in the period (the median's sample)
+    by_account: list[tuple[str, int]] = field(default_factory=list)  # account id, with its name if configured
+    by_day: dict[str, dict[str, int]] = field(default_factory=dict)  # UTC day taken in -> severity -> count
 
     @property
     def quiet(self) -> bool:
@@ -52,10 +55,17 @@ class Digest:
         known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
         known["by_event"] = [tuple(x) for x in known.get("by_event", [])]
         known["top_actors"] = [tuple(x) for x in known.get("top_actors", [])]
+        known["by_account"] = [tuple(x) for x in known.get("by_account", [])]
         return cls(**known)
 
 
-def compute(store: Store, since: datetime, until: datetime) -> Digest:
+def days(since: datetime, until: datetime) -> list[str]:
+    """The UTC days [since, until) touches, oldest first (at least one)."""
+    first, last = since.date(), (until - timedelta(microseconds=1)).date() if until > since else since.date()
+    return [(first + timedelta(days=n)).isoformat() for n in range((last - first).days + 1)]
+
+
+def compute(store: Store, since: datetime, until: datetime, names: dict[str, str] | None = None) -> Digest:
     d = Digest(iso(since), iso(until))
     rows = store.events.in_period(since, until)
     d.total = len(rows)
@@ -64,6 +74,13 @@ def compute(store: Store, since: datetime, until: datetime) -> Digest:
     d.by_event = Counter(r["event_name"] for r in rows).most_common(10)
     d.top_actors = Counter(r["actor_name"] or "?" for r in rows).most_common(5)
     d.dispositions = dict(Counter(r["disposition"] or "stored" for r in rows))
+    names = names or {}
+    accounts = Counter(r["account_id"] or "?" for r in rows).most_common(10)
+    d.by_account = [(f"{a} ({names[a]})" if a in names else a, n) for a, n in accounts]
+    d.by_day = {day: {} for day in days(since, until)}
+    for event in rows:
+        per = d.by_day.setdefault(str(event["ingested_at"])[:10], {})
+        per[event["severity"]] = per.get(event["severity"], 0) + 1
     d.notable = sorted(
         (
             {"key": r["key"], "severity": r["severity"], "summary": r["summary"] or "", "event_time": r["event_time"]}
@@ -89,6 +106,7 @@ def compute(store: Store, since: datetime, until: datetime) -> Digest:
     d.suppressions_hit = store.suppressions.hit_between(since, until)
     waits = [(parse_iso(b) - parse_iso(a)).total_seconds() / 60 for a, b in store.requests.decision_waits(since, until)]
     d.decision_minutes_median = round(statistics.median(waits), 1) if waits else None
+    d.decisions = len(waits)
     return d
 
 
@@ -111,15 +129,20 @@ class Digests:
         last = self.store.cursors.get(CURSOR)
         return parse_iso(last) if last else until - timedelta(days=1)
 
+    def _queue(self, message_id: str, ref: str, channel: str, d: Digest) -> None:
+        """The digest's message and, with ``digest_chart``, its chart as a reply in its thread: a
+        row of its own, sent after the digest is posted, so the digest never waits for the image."""
+        self.store.outbox.put(message_id, m.Kind.DIGEST, ref, channel, d.as_data())
+        if self.settings.digest_chart and d.total:  # nothing taken in: no chart to draw
+            self.store.outbox.put(m.chart_id(message_id), m.Kind.CHART, ref, channel, d.as_data(), thread_of=message_id)
+
     def scheduled(self, until: datetime | None = None) -> Digest:
         """The digest of the period since the last scheduled one; moves the mark."""
         until = until or self.clock()
-        d = compute(self.store, self._since(until), until)
+        d = compute(self.store, self._since(until), until, self.settings.account_names)
         with self.store.unit():
             if self.channel:
-                self.store.outbox.put(
-                    m.digest_id(iso(until), False), m.Kind.DIGEST, iso(until), self.channel, d.as_data()
-                )
+                self._queue(m.digest_id(iso(until), False), iso(until), self.channel, d)
             self.store.cursors.set(CURSOR, iso(until))
         self.notify()
         return d
@@ -133,9 +156,9 @@ class Digests:
         if not self.channel:
             raise Refused("No digest channel is configured (digest_channel or IAMBOT_ALERT_CHANNEL).")
         until = at + timedelta(seconds=1)  # whole seconds: what was taken in this second counts too
-        d = compute(self.store, self._since(at), until)
+        d = compute(self.store, self._since(at), until, self.settings.account_names)
         with self.store.unit():
-            self.store.outbox.put(m.digest_id(iso(at), True), m.Kind.DIGEST, iso(at), self.channel, d.as_data())
+            self._queue(m.digest_id(iso(at), True), iso(at), self.channel, d)
             self.store.audit.add("digest", user, detail=f"{d.total} event(s) since {d.since}", at=at)
         self.notify()
         return d

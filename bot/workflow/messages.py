@@ -16,6 +16,7 @@ class Kind(StrEnum):
     BURST = "burst"
     CONFIRMATION = "confirmation"
     DIGEST = "digest"
+    CHART = "digest-chart"  # the digest's chart, uploaded as a file into the digest's thread
     MUTE = "mute"
     BREAK_GLASS = "break-glass"
     HOME = "home"  # a person's Home tab (views.publish), not a message: ref and channel are the user
@@ -43,6 +44,12 @@ def confirmation_id(event_key: str) -> str:
 
 def digest_id(until: str, manual: bool) -> str:
     return f"{Kind.DIGEST}:{'now:' if manual else ''}{until}"
+
+
+def chart_id(digest_message_id: str) -> str:
+    """After its digest's id, which it extends: queued in the same instant, it sorts after the digest
+    in the outbox, so one flush posts the digest and then uploads its chart into the thread."""
+    return f"{digest_message_id}:chart"
 
 
 def mute_id(suppression_id: str) -> str:

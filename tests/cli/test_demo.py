@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import struct
 import subprocess
 import sys
 from pathlib import Path
@@ -19,13 +20,27 @@ def isolated(monkeypatch, tmp_path):
 
 
 @pytest.fixture(scope="module")
-def shown():
+def folder(tmp_path_factory):
+    return tmp_path_factory.mktemp("demo")
+
+
+@pytest.fixture(scope="module")
+def shown(folder):
     """What `iambot demo` prints, as a person runs it (its own process, no iambot settings)."""
     env = {"PATH": "/usr/bin:/bin", "COLUMNS": "200", "HOME": "/nonexistent"}
     done = subprocess.run([str(Path(sys.executable).with_name("iambot")), "demo"], env=env, capture_output=True,
-                          text=True, timeout=120, cwd="/")
+                          text=True, timeout=120, cwd=folder)
     assert done.returncode == 0, done.stderr[-2000:]
     return done
+
+
+def test_the_digest_shows_its_table_and_saves_its_chart(shown, folder):
+    out = " ".join(shown.stdout.split())
+    assert "Counted by Which Events" in out and "severity critical 1" in out and "account 123456789012 5" in out
+    chart = folder / "iambot-demo" / "digest-chart.png"  # next to where the demo ran, for a newcomer to open
+    assert f"The digest's chart is in {chart.resolve()}" in out
+    data = chart.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and struct.unpack(">II", data[16:24]) == (1000, 500)
 
 
 def test_demo_plays_the_whole_product_against_moto(shown):
@@ -63,7 +78,7 @@ def test_titled_sections_break_the_line(shown):
     assert "⏎" not in shown.stdout
 
 
-def test_demo_facts():
+def test_demo_facts(tmp_path):
     facts = run_demo()
     assert [name for name, _ in facts["alerts"]] == [
         "UpdateAccessKey",
@@ -79,4 +94,6 @@ def test_demo_facts():
     assert facts["details_blocks"] >= 8  # the Details modal, one tap away
     assert facts["home_blocks"] >= 4  # Bob's Home tab
     assert facts["digest_total"] == 5
+    assert facts["digest_table"] is True  # the counts in a table block
+    assert facts["chart"] == (tmp_path / "iambot-demo" / "digest-chart.png").resolve() and facts["chart"].is_file()
     assert facts["posted"] >= 7  # five alerts, the approval in its thread, the digest

@@ -63,6 +63,7 @@ def test_the_readme_example_loads_and_every_key_lands_where_meant(tmp_path):
     assert s.automation_arns == ["arn:aws:iam::*:role/terraform-ci"]
     assert s.digest_channel == "C0DIGEST"
     assert (s.digest_cron, s.digest_timezone) == ("0 9 * * 1-5", "Europe/Paris")
+    assert s.digest_chart is True
     assert (s.repeat_window_minutes, s.burst_per_minute, s.backfill_hours) == (60, 20, 24.0)
     assert s.lookup_regions == ["us-east-1", "eu-west-1"] and s.identity_center_region == "eu-west-1"
     assert s.trail_buckets == ["org-trail-logs"]
@@ -86,6 +87,7 @@ def test_the_readme_example_loads_and_every_key_lands_where_meant(tmp_path):
         "digest_channel",
         "digest_cron",
         "digest_timezone",
+        "digest_chart",
         "repeat_window_minutes",
         "burst_per_minute",
         "backfill_hours",

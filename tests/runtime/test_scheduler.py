@@ -53,6 +53,21 @@ def test_the_digest_follows_crontab_and_time_zone_under_frozen_time(runtime_for,
     assert runtime.store.cursors.get("digest") == "2026-11-23T07:30:00Z"
 
 
+def test_the_scheduled_digest_posts_its_table_and_uploads_its_chart(runtime, slack, aws):
+    event, _ = access_key_event(aws.client("iam"))
+    with time_machine.travel(FRIDAY_EVENING, tick=False):
+        runtime.workflow.intake.take([event])
+    job = scheduled(runtime).get_job("digest")
+    with time_machine.travel(FRIDAY_EVENING + timedelta(hours=15), tick=False):
+        job.func()  # the job as the scheduler runs it: claims its minute, computes, posts
+    [posted] = [p for p in slack.posted(ALERTS) if p["text"].startswith("iambot digest")]
+    assert "table" in [b["type"] for b in posted["blocks"]]
+    [upload] = slack.uploaded()
+    digest_ts = next(ts for (channel, ts), m in slack.messages.items() if m["text"] == posted["text"])
+    assert upload["channel_id"] == ALERTS and upload["thread_ts"] == digest_ts
+    assert upload["content"].startswith(b"\x89PNG") and upload["filename"] == "iambot-digest-2026-11-21-0900.png"
+
+
 def test_the_expiry_job_expires_requests(runtime, aws):
     event, _ = access_key_event(aws.client("iam"))
     runtime.workflow.intake.take([event])

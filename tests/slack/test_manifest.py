@@ -10,7 +10,8 @@ import yaml
 from click.testing import CliRunner
 
 from bot.cli import cli
-from bot.slack.manifest import BOT_SCOPES, dump, manifest
+from bot.slack.manifest import BOT_SCOPES, CHART_SCOPES, dump, manifest
+from tests.support.cli import clean_environment
 
 SCOPES = [
     "chat:write",
@@ -22,13 +23,14 @@ SCOPES = [
     "users:read",
     "users:read.email",
 ]
+WITH_CHARTS = [*SCOPES, "files:write"]  # digest_chart (the default): the chart is uploaded
 
 
 def test_socket_mode_manifest_has_exactly_our_settings():
     data = yaml.safe_load(dump(manifest()))
     assert data == manifest()
     assert data["settings"]["socket_mode_enabled"] is True
-    assert data["oauth_config"]["scopes"]["bot"] == SCOPES == list(BOT_SCOPES)
+    assert data["oauth_config"]["scopes"]["bot"] == WITH_CHARTS == list(BOT_SCOPES + CHART_SCOPES)
     [command] = data["features"]["slash_commands"]
     assert command["command"] == "/iam" and "url" not in command
     assert data["settings"]["interactivity"] == {"is_enabled": True}
@@ -61,7 +63,7 @@ def test_any_name_stays_valid_yaml(name):
     data = yaml.safe_load(dump(manifest(name=name)))
     assert data["display_information"]["name"] == name
     assert data["features"]["bot_user"]["display_name"] == name
-    assert data["oauth_config"]["scopes"]["bot"] == SCOPES
+    assert data["oauth_config"]["scopes"]["bot"] == WITH_CHARTS
 
 
 @pytest.mark.parametrize("name", ["", "x" * 36, "two\nlines", "tab\there", "nul\x00"])
@@ -92,3 +94,14 @@ def test_the_manifest_command():
     assert json.loads(as_json.output) == manifest("https://iambot.example.com/")
     bad = runner.invoke(cli, ["manifest", "--url", "http://insecure.example.com"])
     assert bad.exit_code == 2 and "https://" in bad.output and "Traceback" not in bad.output
+
+
+def test_files_write_only_when_charts_are_on(monkeypatch, tmp_path):
+    assert manifest(charts=False)["oauth_config"]["scopes"]["bot"] == SCOPES
+    assert "files:write" in manifest(charts=True)["oauth_config"]["scopes"]["bot"]
+    clean_environment(monkeypatch, tmp_path)
+    (tmp_path / "iambot.toml").write_text("digest_chart = false\n")
+    monkeypatch.setenv("IAMBOT_CONFIG", str(tmp_path / "iambot.toml"))
+    printed = CliRunner().invoke(cli, ["manifest"])
+    assert printed.exit_code == 0, printed.output
+    assert yaml.safe_load(printed.output)["oauth_config"]["scopes"]["bot"] == SCOPES

@@ -167,7 +167,9 @@ def test_full_digest():
         suppressions_hit=[{"id": "MABCDEF", "reason": "onboarding", "hits": 3}],
         decision_minutes_median=7.5,
     )
-    msg = digest_message(digest, lambda key: f"https://slack.example/archives/C0ALERTS/p{key}" if key == "k0" else None)
+    link_of = lambda key: f"https://slack.example/archives/C0ALERTS/p{key}" if key == "k0" else None  # noqa: E731
+    msg = digest_message(digest, link_of, table=False)  # the rich-text form (the table's fallback)
+    assert msg.fallback is None and digest_message(digest, link_of).fallback == msg
     check_limits(msg)
     assert msg.text == "iambot digest 2026-11-20 00:00 – 2026-11-21 00:00 UTC: 25 identity event(s) (20 high, 5 low)"
     text = all_rich_text(msg)

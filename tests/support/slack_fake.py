@@ -34,6 +34,10 @@ class SlackFake:
     views: list[tuple[str, dict[str, Any]]] = field(default_factory=list)  # (views.open|push|update|publish, view)
     groups: dict[str, list[str]] = field(default_factory=dict)
     emails: dict[str, str] = field(default_factory=dict)  # e-mail -> user id, for users.lookupByEmail
+    # uploads by file id: files.getUploadURLExternal's arguments, then the bytes POSTed to its
+    # upload_url ("content"), then files.completeUploadExternal's title, channel_id, thread_ts, comment
+    files: dict[str, dict[str, Any]] = field(default_factory=dict)
+    tables: bool = True  # False: a workspace that refuses table blocks (invalid_blocks), as some do
     faults: dict[str, list[tuple[int, dict[str, str], dict[str, Any]]]] = field(default_factory=dict)
     rate_limit_per_channel: float | None = None  # seconds between posts to one channel; else 429
     _last_post: dict[str, float] = field(default_factory=dict)
@@ -75,6 +79,8 @@ class SlackFake:
     # ------------------------------------------------------------ serving
 
     def handle(self, path: str, headers: dict[str, str], raw: bytes) -> tuple[int, dict[str, str], dict[str, Any]]:
+        if path.startswith("/upload/"):  # an upload_url of files.getUploadURLExternal: the file's bytes
+            return self._received(path.rsplit("/", 1)[-1], headers, raw)
         ctype = headers.get("content-type", "")
         if "json" in ctype:
             params = json.loads(raw or b"{}")
@@ -102,10 +108,77 @@ class SlackFake:
             self._cond.notify_all()
             return status, extra, body
 
+    def _received(self, file_id: str, headers: dict[str, str], raw: bytes) -> tuple[int, dict[str, str], Any]:
+        with self._cond:
+            queued = self.faults.get("upload")
+            status, extra, body = queued.pop(0) if queued else (200, {}, {"ok": True})
+            upload = self.files.get(file_id)
+            if status == 200 and upload is None:
+                status, body = 404, {"ok": False, "error": "no such upload"}
+            if status == 200 and upload is not None:
+                upload["content"] = raw
+            self.calls.append(Call("upload", {"file_id": file_id, "length": len(raw)}, headers, status))
+            self._cond.notify_all()
+            return status, extra, body
+
+    def _files(self, method: str, p: dict[str, Any]) -> tuple[int, dict[str, str], dict[str, Any]]:
+        if method == "files.getUploadURLExternal":
+            if not p.get("filename") or not str(p.get("length", "")).isdigit():
+                return 200, {}, {"ok": False, "error": "invalid_arguments"}
+            file_id = f"F{next(self._ts):08d}"
+            self.files[file_id] = {"id": file_id, "filename": p["filename"], "length": int(p["length"]),
+                                   "alt_txt": p.get("alt_txt"), "content": None}  # fmt: skip
+            return 200, {}, {"ok": True, "upload_url": f"{self.url}/upload/{file_id}", "file_id": file_id}
+        listed = p.get("files")
+        listed = json.loads(listed) if isinstance(listed, str) else listed
+        if not isinstance(listed, list) or not listed:
+            return 200, {}, {"ok": False, "error": "invalid_arguments"}
+        done = []
+        for item in listed:
+            upload = self.files.get(str(item.get("id")))
+            if upload is None or upload["content"] is None or upload.get("completed"):
+                return 200, {}, {"ok": False, "error": "file_not_found" if upload is None else "invalid_arguments"}
+            upload.update(completed=True, title=item.get("title"), channel_id=p.get("channel_id"),
+                          thread_ts=p.get("thread_ts"), initial_comment=p.get("initial_comment"))  # fmt: skip
+            done.append({"id": upload["id"], "name": upload["filename"], "title": item.get("title")})
+        if p.get("channel_id"):  # shared: a message in the channel (or thread) carrying the files
+            ts = f"1700000000.{next(self._ts):06d}"
+            msg = {"ts": ts, "text": p.get("initial_comment") or "", "files": done}
+            if p.get("thread_ts"):
+                msg["thread_ts"] = p["thread_ts"]
+            self.messages[(p["channel_id"], ts)] = msg
+        return 200, {}, {"ok": True, "files": done}
+
+    def _refused_blocks(self, blocks: Any) -> str | None:
+        """Slack's rules for table blocks: one a message, no empty cell; none where tables are off."""
+        blocks = json.loads(blocks) if isinstance(blocks, str) else blocks or []
+        found = [b for b in blocks if isinstance(b, dict) and b.get("type") == "table"]
+        if len(found) > 1:
+            return "invalid_attachments"  # only_one_table_allowed
+        if found and not self.tables:
+            return "invalid_blocks"
+        for table in found:
+            rows = table.get("rows") or []
+            if not rows or len(rows) > 100 or any(len(row) > 20 for row in rows):
+                return "invalid_blocks"
+            if any(cell.get("type") == "raw_text" and not cell.get("text") for row in rows for cell in row):
+                return "invalid_blocks"
+        return None
+
+    def uploaded(self) -> list[dict[str, Any]]:
+        """The uploads completed, in order."""
+        with self._cond:
+            return [f for f in self.files.values() if f.get("completed")]
+
     def _answer(self, method: str, p: dict[str, Any]) -> tuple[int, dict[str, str], dict[str, Any]]:
         ok: dict[str, Any] = {"ok": True}
+        if method in ("files.getUploadURLExternal", "files.completeUploadExternal"):
+            return self._files(method, p)
         if method == "auth.test":
             return 200, {}, {**ok, "user_id": "UBOT", "bot_id": "BBOT", "team_id": "T0TEAM", "team": "Example"}
+        refusal = self._refused_blocks(p.get("blocks")) if method in ("chat.postMessage", "chat.update") else None
+        if refusal:
+            return 200, {}, {"ok": False, "error": refusal}
         if method == "chat.postMessage":
             channel = p["channel"]
             if self.rate_limit_per_channel is not None:

@@ -49,10 +49,19 @@ SEVERITY_EMOJI = {
 Part = Any  # a rich-text element part (text, user, emoji, link)
 
 
+def refused(feature: str) -> str:
+    """The cursor that remembers the workspace refused messages with ``feature`` (e.g. "table")."""
+    return f"slack:refused:{feature}"
+
+
 @dataclass(frozen=True)
 class Message:
     text: str  # the notification and fallback text (mrkdwn-escaped)
     blocks: list[dict[str, Any]]
+    # the same message without a block Slack may refuse (``needs`` names it): posted instead when
+    # Slack answers invalid_blocks, and from then on (the refusal is remembered under refused(needs))
+    fallback: Message | None = None
+    needs: str | None = None
 
     def as_kwargs(self) -> dict[str, Any]:
         return {"text": self.text, "blocks": self.blocks}
