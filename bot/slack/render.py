@@ -12,6 +12,7 @@ from bot.slack.messages import (
     burst_message,
     confirmation_message,
     digest_message,
+    feed_message,
     mute_message,
     repeats_message,
     request_message,
@@ -64,6 +65,8 @@ class Renderer:
             case m.Kind.BREAK_GLASS:
                 glass = self.views.request_view(row.ref)
                 return break_glass_message(glass.request.id, glass.title, data) if glass else None
+            case m.Kind.FEED:
+                return feed_message(row.ref, data)
             case m.Kind.MUTE:
                 muted = self.views.store.suppressions.get(row.ref)
                 return mute_message(muted) if muted else None
