@@ -28,13 +28,16 @@ OUTBOX_SECONDS = 15
 EXPIRY_SECONDS = 60
 
 
-def guard(job: Callable[[], Any], name: str) -> Callable[[], None]:
-    def run() -> None:
+def guard(job: Callable[[], Any], name: str) -> Callable[[], Any]:
+    """The job, logged and counted (iambot_job_errors_total) when it raises; its result otherwise."""
+
+    def run() -> Any:
         try:
-            job()
+            return job()
         except Exception:
             metrics.JOB_ERRORS.labels(name).inc()
             log.exception("%s failed; it runs again at its next time", name)
+            return None
 
     run.__name__ = name
     return run
