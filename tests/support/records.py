@@ -89,7 +89,9 @@ def envelope(record: dict[str, Any]) -> str:
     )
 
 
-def tag_role_record(session_arn: str, role: str, tags: list[dict[str, str]], when: str, event_id: str) -> dict[str, Any]:
+def tag_role_record(
+    session_arn: str, role: str, tags: list[dict[str, str]], when: str, event_id: str
+) -> dict[str, Any]:
     """An iam:TagRole record as CloudTrail writes one for a call by an assumed-role session (the
     record layout of the CloudTrail User Guide's IAM examples: requestParameters with the API's
     parameters in camelCase — roleName, tags of key and value —, responseElements null)."""

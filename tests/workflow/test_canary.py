@@ -5,6 +5,7 @@ once (the Slack fake), and the next canary to come back clears it with one "rest
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -17,8 +18,8 @@ import time_machine
 from bot import metrics
 from bot.events import normalize
 from bot.runtime.scheduler import build_scheduler
-from bot.workflow.canary import BROKEN, KEY, SEEN, SENT, canary_value, role_of
 from bot.workflow import messages as m
+from bot.workflow.canary import BROKEN, KEY, SEEN, SENT, canary_value, role_of
 from bot.workflow.messages import Kind
 from remediations.aws import Aws
 from tests.conftest import ALERTS
@@ -28,6 +29,7 @@ from tests.support.records import MOTO_ACCOUNT, tag_role_record
 ROLE = "iambot-bot"
 ROLE_ARN = f"arn:aws:iam::{MOTO_ACCOUNT}:role/{ROLE}"
 SESSION_ARN = f"arn:aws:sts::{MOTO_ACCOUNT}:assumed-role/{ROLE}/setup"  # tests/support/aws.py assumes as "setup"
+BOTH = ["feed:broken:2026-12-07T09:00:00Z", "feed:restored:2026-12-07T09:00:00Z"]  # the notices, once each
 T0 = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)  # a period start: canary_minutes = 30 divides the hour
 
 
@@ -55,7 +57,12 @@ class Bot:
 
 @pytest.fixture
 def role(aws: boto3.Session) -> boto3.Session:
-    trust = '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"sts:AssumeRole"}]}'
+    trust = json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"}],
+        }
+    )
     aws.client("iam").create_role(RoleName=ROLE, AssumeRolePolicyDocument=trust)
     return assumed(ROLE_ARN)
 
@@ -138,7 +145,7 @@ def test_a_canary_not_back_in_time_says_once_that_the_feed_is_broken_and_once_th
         bot.rt.poster.flush()
     posted = slack.posted(ALERTS)
     assert len(posted) == 2 and "Feed restored" in str(posted[1])
-    assert _feed_rows(bot, "2026-12-07T09:00:00Z", "2026-12-07T09:30:00Z") == ["feed:broken:2026-12-07T09:00:00Z", "feed:restored:2026-12-07T09:00:00Z"]
+    assert _feed_rows(bot, "2026-12-07T09:00:00Z", "2026-12-07T09:30:00Z") == BOTH
 
 
 def test_replicas_write_one_canary_a_period_and_any_of_them_clears_the_break(bot_for, aws):
@@ -152,7 +159,7 @@ def test_replicas_write_one_canary_a_period_and_any_of_them_clears_the_break(bot
     with time_machine.travel(T0 + timedelta(minutes=22), tick=False):
         b.take("2026-12-07T09:00:00Z")
         assert a.ready()["canary"]["ok"] is True
-    assert _feed_rows(a, "2026-12-07T09:00:00Z") == ["feed:broken:2026-12-07T09:00:00Z", "feed:restored:2026-12-07T09:00:00Z"]
+    assert _feed_rows(a, "2026-12-07T09:00:00Z") == BOTH
 
 
 def test_someone_else_setting_the_canary_tag_is_alerted_like_any_tag(bot_for):
