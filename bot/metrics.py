@@ -43,6 +43,11 @@ STORE_SECONDS = Histogram(
     "iambot_store_unit_seconds", "Units of work on the store, from BEGIN to COMMIT", registry=REGISTRY,
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
 )  # fmt: skip
+CANARIES = Counter(
+    "iambot_canaries", "Feed canaries, by outcome (sent, returned, overdue)", ["outcome"], registry=REGISTRY
+)
+CANARY_ERRORS = Counter("iambot_canary_errors", "Feed canary jobs that failed (the tag not written)", registry=REGISTRY)
+JOB_ERRORS = Counter("iambot_job_errors", "Scheduled jobs that raised, by job", ["job"], registry=REGISTRY)
 BUILD = Gauge("iambot_build_info", "iambot's version and Python's", ["version", "python"], registry=REGISTRY)
 
 

@@ -1,12 +1,14 @@
 """The least-privilege IAM policy iambot's principal needs, built from what is configured:
 its reads, the enabled remediations (and the jobs they need), the configured sources, and role
-assumption into other accounts. `iambot policy` prints it; the CloudFormation role holds it."""
+assumption into other accounts, and the feed canary's one tag on iambot's own role. `iambot policy`
+prints it; the CloudFormation role holds it."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
 from bot.aws import reports
+from bot.aws.canary import statement as canary_statement
 from bot.sources import SOURCES
 from remediations import registry
 
@@ -39,8 +41,18 @@ def account_statements(settings: Settings) -> list[dict[str, Any]]:
     return found
 
 
+def canary_on(settings: Settings) -> bool:
+    return bool(settings.canary_minutes and settings.canary_timeout_minutes)
+
+
+def canary_role_arn(role: str) -> str:
+    """The ARN pattern of a configured canary role: an ARN as given, a name (or path/name) in any account."""
+    return role if role.startswith("arn:") else f"arn:aws:iam::*:role/{role}"
+
+
 def statements(settings: Settings, queue_arn: Any = None) -> list[dict[str, Any]]:
-    """The home principal's: the account's statements, then the sources' and role assumption."""
+    """The home principal's: the account's statements, then the sources', the feed canary's (on the
+    configured canary_role; the templates grant it on their own role) and role assumption."""
     found = account_statements(settings)
     for source in SOURCES:
         for statement in source.permissions(settings):
@@ -48,6 +60,8 @@ def statements(settings: Settings, queue_arn: Any = None) -> list[dict[str, Any]
                 statement = {**statement, "Resource": queue_arn}
             if statement not in found:  # two sources can need the same read (the trail buckets)
                 found.append(statement)
+    if canary_on(settings) and settings.canary_role:
+        found.append(canary_statement(canary_role_arn(settings.canary_role)))
     if settings.remediation_role:
         found.append(
             {

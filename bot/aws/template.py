@@ -11,7 +11,8 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
-from bot.aws.policy import statements
+from bot.aws.canary import statement as canary_statement
+from bot.aws.policy import canary_on, statements
 from bot.catalog import Catalog
 from bot.catalog import load as load_catalog
 
@@ -94,7 +95,9 @@ def template(settings: Settings, trust: dict[str, Any] | None = None) -> dict[st
     catalog = load_catalog()
     rules = rules_for(patterns(catalog), {"Id": "iambot-queue", "Arn": {"Fn::GetAtt": ["EventQueue", "Arn"]}})
     queue_arn = {"Fn::GetAtt": ["EventQueue", "Arn"]}
-    role_statements = statements(settings, queue_arn=queue_arn)
+    # the canary's TagRole is on the stack's own role: a policy of its own, since the role's inline
+    # policy cannot name the role's ARN (a circular reference)
+    role_statements = [s for s in statements(settings, queue_arn=queue_arn) if s.get("Sid") != "IambotCanary"]
     if not any(s.get("Sid") == "IambotQueue" for s in role_statements):
         role_statements.append(
             {
@@ -184,6 +187,18 @@ def template(settings: Settings, trust: dict[str, Any] | None = None) -> dict[st
             "DeadLetterQueueUrl": {"Value": {"Ref": "DeadLetterQueue"}},
         },
     }
+    if canary_on(settings):
+        doc["Resources"]["CanaryPolicy"] = {
+            "Type": "AWS::IAM::Policy",
+            "Properties": {
+                "PolicyName": "iambot-canary",
+                "Roles": [{"Ref": "BotRole"}],
+                "PolicyDocument": {
+                    "Version": "2012-10-17",
+                    "Statement": [canary_statement({"Fn::GetAtt": ["BotRole", "Arn"]})],
+                },
+            },
+        }
     if trust is not None:
         del doc["Parameters"]["TrustedService"]
         doc["Resources"]["BotRole"]["Properties"]["AssumeRolePolicyDocument"]["Statement"] = [trust]

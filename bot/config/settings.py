@@ -133,6 +133,11 @@ class Settings(BaseSettings):
     )  # read on a schedule
     watch_interval_seconds: int = Field(default=300, ge=30)
     metrics: bool = True  # GET /metrics (Prometheus text) on PORT
+    canary_minutes: int = Field(default=30, ge=0, le=24 * 60)  # the feed canary's period; 0: off
+    canary_timeout_minutes: int = Field(default=20, ge=0, le=24 * 60)  # a canary not back by then: feed broken; 0: off
+    canary_role: str | None = Field(
+        default=None, pattern=r"^(arn:aws[a-z-]*:iam::\d{12}:role/)?([\w+=,.@-]+/)*[\w+=,.@-]{1,64}$"
+    )  # the role the canary tags (name or ARN); default: the role iambot runs as (STS)
     digest_cron: str = "0 9 * * *"
     digest_timezone: str = "UTC"
     digest_chart: bool = True  # a chart of the period in the digest's thread (needs the files:write scope)
@@ -215,6 +220,8 @@ class Settings(BaseSettings):
             trigger(self.digest_cron, self.digest_timezone)
         except CronError as exc:
             raise ValueError(f"digest_cron / digest_timezone: {exc}") from exc
+        if 0 < self.canary_timeout_minutes < 5:  # CloudTrail takes minutes to reach EventBridge
+            raise ValueError("canary_timeout_minutes: CloudTrail delivers within minutes; use 5 or more (0: off)")
         return self
 
     @classmethod

@@ -7,6 +7,10 @@
 - ``/readyz`` (readiness): the store answers within half a second, every source polled
   recently, the outbox backlog is young, the scheduler runs and Slack accepts the bot token.
   Any of them failing is a 503, and the platform sends no traffic until it passes again.
+- The feed canary (bot/workflow/canary.py) is reported in ``/readyz``'s body and in the metrics,
+  but fails neither probe: the feed is shared by every replica, so a broken one would make them all
+  unready at once (Slack's clicks would find no replica) or all restart, and neither brings the
+  feed back. The alert channel is told instead, once.
 - ``/metrics``: Prometheus text (``bot/metrics.py``), unless ``metrics = false``.
 """
 
@@ -20,6 +24,7 @@ from typing import Any
 from bot import metrics
 from bot.runtime.background import Background
 from bot.store import Store, StoreError, now
+from bot.workflow.canary import Canary, CanaryState
 
 BACKLOG_SECONDS = 900.0  # an alert waiting this long to reach Slack means Slack or iambot is stuck
 
@@ -35,8 +40,9 @@ class Health:
         clock: Callable[[], datetime] = now,
         monotonic: Callable[[], float] = time.monotonic,
         metrics_on: bool = True,
+        canary: Canary | None = None,
     ):
-        self.store, self.background, self.poster = store, background, poster
+        self.store, self.background, self.poster, self.canary = store, background, poster, canary
         self.clock, self.monotonic, self.metrics_on = clock, monotonic, metrics_on
 
     def live(self) -> tuple[bool, dict[str, Any]]:
@@ -79,7 +85,17 @@ class Health:
         if scheduler is not None:
             body["scheduler"] = {"ok": bool(scheduler.running)}
             ok = ok and bool(scheduler.running)
+        if (canary := self._canary()) is not None:
+            body["canary"] = canary.as_dict()  # reported, never failing the probe (see above)
         return ok, body
+
+    def _canary(self) -> CanaryState | None:
+        if self.canary is None:
+            return None
+        try:
+            return self.canary.state()
+        except StoreError as exc:  # the store's own report says why
+            return CanaryState(self.canary.active, False, f"the store did not answer: {type(exc).__name__}")
 
     def metrics(self) -> bytes | None:
         return metrics.exposition(metrics.StateCollector(self._state)) if self.metrics_on else None
@@ -100,6 +116,13 @@ class Health:
             ([loop.liveness.name], at - (loop.liveness.last_success or loop.liveness.started))
             for loop in self.background.sources
         ]
+        canary = self._canary()
+        if canary is not None and canary.on:
+            found["iambot_canary_ok"] = ("1 while the feed canary comes back in time (0: the feed looks broken)", [],
+                                         [([], float(canary.ok))])  # fmt: skip
+            if canary.age_seconds is not None:
+                found["iambot_canary_pending_seconds"] = ("Age of the canary not come back yet", [],
+                                                          [([], canary.age_seconds)])  # fmt: skip
         found["iambot_source_last_success_seconds"] = ("Seconds since each source last polled", ["source"], last)
         lag = [([name], max(0.0, (clock - when).total_seconds())) for name, when in sorted(metrics.NEWEST.items())]
         found["iambot_source_lag_seconds"] = ("Now minus the newest event time each source delivered", ["source"], lag)

@@ -1,8 +1,8 @@
 """APScheduler jobs, by name. A job that fails is logged and runs again at its next time.
 
 outbox-retry (wakes the poster), request-expiry, digest (crontab and time zone from the
-settings), and the jobs the enabled remediations need (oidc-snapshot keeps the thumbprints that
-restore-oidc-thumbprints puts back).
+settings), canary and canary-check (the feed canary, when it is on), and the jobs the enabled
+remediations need (oidc-snapshot keeps the thumbprints that restore-oidc-thumbprints puts back).
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from typing import Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
+from bot import metrics
 from bot.config.cron import trigger
 from bot.runtime.replicas import EPOCH, once_per_period
 from bot.store import now
@@ -27,12 +28,16 @@ OUTBOX_SECONDS = 15
 EXPIRY_SECONDS = 60
 
 
-def guard(job: Callable[[], Any], name: str) -> Callable[[], None]:
-    def run() -> None:
+def guard(job: Callable[[], Any], name: str) -> Callable[[], Any]:
+    """The job, logged and counted (iambot_job_errors_total) when it raises; its result otherwise."""
+
+    def run() -> Any:
         try:
-            job()
+            return job()
         except Exception:
+            metrics.JOB_ERRORS.labels(name).inc()
             log.exception("%s failed; it runs again at its next time", name)
+            return None
 
     run.__name__ = name
     return run
@@ -64,6 +69,15 @@ def build_scheduler(wf: Workflow, aws: Any, wake: Callable[[], None], replica: s
         id="digest",
         name="digest",
     )
+    canary = wf.canary
+    if canary.active:
+        minutes = settings.canary_minutes
+        send = once_per_period(store, "canary", minutes * 60, canary.send, replica)
+        scheduler.add_job(guard(send, "canary"), "interval", minutes=minutes, start_date=EPOCH, id="canary",
+                          name="canary", next_run_time=datetime.now(UTC))  # fmt: skip
+        check = once_per_period(store, "canary-check", 60, lambda _: canary.check(), replica)
+        scheduler.add_job(guard(check, "canary check"), "interval", minutes=1, start_date=EPOCH, id="canary-check",
+                          name="canary check")  # fmt: skip
     for rid in settings.enabled_remediations():
         cls = registry.REMEDIATIONS[rid]
         for job in cls.jobs():

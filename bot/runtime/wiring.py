@@ -17,6 +17,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from bot.aws.canary import tagger
 from bot.catalog import load as load_catalog
 from bot.config.settings import ConfigError, Settings
 from bot.runtime.background import Background, PosterLoop, SourceLoop
@@ -68,7 +69,9 @@ class Runtime:
 
     @property
     def health(self) -> Health:
-        return Health(self.store, self.background, self.poster, metrics_on=self.settings.metrics)
+        return Health(
+            self.store, self.background, self.poster, metrics_on=self.settings.metrics, canary=self.workflow.canary
+        )
 
     def learn_own_principal(self) -> str | None:
         """Ask STS who iambot is, so its own calls coming back through CloudTrail are recognized
@@ -77,7 +80,9 @@ class Runtime:
             arn = self.aws.caller_arn()
         except (ClientError, BotoCoreError) as exc:
             log.warning("could not ask sts get-caller-identity: %s", exc)
+            self.workflow.canary.use_principal(None)
             return None
+        self.workflow.canary.use_principal(arn)  # the canary tags the role iambot runs as
         parts = arn.split("/")
         glob = "/".join(parts[:2]) + "/*" if ":assumed-role/" in arn and len(parts) >= 3 else arn
         self.workflow.intake.add_self_arn(glob)
@@ -143,6 +148,7 @@ def build(
     client = client or web_client(token, settings.slack_api_url, sleep=sleep)
     holder: dict[str, Runtime] = {}
     workflow = Workflow.build(settings, store, aws, SlackDirectory(client), clock, lambda: holder["rt"].notify())
+    workflow.canary.tag = tagger(aws)
     replica = replica_name()
     renderer = Renderer(workflow.views, workflow.homes)
     poster = Poster(

@@ -13,6 +13,7 @@ from bot.slack.messages import (
     burst_message,
     confirmation_message,
     digest_message,
+    feed_message,
     mute_message,
     repeats_message,
     request_message,
@@ -75,6 +76,8 @@ class Renderer:
             case m.Kind.BREAK_GLASS:
                 glass = self.views.request_view(row.ref)
                 return break_glass_message(glass.request.id, glass.title, data) if glass else None
+            case m.Kind.FEED:
+                return feed_message(row.ref, data)
             case m.Kind.MUTE:
                 muted = self.views.store.suppressions.get(row.ref)
                 return mute_message(muted) if muted else None

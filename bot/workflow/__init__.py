@@ -14,6 +14,7 @@ from bot.assess import Assessor
 from bot.store import Store, now
 from bot.workflow.alerts import Alerts
 from bot.workflow.authz import Act, ActorRef, Authorizer, Directory, NoDirectory, Refused
+from bot.workflow.canary import Canary
 from bot.workflow.digest import Digest, Digests
 from bot.workflow.home import Homes, HomeView
 from bot.workflow.intake import Intake, IntakeResult, Taken
@@ -39,6 +40,7 @@ class Workflow:
     suppressions: Suppressions
     digests: Digests
     homes: Homes
+    canary: Canary
 
     @classmethod
     def build(
@@ -52,7 +54,8 @@ class Workflow:
         assessor: Assessor | None = None,
     ) -> Workflow:
         authz = Authorizer(settings, directory or NoDirectory())
-        intake = Intake(store, settings, assessor, clock, notify)
+        canary = Canary(store, settings, clock, notify)
+        intake = Intake(store, settings, assessor, clock, notify, canary)
         views = Views(
             store,
             lambda: intake.assessor,
@@ -71,6 +74,7 @@ class Workflow:
             suppressions=Suppressions(store, authz, clock, settings.alert_channel, notify),
             digests=Digests(store, settings, authz, clock, notify),
             homes=Homes(store, authz, clock, notify),
+            canary=canary,
         )
 
 

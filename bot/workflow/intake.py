@@ -17,6 +17,7 @@ from bot.events import IamEvent, Rejected, excerpt, normalize
 from bot.store import Store, Suppression, dumps, now
 from bot.workflow import messages as m
 from bot.workflow.authz import ActorRef
+from bot.workflow.canary import Canary
 from bot.workflow.home import SEVERE
 from bot.workflow.noise import Decision, decide, group_key, route
 
@@ -61,8 +62,10 @@ class Intake:
         assessor: Assessor | None = None,
         clock: Callable[[], datetime] = now,
         notify: Callable[[], None] = lambda: None,
+        canary: Canary | None = None,
     ):
         self.store = store
+        self.canary = canary
         self.settings = settings
         self.assessor = make_assessor(settings, store, assessor)
         self.clock = clock
@@ -130,7 +133,8 @@ class Intake:
         if not new:
             result.duplicates += 1
             return
-        decision = decide(self.store, self.settings, alert, at, mutes)
+        value = self.canary.recognises(event, alert.risk.is_self) if self.canary is not None else None
+        decision = Decision("canary") if value is not None else decide(self.store, self.settings, alert, at, mutes)
         self.store.alerts.add(
             event.key,
             disposition=decision.disposition,
@@ -142,7 +146,10 @@ class Intake:
             at=at,
             assessed=judgement(alert),
         )
-        self._queue(alert, decision, at)
+        if value is not None and self.canary is not None:
+            self.canary.returned(value, at)  # iambot's own feed canary: stored and counted, never posted
+        else:
+            self._queue(alert, decision, at)
         result.taken.append(Taken(alert, decision.disposition))
 
     def _queue(self, alert: Alert, decision: Decision, at: datetime) -> None:

@@ -19,6 +19,7 @@ class Kind(StrEnum):
     CHART = "digest-chart"  # the digest's chart, uploaded as a file into the digest's thread
     MUTE = "mute"
     BREAK_GLASS = "break-glass"
+    FEED = "feed"  # the feed canary: "broken" once, then "restored" once (ref)
     HOME = "home"  # a person's Home tab (views.publish), not a message: ref and channel are the user
 
 
@@ -62,3 +63,8 @@ def break_glass_id(request_id: str) -> str:
 
 def home_id(user: str) -> str:
     return f"{Kind.HOME}:{user}"
+
+
+def feed_id(state: str, sent: str) -> str:
+    """The feed canary's notice: ``state`` broken or restored, for the canary overdue at ``sent``."""
+    return f"{Kind.FEED}:{state}:{sent}"

@@ -2,6 +2,7 @@
 
 Dispositions, in the order they are decided:
 
+- ``canary``: iambot's own feed canary coming back (bot/workflow/canary.py), decided by intake;
 - ``confirmation`` / ``self``: iambot's own remediation coming back through CloudTrail;
 - ``suppressed``: a ``/iam mute`` matches;
 - ``backfill``: older than ``backfill_hours`` (a backlog read late), counted in the digest;

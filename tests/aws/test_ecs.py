@@ -14,6 +14,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from bot.aws.canary import statement as canary_statement
 from bot.aws.ecs import ecs
 from bot.aws.policy import policy
 from bot.config.settings import given
@@ -87,10 +88,16 @@ def test_socket_mode_runs_as_iambots_role_with_secrets_by_reference(account):
     assert properties["TaskRoleArn"] == {"Fn::GetAtt": ["BotRole", "Arn"]}
     iam = session.client("iam")
     role = iam.get_role(RoleName=physical(session, "BotRole"))["Role"]
-    [name] = iam.list_role_policies(RoleName=role["RoleName"])["PolicyNames"]
-    document = iam.get_role_policy(RoleName=role["RoleName"], PolicyName=name)["PolicyDocument"]
-    held = (ast.literal_eval(document) if isinstance(document, str) else document)["Statement"]  # moto keeps a repr
-    assert [s for s in held if s["Sid"] != "IambotQueue"] == policy(settings)["Statement"]
+    names = iam.list_role_policies(RoleName=role["RoleName"])["PolicyNames"]
+    assert sorted(names) == ["iambot", "iambot-canary"]
+
+    def held(name: str) -> list[dict]:
+        document = iam.get_role_policy(RoleName=role["RoleName"], PolicyName=name)["PolicyDocument"]
+        return (ast.literal_eval(document) if isinstance(document, str) else document)["Statement"]  # moto: a repr
+
+    assert [s for s in held("iambot") if s["Sid"] != "IambotQueue"] == policy(settings)["Statement"]
+    # the feed canary's one write: TagRole on this role alone, for the iambot:canary key alone
+    assert held("iambot-canary") == [canary_statement(role["Arn"])]
 
     execution = physical(session, "ExecutionRole")
     [name] = iam.list_role_policies(RoleName=execution)["PolicyNames"]

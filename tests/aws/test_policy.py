@@ -53,6 +53,7 @@ QUEUE_ARN = f"arn:aws:sqs:us-east-1:{HOME}:iambot-events"
 BUCKET, WATCHED = "org-trail", "watched-trail"
 KMS_KEY = f"arn:aws:kms:us-east-1:{HOME}:key/11111111-2222-3333-4444-555555555555"
 SERVICES = ("iam", "sts", "organizations", "cloudtrail", "sqs", "s3", "kms")
+CANARY_ROLE = "iambot-canary"
 FIRST = "deactivate-access-key"  # the remediation enabled where a test is about something else
 
 
@@ -199,6 +200,21 @@ def test_assume_role_only_on_the_role_template():
     assert "sts:AssumeRole" not in policy_actions(policy(given()))
     doc = policy(given(IAMBOT_REMEDIATION_ROLE="arn:aws:iam::{account_id}:role/ops/iambot-{account_id}"))
     assert _statement(doc, "IambotOtherAccounts")["Resource"] == "arn:aws:iam::*:role/ops/iambot-*"
+
+
+def test_the_canary_may_tag_the_configured_role_alone_with_its_key_alone():
+    assert "iam:TagRole" not in policy_actions(policy(given()))  # the templates grant it on their own role
+    doc = policy(given(canary_role="ops/iambot"))
+    assert _statement(doc, "IambotCanary") == {
+        "Sid": "IambotCanary",
+        "Effect": "Allow",
+        "Action": "iam:TagRole",
+        "Resource": "arn:aws:iam::*:role/ops/iambot",
+        "Condition": {"ForAllValues:StringEquals": {"aws:TagKeys": ["iambot:canary"]}},
+    }
+    arn = f"arn:aws:iam::{HOME}:role/iambot"
+    assert _statement(policy(given(canary_role=arn)), "IambotCanary")["Resource"] == arn
+    assert "IambotCanary" not in _sids(policy(given(canary_role="iambot", canary_minutes=0)))
 
 
 # ====================================================================== the proof: record every call
@@ -584,6 +600,15 @@ def other_account(w: World) -> None:
     mfa_report(w, OTHER)
 
 
+def canary(w: World) -> None:
+    """The feed canary's one write: a tag on the configured role (iambot runs as a user here)."""
+    trust = _trust({"Service": "ecs-tasks.amazonaws.com"})
+    w.iam.create_role(RoleName=CANARY_ROLE, AssumeRolePolicyDocument=trust)
+    scheduler = build_scheduler(w.runtime.workflow, w.runtime.aws, lambda: None)
+    assert scheduler.get_job("canary").func() is not None
+    assert [t["Key"] for t in w.iam.list_role_tags(RoleName=CANARY_ROLE)["Tags"]] == ["iambot:canary"]
+
+
 # ---------------------------------------------------------------- configurations
 
 
@@ -624,6 +649,7 @@ CONFIGS: dict[str, Config] = {
         lambda w: {"remediations": [FIRST], "remediation_role": ROLE, "external_id": "iambot-ext-1"},
         [remediate(FIRST), other_account],
     ),
+    "feed canary": (lambda w: {"remediations": [FIRST], "canary_role": CANARY_ROLE}, [remediate(FIRST), canary]),
     "everything": (
         lambda w: {
             "lookup_events": True,
@@ -633,8 +659,12 @@ CONFIGS: dict[str, Config] = {
             "trail_kms_keys": [w.kms_key],
             "watch": f"s3://{WATCHED}/AWSLogs/",
             "remediation_role": ROLE,
+            "canary_role": CANARY_ROLE,
         },
-        [*(remediate(rid) for rid in registry.ids()), lookup_poll, sqs_poll, ingest_s3, watch_s3, other_account],
+        [
+            *(remediate(rid) for rid in registry.ids()),
+            *(lookup_poll, sqs_poll, ingest_s3, watch_s3, other_account, canary),
+        ],
     ),
 }
 

@@ -29,6 +29,31 @@ def test_template_passes_cfn_lint(tmp_path):
     assert lint(broken, tmp_path, "broken.json").returncode != 0  # cfn-lint does catch mistakes
 
 
+def test_the_canary_may_tag_the_stacks_own_role_alone():
+    doc = template(given(canary_role="something-else"))  # a configured name: the stack's own role wins
+    assert doc["Resources"]["CanaryPolicy"] == {
+        "Type": "AWS::IAM::Policy",
+        "Properties": {
+            "PolicyName": "iambot-canary",
+            "Roles": [{"Ref": "BotRole"}],
+            "PolicyDocument": {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Sid": "IambotCanary",
+                        "Effect": "Allow",
+                        "Action": "iam:TagRole",
+                        "Resource": {"Fn::GetAtt": ["BotRole", "Arn"]},
+                        "Condition": {"ForAllValues:StringEquals": {"aws:TagKeys": ["iambot:canary"]}},
+                    }
+                ],
+            },
+        },
+    }
+    assert all(s["Sid"] != "IambotCanary" for s in role_statements(doc))
+    assert "CanaryPolicy" not in template(given(canary_minutes=0))["Resources"]
+
+
 def test_forwarder_template_passes_cfn_lint(tmp_path):
     doc = forwarder()
     result = lint(doc, tmp_path, "forwarder.json")

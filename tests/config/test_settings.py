@@ -218,6 +218,16 @@ def test_a_bad_digest_schedule_is_an_error():
     assert "digest_cron / digest_timezone" in refused(digest_timezone="Mars/Olympus")
 
 
+def test_the_canary_settings_are_checked():
+    s = given()
+    assert (s.canary_minutes, s.canary_timeout_minutes, s.canary_role) == (30, 20, None)
+    assert "canary_timeout_minutes: CloudTrail delivers within minutes" in refused(canary_timeout_minutes=3)
+    assert "canary_minutes" in refused(canary_minutes=-1)
+    assert "canary_role" in refused(canary_role="not a role!")
+    assert given(canary_timeout_minutes=0, canary_role="ops/iambot").canary_role == "ops/iambot"
+    assert given(canary_role="arn:aws:iam::111122223333:role/iambot").canary_role
+
+
 def test_unknown_remediations_are_named(monkeypatch):
     monkeypatch.setenv("IAMBOT_REMEDIATIONS", "deactivate-access-key,make-it-safe")
     message = refused()

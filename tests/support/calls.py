@@ -70,6 +70,8 @@ def resource_of(action: str, params: dict[str, Any]) -> str | None:
         return f"arn:aws:s3:::{params['Bucket']}/{params.get('Key', '')}"
     if action == "sts:AssumeRole":
         return str(params.get("RoleArn"))
+    if action == "iam:TagRole" and "RoleName" in params:  # the account is not among TagRole's parameters
+        return f"arn:aws:iam::*:role/{params['RoleName']}"
     return None
 
 

@@ -87,3 +87,49 @@ def envelope(record: dict[str, Any]) -> str:
             "detail": record,
         }
     )
+
+
+def tag_role_record(
+    session_arn: str, role: str, tags: list[dict[str, str]], when: str, event_id: str
+) -> dict[str, Any]:
+    """An iam:TagRole record as CloudTrail writes one for a call by an assumed-role session (the
+    record layout of the CloudTrail User Guide's IAM examples: requestParameters with the API's
+    parameters in camelCase — roleName, tags of key and value —, responseElements null)."""
+    account = session_arn.split(":")[4]
+    role_of_session, session = session_arn.split(":assumed-role/", 1)[1].split("/", 1)
+    return {
+        "eventVersion": "1.08",
+        "userIdentity": {
+            "type": "AssumedRole",
+            "principalId": f"AROAEXAMPLEROLEID1234:{session}",
+            "arn": session_arn,
+            "accountId": account,
+            "accessKeyId": "ASIAIOSFODNN7EXAMPLE",
+            "sessionContext": {
+                "sessionIssuer": {
+                    "type": "Role",
+                    "principalId": "AROAEXAMPLEROLEID1234",
+                    "arn": f"arn:aws:iam::{account}:role/{role_of_session}",
+                    "accountId": account,
+                    "userName": role_of_session,
+                },
+                "attributes": {"creationDate": when, "mfaAuthenticated": "false"},
+            },
+        },
+        "eventTime": when,
+        "eventSource": "iam.amazonaws.com",
+        "eventName": "TagRole",
+        "awsRegion": "us-east-1",
+        "sourceIPAddress": "192.0.2.10",
+        "userAgent": "Boto3/1.35.0 md/Botocore#1.35.0 ua/2.0 os/linux",
+        "requestParameters": {"roleName": role, "tags": tags},
+        "responseElements": None,
+        "requestID": f"req-{event_id}",
+        "eventID": event_id,
+        "readOnly": False,
+        "eventType": "AwsApiCall",
+        "managementEvent": True,
+        "recipientAccountId": account,
+        "eventCategory": "Management",
+        "tlsDetails": {"tlsVersion": "TLSv1.3", "clientProvidedHostHeader": "iam.amazonaws.com"},
+    }

@@ -7,6 +7,7 @@ from bot.slack.messages.notices import (
     break_glass_message,
     burst_message,
     confirmation_message,
+    feed_message,
     mute_message,
     repeats_message,
 )
@@ -25,6 +26,7 @@ __all__ = [
     "done",
     "emoji",
     "failed",
+    "feed_message",
     "line",
     "link",
     "listing",

@@ -1,5 +1,5 @@
-"""Thread replies and summaries: a repeat counter, a burst summary, a CloudTrail confirmation, and
-the announcement of a new mute."""
+"""Thread replies and summaries: a repeat counter, a burst summary, a CloudTrail confirmation, the
+announcement of a new mute, and the feed canary's "broken" and "restored" notices."""
 
 from __future__ import annotations
 
@@ -64,3 +64,20 @@ def break_glass_message(request_id: str, title: str, data: dict[str, Any]) -> Me
              t(reason, italic=True, limit=500)]  # fmt: skip
     blocks = [rich(line(*parts)), rich(line(t("Approvers: "), *notify))] if notify else [rich(line(*parts))]
     return message(f"Break-glass: {who} approved {request_id} alone: {reason}", blocks)
+
+
+def feed_message(state: str, data: dict[str, Any]) -> Message:
+    """Said once in the alert channel when the feed canary is overdue, and once when one comes back."""
+    if state == "restored":
+        text = (
+            f" Feed restored: iambot's canary came back through CloudTrail (written {data.get('seen') or '?'}); "
+            f"events since {data.get('broken') or '?'} arrive again."
+        )
+        return message(text, [rich(line(emoji("white_check_mark"), t(text)))])
+    role = str(data.get("role") or "iambot's role")
+    text = (
+        f" The event feed looks broken: the canary iambot wrote at {data.get('sent') or '?'} (a tag on {role}) has not "
+        f"come back within {data.get('timeout') or '?'} minutes. Check the trail, the EventBridge rules and the "
+        "queue: until it returns, iambot may be blind. /readyz says more."
+    )
+    return message(text, [rich(line(emoji("rotating_light"), t(" Feed broken:", bold=True), t(text)))])
