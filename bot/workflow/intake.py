@@ -19,6 +19,7 @@ from bot.workflow import messages as m
 from bot.workflow.authz import ActorRef
 from bot.workflow.home import SEVERE
 from bot.workflow.noise import Decision, decide, group_key, route
+from bot.workflow.sequences import observe
 
 if TYPE_CHECKING:
     from bot.config.settings import Settings
@@ -131,6 +132,7 @@ class Intake:
             result.duplicates += 1
             return
         decision = decide(self.store, self.settings, alert, at, mutes)
+        decision = observe(self.store, self.settings, alert, decision, at)  # a sequence's member
         self.store.alerts.add(
             event.key,
             disposition=decision.disposition,

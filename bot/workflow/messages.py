@@ -18,6 +18,7 @@ class Kind(StrEnum):
     DIGEST = "digest"
     MUTE = "mute"
     BREAK_GLASS = "break-glass"
+    SEQUENCE = "sequence"  # one alert for a principal's sequence (bot/assess/sequences.py), updated as it grows
     HOME = "home"  # a person's Home tab (views.publish), not a message: ref and channel are the user
 
 
@@ -55,3 +56,7 @@ def break_glass_id(request_id: str) -> str:
 
 def home_id(user: str) -> str:
     return f"{Kind.HOME}:{user}"
+
+
+def sequence_id(sequence: str) -> str:
+    return f"{Kind.SEQUENCE}:{sequence}"
