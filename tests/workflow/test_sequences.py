@@ -128,3 +128,24 @@ def _waits_on_a_lock(store: Store) -> bool:
         " AND datname = current_database() AND query LIKE 'INSERT INTO sequences %'"
     )
     return bool(rows and rows[0]["n"])
+
+
+def test_a_sequence_read_late_is_counted_not_alerted(runtime_for, slack):
+    import time_machine
+
+    runtime = runtime_for(backfill_hours=24)
+    with time_machine.travel(START + timedelta(days=2), tick=False):
+        result = runtime.workflow.intake.take(events(escalation_attempt()))
+    assert {t.disposition for t in result.taken} == {"backfill"}
+    assert sequence_messages(slack) == []
+
+
+def test_a_sequence_taken_in_as_it_happens_is_alerted(runtime_for, slack):
+    import time_machine
+
+    runtime = runtime_for(backfill_hours=24)
+    with time_machine.travel(START + timedelta(minutes=5), tick=False):
+        result = runtime.workflow.intake.take(events(escalation_attempt()))
+    assert [t.disposition for t in result.taken].count("sequence") == 8
+    [posted] = sequence_messages(slack)
+    assert "denied 12 identity write(s)" in posted["text"]
