@@ -149,3 +149,34 @@ def test_a_sequence_taken_in_as_it_happens_is_alerted(runtime_for, slack):
     assert [t.disposition for t in result.taken].count("sequence") == 8
     [posted] = sequence_messages(slack)
     assert "denied 12 identity write(s)" in posted["text"]
+
+
+def test_intake_with_sequences_is_total_over_mutated_real_records(tmp_path):
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    from bot.config.settings import given as given_settings
+    from bot.events import RecordError
+    from tests.support.mutations import EXAMPLES, mutated_records
+
+    store = Store(tmp_path / "fuzz.db")
+    intake = Intake(
+        store,
+        given_settings(IAMBOT_ALERT_CHANNEL=ALERTS, backfill_hours=24 * 365 * 20, sequence_denied_writes=2,
+                       sequence_distinct_reads=2),
+    )
+
+    @settings(max_examples=max(EXAMPLES // 3, 20), suppress_health_check=list(HealthCheck), deadline=None)
+    @given(st.lists(mutated_records(), min_size=1, max_size=6))
+    def run(records):
+        batch = []
+        for record in records:
+            try:
+                batch.append(normalize(record))
+            except RecordError:
+                continue
+        result = intake.take(batch)
+        assert len(result.taken) + result.duplicates + len(result.rejected) == len(batch)
+
+    run()
+    store.close()
