@@ -20,6 +20,7 @@ from bot.workflow.authz import ActorRef
 from bot.workflow.home import SEVERE
 from bot.workflow.noise import Decision, decide, group_key, route
 from bot.workflow.sequences import observe
+from bot.workflow.sequences import reroute as reroute_sequences
 
 if TYPE_CHECKING:
     from bot.config.settings import Settings
@@ -203,6 +204,7 @@ class Intake:
                 if self.store.outbox.route(m.alert_id(key), channel):
                     self.store.alerts.set_disposition(key, "posted")
                     moved += 1
+        moved += reroute_sequences(self.store, self.settings)
         if moved:
             self.notify()
         return moved

@@ -61,3 +61,17 @@ def observe(store: Store, settings: Settings, alert: Alert, decision: Decision, 
     if decision.disposition in SHOWN:
         return Decision(SEQUENCE, decision.channel)
     return decision
+
+
+def reroute(store: Store, settings: Settings) -> int:
+    """Sequence alerts queued before any channel was configured go where a medium alert goes now:
+    the first route that asks only for severities including medium (a sequence spans events, so
+    account and event criteria do not apply), else the alert channel."""
+    channel = next(
+        (str(r.channel) for r in settings.routes
+         if not r.accounts and not r.events and (not r.severities or SEVERITY in r.severities)),
+        settings.alert_channel,
+    )
+    if not channel:
+        return 0
+    return sum(store.outbox.route(row.id, channel) for row in store.outbox.unrouted(m.Kind.SEQUENCE))

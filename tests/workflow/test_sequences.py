@@ -180,3 +180,24 @@ def test_intake_with_sequences_is_total_over_mutated_real_records(tmp_path):
 
     run()
     store.close()
+
+
+def test_a_sequence_taken_in_before_any_channel_is_posted_once_one_is(settings_for, aws, slack):
+    from bot.runtime.wiring import build
+    from remediations.aws import Aws
+
+    bare = settings_for(SLACK_BOT_TOKEN=None, IAMBOT_ALERT_CHANNEL=None)
+    runtime = build(bare, aws=Aws.from_settings(bare, aws))
+    result = runtime.workflow.intake.take(events(escalation_attempt()))
+    assert [t.disposition for t in result.taken].count("sequence") == 8
+    assert runtime.workflow.intake.reroute() == 0
+    runtime.store.close()
+    configured = settings_for()
+    later = build(configured, aws=Aws.from_settings(configured, aws))
+    try:
+        assert later.workflow.intake.reroute() == 4  # three singles, one sequence
+        [posted] = sequence_messages(slack)
+        assert "denied 12 identity write(s)" in posted["text"]
+        assert later.workflow.intake.reroute() == 0
+    finally:
+        later.store.close()
