@@ -39,8 +39,12 @@ DENIED = frozenset(
     {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "Client.UnauthorizedOperation"}
 )
 ALL_AT_ONCE = "GetAccountAuthorizationDetails"
-# sign-in events are attempts, not API calls: their failures have their own factor
-NOT_CALLS = frozenset({"signin"})
+# the identity services whose calls make sequences (eventSource's first label); sign-in events are
+# attempts, not API calls (their failures have their own factor), and other services taken in
+# (the root user's calls anywhere, the feed's own resources) have entries of their own
+IDENTITY = frozenset(
+    {"iam", "sts", "sso", "sso-directory", "identitystore", "organizations", "rolesanywhere", "sso-oauth", "portal"}
+)
 # IAM names the refused resource as "user NAME", "policy ARN" or a bare ARN
 _RESOURCE = re.compile(r"on resource: (?:user ([\w+=,.@-]{1,64})|(?:\w+ )?(arn:[^\s]{1,2048}?))(?: because|\s|$)")
 
@@ -189,7 +193,7 @@ def aims_at_self(event: IamEvent, targets: Mapping[str, str]) -> bool:
 def step_of(event: IamEvent, targets: Mapping[str, str] | None = None) -> Step | None:
     """The event's part in a sequence, or None (a successful write, a sign-in, no principal)."""
     principal = principal_of(event)
-    if not principal or event.service in NOT_CALLS:
+    if not principal or event.service not in IDENTITY:
         return None
     if is_read(event):
         kind = ENUMERATION

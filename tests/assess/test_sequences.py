@@ -172,3 +172,9 @@ def test_finding_sequences_is_total_over_mutated_real_records(records):
             steps.append(step)
     for found in find(steps, Thresholds(denied_writes=2, distinct_reads=2)):
         assert found.keys and found.summary and found.first <= found.last
+
+
+def test_calls_outside_the_identity_services_are_no_step():
+    record = denied("PutUserPolicy", START, 1)
+    record["eventSource"] = "s3.amazonaws.com"
+    assert step_of(normalize(record)) is None
