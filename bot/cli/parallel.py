@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from bot.assess import Alert, Assessor, History, RiskContext
+from bot.assess.sequences import Step, step_of
 from bot.catalog import SEVERITIES
 from bot.catalog import load as load_catalog
 from bot.events import ReadStats, Rejected, Selection, UnreadableInput
@@ -41,6 +42,7 @@ class FileResult:
     counts: tuple[int, ...] = ()
     rejected: list[Rejected] = field(default_factory=list)
     unreadable: str | None = None
+    steps: list[Step] = field(default_factory=list)  # for the sequence pass, in the parent
 
 
 @dataclass
@@ -52,6 +54,7 @@ class Worker:
     floor: int
     fmt: str
     layout: Layout = None
+    steps: list[Step] = field(default_factory=list)  # every alert's, below the floor too
 
     def alerts(self, path: Path, stats: ReadStats, on_reject: Callable[[Rejected], Any]) -> Iterator[Alert]:
         for item in fast_read_file(path, stats, self.selection):
@@ -59,6 +62,8 @@ class Worker:
                 on_reject(item)
                 continue
             alert = self.assessor(item)
+            if not alert.risk.is_self and (step := step_of(item, alert.targets)) is not None:
+                self.steps.append(step)
             if SEVERITIES.index(alert.severity) >= self.floor:
                 yield alert
 
@@ -83,6 +88,8 @@ class Worker:
             lines.clear()
             result.rows.clear()
             result.unreadable = str(exc)
+            self.steps.clear()
+        result.steps, self.steps = self.steps, []
         result.json = (b"\n".join(lines) + b"\n") if lines else b""
         result.counts = astuple(stats)
         return result
@@ -157,10 +164,12 @@ def triage_json(
     stats: ReadStats,
     on_reject: Callable[[Rejected], Any],
     on_unreadable: Callable[[str], Any],
+    on_steps: Callable[[list[Step]], Any] = lambda steps: None,
 ) -> None:
     """Triage ``files`` on every usable CPU; write each file's JSON lines in order."""
 
     def each(path: Path, result: FileResult) -> None:
+        on_steps(result.steps)
         if result.json:
             write(result.json)
         for r in result.rejected:

@@ -19,6 +19,7 @@ from bot.cli.common import fail
 
 if TYPE_CHECKING:
     from bot.assess import Alert
+    from bot.assess.sequences import Found, Step
     from bot.cli.console import PlainTable, TableRow
     from bot.cli.parallel import Drawn, FileResult
     from bot.config.settings import Settings
@@ -66,7 +67,9 @@ def triage(paths: tuple[Path, ...], fmt: str, db: Path | None, min_severity: str
     with _explained(db):
         if store is None and parallel.workers() > 1 and len(files) > 1:
             if fmt == "json":
-                parallel.triage_json(files, settings, floor, out.write_bytes, stats, out.reject, unreadable.append)
+                parallel.triage_json(
+                    files, settings, floor, out.write_bytes, stats, out.reject, unreadable.append, out.steps.extend
+                )
             else:
                 layout = out.plain.layout if out.plain is not None else None
                 parallel.triage_files(files, settings, floor, fmt, layout, out.take, stats)
@@ -157,6 +160,7 @@ class Output:
         self.levels = {name: i for i, name in enumerate(SEVERITIES)}
         self.batch: list[Alert] = []
         self.unreadable: list[str] = []
+        self.steps: list[Step] = []  # every file's, for the sequence pass after the read
         self.new = 0
 
     def write_bytes(self, data: bytes) -> None:
@@ -188,6 +192,7 @@ class Output:
             self.reject(r)
         if result.unreadable:
             self.unreadable.append(result.unreadable)
+        self.steps.extend(result.steps)
 
     def _flush(self) -> None:
         if self.store is not None and self.batch:
@@ -231,14 +236,29 @@ class Output:
                 unreadable.append(str(exc))
             if progress is not None:
                 progress.advance(path)
+        self.steps.extend(worker.steps)
         self._flush()
         if progress is not None:
             progress.stop()
+
+    def sequences(self) -> list[Found]:
+        """The sequences across the whole input, in time order (the files were read apart); an
+        enumeration by a principal that enumerated earlier in the input is not shown again."""
+        from bot.assess.sequences import SEVERITY, Thresholds, find
+
+        if self.levels[SEVERITY] < self.floor:
+            return []
+        return [f for f in find(self.steps, Thresholds.of(self.settings)) if not f.seen_before]
 
     def finish(self, stats: ReadStats, db: Path | None) -> None:
         from bot.catalog import SEVERITIES
         from bot.cli.console import table_of
 
+        found = self.sequences()
+        self.steps = []
+        if self.fmt == "json":
+            for sequence in found:
+                self.out.write(orjson.dumps(sequence.as_json()) + b"\n")
         if self.fmt == "table":
             console = self.console
             if self.plain is not None and self.spool.index:
@@ -251,10 +271,18 @@ class Output:
             elif self.rows:
                 self.rows.sort(key=lambda r: r[:2])
                 console.print(table_of(r[2] for r in self.rows))
+            if found:
+                from bot.assess.sequences import SEVERITY
+                from bot.slack.text import clean
+
+                for sequence in found:
+                    said = clean(f"Sequence ({SEVERITY}): {sequence.title}. {sequence.summary}", 3000)
+                    console.print(said, markup=False, highlight=False, soft_wrap=True)
             shown = ", ".join(f"{self.counts[s]} {s}" for s in reversed(SEVERITIES) if self.counts[s]) or "none"
             console.print(
                 f"{stats.kept} identity event(s) in {stats.records} record(s) from {stats.files} file(s): {shown}. "
                 f"Skipped {stats.skipped} record(s) of other services, rejected {stats.rejected}."
+                + (f" {len(found)} sequence(s) across events of one principal." if found else "")
                 + (f" Stored {self.new} new event(s) in {db}." if self.store is not None else "")
             )
         elif self.store is not None:

@@ -119,6 +119,11 @@ class Settings(BaseSettings):
     repeat_window_minutes: int = Field(default=60, ge=0, le=24 * 60)  # 0: every event its own message
     backfill_hours: float = Field(default=24, gt=0)  # older events are stored and counted, not posted
     burst_per_minute: int = Field(default=20, ge=1)  # alerts per channel per minute before summarizing
+    # sequences (bot/assess/sequences.py): one alert for what one principal's events say together
+    sequence_denied_writes: int = Field(default=5, ge=2, le=1000)  # denied identity writes that make an attempt
+    sequence_denied_minutes: int = Field(default=15, ge=1, le=24 * 60)  # ... within this many minutes
+    sequence_distinct_reads: int = Field(default=10, ge=2, le=1000)  # distinct identity reads that make an enumeration
+    sequence_read_minutes: int = Field(default=5, ge=1, le=24 * 60)  # ... within this many minutes
     channel_interval_seconds: float = Field(default=1.1, ge=0)  # Slack allows about 1 message/s per channel
     sqs_wait_seconds: int = Field(default=20, ge=0, le=20)
     sqs_max_receive_count: int = Field(default=5, ge=1, le=1000)  # the queue's redrive policy

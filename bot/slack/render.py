@@ -20,6 +20,7 @@ from bot.slack.messages import (
 )
 from bot.slack.messages.base import permalink, refused
 from bot.slack.messages.home import home_view
+from bot.slack.messages.sequence import sequence_message
 from bot.store import MessageRow
 from bot.workflow import Digest
 from bot.workflow import messages as m
@@ -81,6 +82,9 @@ class Renderer:
             case m.Kind.MUTE:
                 muted = self.views.store.suppressions.get(row.ref)
                 return mute_message(muted) if muted else None
+            case m.Kind.SEQUENCE:
+                sequence = self.views.store.sequences.get(row.ref)
+                return sequence_message(sequence) if sequence else None
         if isinstance(row.payload, dict) and isinstance(row.payload.get("blocks"), list):
             return Message(str(row.payload.get("text", "")), row.payload["blocks"])  # rendered by an older iambot
         log.warning("no renderer for this message", extra={"outbox_id": row.id, "kind": row.kind})

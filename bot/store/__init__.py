@@ -40,6 +40,7 @@ from bot.store.mfa import Device, MfaDevices
 from bot.store.outbox import MessageRow, Outbox
 from bot.store.records import Audit, Cursors, Snapshots, Suppression, Suppressions
 from bot.store.requests import Request, Requests
+from bot.store.sequences import SequenceRow, Sequences
 from bot.store.sqlite import SqliteDatabase
 from bot.store.url import open_database, redact
 
@@ -60,6 +61,7 @@ class Store:
         self.runs = Runs(self.db)
         self.leases = Leases(self.db)
         self.mfa = MfaDevices(self.db)
+        self.sequences = Sequences(self.db)
 
     @contextmanager
     def unit(self) -> Iterator[Store]:
@@ -86,6 +88,8 @@ __all__ = [
     "Request",
     "Requests",
     "Runs",
+    "SequenceRow",
+    "Sequences",
     "Snapshots",
     "SqliteDatabase",
     "Store",

@@ -261,6 +261,25 @@ STEP_UP = [
 ]
 
 
+def _m9_sequences(db: sqlite_utils.Database) -> None:
+    """Sequences across one principal's events (schema_pg.py has the same migration)."""
+    for statement in SEQUENCES:
+        db.execute(statement)
+
+
+# Migration 9: each identity event's step in a sequence (a denied write, a read), and the sequences
+# they make, keyed by kind, principal and first member, so two replicas make one.
+SEQUENCES = [
+    "CREATE TABLE sequences (id TEXT PRIMARY KEY, kind TEXT NOT NULL, principal TEXT NOT NULL,"
+    " first_at TEXT NOT NULL, last_at TEXT NOT NULL, posted INTEGER NOT NULL DEFAULT 1, created_at TEXT NOT NULL)",
+    "CREATE INDEX idx_sequences_open ON sequences (kind, principal, last_at)",
+    "CREATE TABLE sequence_steps (event_key TEXT PRIMARY KEY, kind TEXT NOT NULL, principal TEXT NOT NULL,"
+    " at TEXT NOT NULL, name TEXT NOT NULL, at_self INTEGER NOT NULL DEFAULT 0, sequence_id TEXT)",
+    "CREATE INDEX idx_sequence_steps_window ON sequence_steps (kind, principal, at)",
+    "CREATE INDEX idx_sequence_steps_of ON sequence_steps (sequence_id)",
+]
+
+
 # Each migration runs once, in order, inside a transaction; the index + 1 is its version.
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _m1_events,
@@ -271,4 +290,5 @@ MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _m6_claim_holders,
     _m7_judgement_and_impact,
     _m8_step_up,
+    _m9_sequences,
 ]

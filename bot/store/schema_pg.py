@@ -5,7 +5,7 @@ backends, with the same number (``bot/store/migrations.py``)."""
 
 from __future__ import annotations
 
-from bot.store.migrations import CLAIM_HOLDERS, JUDGEMENT_AND_IMPACT, REPLICAS, STEP_UP
+from bot.store.migrations import CLAIM_HOLDERS, JUDGEMENT_AND_IMPACT, REPLICAS, SEQUENCES, STEP_UP
 
 _T, _I = "TEXT", "BIGINT"
 
@@ -102,4 +102,11 @@ BASELINE = [
     "CREATE INDEX idx_suppressions_active ON suppressions (expires_at) WHERE lifted_by IS NULL",
 ]
 
-MIGRATIONS: dict[int, list[str]] = {4: BASELINE, 5: REPLICAS, 6: CLAIM_HOLDERS, 7: JUDGEMENT_AND_IMPACT, 8: STEP_UP}
+MIGRATIONS: dict[int, list[str]] = {
+    4: BASELINE,
+    5: REPLICAS,
+    6: CLAIM_HOLDERS,
+    7: JUDGEMENT_AND_IMPACT,
+    8: STEP_UP,
+    9: SEQUENCES,
+}

@@ -20,6 +20,8 @@ from bot.workflow.authz import ActorRef
 from bot.workflow.canary import Canary
 from bot.workflow.home import SEVERE
 from bot.workflow.noise import Decision, decide, group_key, route
+from bot.workflow.sequences import observe
+from bot.workflow.sequences import reroute as reroute_sequences
 
 if TYPE_CHECKING:
     from bot.config.settings import Settings
@@ -134,7 +136,11 @@ class Intake:
             result.duplicates += 1
             return
         value = self.canary.recognises(event, alert.risk.is_self) if self.canary is not None else None
-        decision = Decision("canary") if value is not None else decide(self.store, self.settings, alert, at, mutes)
+        if value is not None:
+            decision = Decision("canary")
+        else:
+            decision = decide(self.store, self.settings, alert, at, mutes)
+            decision = observe(self.store, self.settings, alert, decision, at)  # a sequence's member
         self.store.alerts.add(
             event.key,
             disposition=decision.disposition,
@@ -208,6 +214,7 @@ class Intake:
                 if self.store.outbox.route(m.alert_id(key), channel):
                     self.store.alerts.set_disposition(key, "posted")
                     moved += 1
+        moved += reroute_sequences(self.store, self.settings)
         if moved:
             self.notify()
         return moved

@@ -20,6 +20,7 @@ class Kind(StrEnum):
     MUTE = "mute"
     BREAK_GLASS = "break-glass"
     FEED = "feed"  # the feed canary: "broken" once, then "restored" once (ref)
+    SEQUENCE = "sequence"  # one alert for a principal's sequence (bot/assess/sequences.py), updated as it grows
     HOME = "home"  # a person's Home tab (views.publish), not a message: ref and channel are the user
 
 
@@ -68,3 +69,7 @@ def home_id(user: str) -> str:
 def feed_id(state: str, sent: str) -> str:
     """The feed canary's notice: ``state`` broken or restored, for the canary overdue at ``sent``."""
     return f"{Kind.FEED}:{state}:{sent}"
+
+
+def sequence_id(sequence: str) -> str:
+    return f"{Kind.SEQUENCE}:{sequence}"

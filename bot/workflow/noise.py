@@ -12,6 +12,10 @@ Dispositions, in the order they are decided:
   alert's thread as one counter;
 - ``burst``: over ``burst_per_minute`` alerts a minute in a channel, summarised;
 - ``posted``.
+
+After the decision, a member of a principal's sequence (denied writes, an enumeration:
+``bot/workflow/sequences.py``) that would have been shown is ``sequence`` instead: the sequence's
+one alert shows it.
 """
 
 from __future__ import annotations

@@ -219,3 +219,55 @@ def test_triage_with_db_scores_sign_ins_against_the_history_it_stored(tmp_path):
     assert "new-network" not in factors()  # no store, no history
     invoke("triage", "--db", db, str(first))
     assert "new-network" in factors("--db", db)
+
+
+def _escalation_files(tmp_path, per_file=1):
+    """The issue's twelve denied writes, in files read apart (and out of time order across them)."""
+    from tests.support.sequences import escalation_attempt
+
+    records = escalation_attempt()
+    order = records[::-1]
+    for i in range(0, len(order), per_file):
+        (tmp_path / f"part-{i:02d}.json").write_text(json.dumps({"Records": order[i : i + per_file]}))
+    return tmp_path
+
+
+@pytest.mark.parametrize("per_file", [1, 12])  # read in parallel processes, and in this one
+def test_triage_json_names_the_sequence_across_files_in_time_order(tmp_path, per_file):
+    result = invoke("triage", "--format", "json", str(_escalation_files(tmp_path, per_file)))
+    assert result.exit_code == 0, result.stderr
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    singles = [r for r in rows if "sequence" not in r]
+    [sequence] = [r for r in rows if "sequence" in r]
+    assert len(singles) == 12 and max(SEVERITIES.index(r["severity"]) for r in singles) <= SEVERITIES.index("low")
+    assert sequence["sequence"] == "escalation" and sequence["title"] == "Self-escalation attempt"
+    assert sequence["severity"] == "medium" and sequence["events"] == 12 and sequence["aimed_at_self"] == 4
+    assert sequence["principal"] == "arn:aws:iam::111122223333:user/mallory-dev"
+    assert {"AttachUserPolicy", "PutUserPolicy", "CreatePolicyVersion", "CreateAccessKey"} <= set(sequence["calls"])
+    assert sequence["first"].startswith("2026-11-20T10:00:00") and sequence["last"].startswith("2026-11-20T10:03:40")
+
+
+def test_triage_table_names_the_sequence(tmp_path):
+    result = invoke("triage", str(_escalation_files(tmp_path, 3)))
+    assert result.exit_code == 0, result.stderr
+    text = " ".join(result.stdout.split())
+    assert "Sequence (medium): Self-escalation attempt." in text
+    assert "was denied 12 identity write(s), 12 distinct operation(s); 4 of them aimed at the caller's own user" in text
+    assert "1 sequence(s) across events of one principal." in text
+
+
+def test_triage_min_severity_above_medium_leaves_the_sequence_out(tmp_path):
+    result = invoke("triage", "--format", "json", "--min-severity", "high", str(_escalation_files(tmp_path, 4)))
+    assert result.exit_code == 0 and result.stdout == ""
+
+
+def test_triage_finds_an_enumeration_once_per_principal(tmp_path):
+    from datetime import timedelta
+
+    from tests.support.sequences import START, enumeration
+
+    records = enumeration() + enumeration(start=START + timedelta(hours=3))
+    (tmp_path / "reads.json").write_text(json.dumps({"Records": records}))
+    result = invoke("triage", "--format", "json", str(tmp_path))
+    [sequence] = [json.loads(line) for line in result.stdout.splitlines() if '"sequence"' in line]
+    assert sequence["title"] == "Identity enumeration" and sequence["events"] == 11
