@@ -18,6 +18,7 @@ from typing import Any
 import orjson
 
 from bot.events.gz import gunzip
+from bot.events.lower import camel, is_lower
 from bot.events.model import (
     MAX_INPUT_BYTES,
     IamEvent,
@@ -155,6 +156,8 @@ def select(
             loc, record = item  # type: ignore[misc]
             records += 1
             if type(record) is dict:
+                if is_lower(record):  # Athena's shape: read as the record CloudTrail wrote
+                    record = camel(record)
                 source = record.get("eventSource")
                 if type(source) is str and source not in sources:
                     names = named.get(source)
