@@ -13,6 +13,7 @@ import click
 
 from bot.cli.common import explained, fail, settings_or_fail
 from bot.cli.db import db
+from bot.cli.hunt import hunt
 from bot.cli.ingest import ingest
 from bot.cli.triage import triage
 
@@ -182,6 +183,7 @@ def mfa_reset(user_id: str) -> None:
 cli.add_command(triage)
 cli.add_command(ingest)
 cli.add_command(db)
+cli.add_command(hunt)
 
 
 def main() -> None:

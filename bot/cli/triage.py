@@ -235,7 +235,7 @@ class Output:
         if progress is not None:
             progress.stop()
 
-    def finish(self, stats: ReadStats, db: Path | None) -> None:
+    def finish(self, stats: ReadStats, db: Path | None, origin: str | None = None) -> None:
         from bot.catalog import SEVERITIES
         from bot.cli.console import table_of
 
@@ -253,7 +253,8 @@ class Output:
                 console.print(table_of(r[2] for r in self.rows))
             shown = ", ".join(f"{self.counts[s]} {s}" for s in reversed(SEVERITIES) if self.counts[s]) or "none"
             console.print(
-                f"{stats.kept} identity event(s) in {stats.records} record(s) from {stats.files} file(s): {shown}. "
+                f"{stats.kept} identity event(s) in {stats.records} record(s) from "
+                f"{origin or f'{stats.files} file(s)'}: {shown}. "
                 f"Skipped {stats.skipped} record(s) of other services, rejected {stats.rejected}."
                 + (f" Stored {self.new} new event(s) in {db}." if self.store is not None else "")
             )

@@ -86,7 +86,8 @@ def _struct(value: Any, names: dict[str, str]) -> Any:
     return _renamed(value, names) if isinstance(value, dict) else value
 
 
-def _identity(value: Any) -> Any:
+def identity(value: Any) -> Any:
+    """A userIdentity struct (a dict, or its JSON text) in CloudTrail's spelling."""
     ui = _struct(value, _IDENTITY)
     if not isinstance(ui, dict):
         return ui
@@ -110,7 +111,7 @@ def camel(record: dict[str, Any]) -> dict[str, Any]:
     returns every column of the table, CloudTrail writes only the fields an event has."""
     out = _renamed({k: v for k, v in record.items() if v is not None}, _TOP)
     if "userIdentity" in out:
-        out["userIdentity"] = _identity(out["userIdentity"])
+        out["userIdentity"] = identity(out["userIdentity"])
     for name in JSON_COLUMNS:
         if name in out:
             out[name] = parsed(out[name])

@@ -18,6 +18,7 @@ from bot.slack.messages import (
 )
 from bot.slack.messages.base import permalink
 from bot.slack.messages.home import home_view
+from bot.slack.messages.hunt import hunt_message
 from bot.store import MessageRow
 from bot.workflow import Digest
 from bot.workflow import messages as m
@@ -64,6 +65,8 @@ class Renderer:
             case m.Kind.BREAK_GLASS:
                 glass = self.views.request_view(row.ref)
                 return break_glass_message(glass.request.id, glass.title, data) if glass else None
+            case m.Kind.HUNT:
+                return hunt_message(data)
             case m.Kind.MUTE:
                 muted = self.views.store.suppressions.get(row.ref)
                 return mute_message(muted) if muted else None

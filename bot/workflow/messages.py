@@ -18,6 +18,7 @@ class Kind(StrEnum):
     DIGEST = "digest"
     MUTE = "mute"
     BREAK_GLASS = "break-glass"
+    HUNT = "hunt"  # what one `iambot hunt --post` found, in one message
     HOME = "home"  # a person's Home tab (views.publish), not a message: ref and channel are the user
 
 
@@ -55,3 +56,7 @@ def break_glass_id(request_id: str) -> str:
 
 def home_id(user: str) -> str:
     return f"{Kind.HOME}:{user}"
+
+
+def hunt_id(query_id: str) -> str:
+    return f"{Kind.HUNT}:{query_id}"
