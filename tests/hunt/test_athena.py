@@ -15,7 +15,7 @@ from botocore.stub import Stubber
 from bot.catalog import load as load_catalog
 from bot.events import IamEvent, ReadStats, RecordError, normalize
 from bot.hunt.athena import Athena, cost, record_of
-from bot.hunt.query import HuntError, filters, hunted
+from bot.hunt.query import ACCESS_KEY, HuntError, filters, hunted
 from bot.hunt.sql import DOCS_COLUMNS
 from tests.support.athena import athena_row, glue_table, queue_results, result_set, route_athena
 from tests.support.records import all_record_files, load
@@ -96,7 +96,11 @@ def test_the_rows_go_through_the_readers_selection_and_the_filters(engine):
     found = [e for e in hunted(engine.records("SELECT 1"), "athena", SELECTION, filters(), stats)]
     assert stats.records == len(records) and stats.skipped >= 1
     assert all(isinstance(e, IamEvent) for e in found) and len(found) == stats.kept
-    key = next(e.actor.access_key_id for e in found if isinstance(e, IamEvent) and e.actor.access_key_id)
+    key = next(
+        e.actor.access_key_id
+        for e in found
+        if isinstance(e, IamEvent) and ACCESS_KEY.fullmatch(e.actor.access_key_id or "")
+    )
     by_key = [e.key for e in found if isinstance(e, IamEvent) and e.actor.access_key_id == key]
     queue_results(result_set(COLUMNS, [athena_row(r, COLUMNS) for r in records]))
     narrowed = list(hunted(engine.records("SELECT 1"), "athena", SELECTION, filters(access_key=key), ReadStats()))
@@ -134,16 +138,35 @@ def execution(state: str, reason: str = "", scanned: int = 0) -> dict[str, Any]:
 @pytest.mark.parametrize(
     ("answers", "message"),
     [
-        ([("start_query_execution", ("AccessDeniedException", "User: arn:aws:iam::111122223333:user/x is not "
-                                     "authorized to perform: athena:StartQueryExecution"))],  # fmt: skip
-         r"^Athena refused the query: access denied \(User: .* athena:StartQueryExecution\); see `iambot policy"),
-        ([("start_query_execution", {"QueryExecutionId": "q-1"}),
-          ("get_query_execution", execution("FAILED", "TABLE_NOT_FOUND: line 2:6: Table 'x.y' does not exist\nmore"))],
-         r"^Athena query q-1 failed: TABLE_NOT_FOUND: line 2:6: Table 'x.y' does not exist$"),
-        ([("start_query_execution", ("InvalidRequestException", "line 1:8: mismatched input"))],
-         r"^Athena refused the query: InvalidRequestException: line 1:8: mismatched input$"),
+        (
+            [
+                (
+                    "start_query_execution",
+                    (
+                        "AccessDeniedException",
+                        "User: arn:aws:iam::111122223333:user/x is not "
+                        "authorized to perform: athena:StartQueryExecution",
+                    ),
+                )
+            ],
+            r"^Athena refused the query: access denied \(User: .* athena:StartQueryExecution\); see `iambot policy",
+        ),
+        (
+            [
+                ("start_query_execution", {"QueryExecutionId": "q-1"}),
+                (
+                    "get_query_execution",
+                    execution("FAILED", "TABLE_NOT_FOUND: line 2:6: Table 'x.y' does not exist\nmore"),
+                ),
+            ],
+            r"^Athena query q-1 failed: TABLE_NOT_FOUND: line 2:6: Table 'x.y' does not exist$",
+        ),
+        (
+            [("start_query_execution", ("InvalidRequestException", "line 1:8: mismatched input"))],
+            r"^Athena refused the query: InvalidRequestException: line 1:8: mismatched input$",
+        ),
     ],
-)  # fmt: skip
+)
 def test_errors_athena_returns_are_one_line(answers, message):
     engine, stub = stubbed(answers)
     with pytest.raises(HuntError, match=message) as err:

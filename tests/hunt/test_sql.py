@@ -137,7 +137,7 @@ def test_windows_that_make_no_sense_are_refused(since, start, end, message):
 def test_table_names_are_checked():
     assert table_name("CloudTrail.Org_Trail") == ("cloudtrail", "org_trail")
     for bad in ("cloudtrail", 'a."b', "a.b.c", "a.b; DROP"):
-        with pytest.raises(HuntError, match="is not DATABASE.TABLE"):
+        with pytest.raises(HuntError, match=r"is not DATABASE\.TABLE"):
             table_name(bad)
 
 

@@ -100,8 +100,12 @@ def glue_table(glue: Any, database: str = "cloudtrail", name: str = "org_trail",
     keys: list[dict[str, str]] = []
     if partitions == "timestamp":
         keys = [{"Name": "timestamp", "Type": "string"}]
-        params = {"projection.enabled": "true", "projection.timestamp.type": "date",
-                  "projection.timestamp.format": "yyyy/MM/dd", "projection.timestamp.range": "2020/01/01,NOW"}  # fmt: skip
+        params = {
+            "projection.enabled": "true",
+            "projection.timestamp.type": "date",
+            "projection.timestamp.format": "yyyy/MM/dd",
+            "projection.timestamp.range": "2020/01/01,NOW",
+        }
     elif partitions == "org":
         keys = [{"Name": "account", "Type": "string"}, {"Name": "region", "Type": "string"},
                 {"Name": "date", "Type": "string"}]  # fmt: skip
