@@ -23,7 +23,7 @@ TABLE = re.compile(r"([A-Za-z0-9_]{1,255})\.([A-Za-z0-9_]{1,255})")  # Glue: low
 WORKGROUP = re.compile(r"[a-zA-Z0-9._-]{1,128}")  # Athena's WorkGroup name pattern
 S3_OUTPUT = re.compile(r"s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/[^\x00-\x1f\x7f]*)?")
 SINCE = re.compile(r"(\d{1,5})([dhm])")
-MAX_WINDOW = timedelta(days=3660)
+MAX_WINDOW = timedelta(days=366 * 15)  # CloudTrail began in 2013: a longer window is a typo
 
 
 class HuntError(ValueError):
