@@ -94,13 +94,17 @@ def manifest(url: str | None, name: str, fmt: str) -> None:
 
 
 @cli.command()
-def policy() -> None:
+@click.option("--hunt", "hunt_only", is_flag=True, help="Only what `iambot hunt` needs (hunt_table or hunt_lake).")
+def policy(hunt_only: bool) -> None:
     """Print the least-privilege IAM policy for what is configured (remediations, sources, reads)."""
     import orjson
 
     from bot.aws.policy import policy as build
 
-    click.echo(orjson.dumps(build(settings_or_fail()), option=orjson.OPT_INDENT_2).decode())
+    settings = settings_or_fail()
+    if hunt_only and not (settings.hunt_table or settings.hunt_lake):
+        fail("set hunt_table (and hunt_workgroup, hunt_output) or hunt_lake in iambot.toml for `policy --hunt`")
+    click.echo(orjson.dumps(build(settings, hunt=hunt_only), option=orjson.OPT_INDENT_2).decode())
 
 
 @cli.command("template")

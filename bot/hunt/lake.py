@@ -57,6 +57,7 @@ class Lake:
         self.client, self.store = cloudtrail, store
         self.sleep, self.clock, self.timeout = sleep, clock, timeout
         self.scan = Scan(priced=False)
+        self._on = {"EventDataStore": store}  # the calls name the store (an ARN or id), as IAM's resource
 
     def _call(self, what: str, method: str, **kwargs: Any) -> dict[str, Any]:
         try:
@@ -74,7 +75,7 @@ class Lake:
         self.scan.query_id = query_id
         started, delay = self.clock(), 0.5
         while True:
-            answer = self._call(f"CloudTrail Lake query {query_id}", "describe_query", QueryId=query_id)
+            answer = self._call(f"CloudTrail Lake query {query_id}", "describe_query", QueryId=query_id, **self._on)
             self._stats(answer)
             self.scan.seconds = self.clock() - started
             state = answer.get("QueryStatus", "")
@@ -84,13 +85,13 @@ class Lake:
                 reason = str(answer.get("ErrorMessage") or "no reason given").splitlines()[0][:300]
                 raise HuntError(f"CloudTrail Lake query {query_id} {FAILED[state]}: {reason}")
             if self.clock() - started > self.timeout:
-                self._call(f"CloudTrail Lake query {query_id}", "cancel_query", QueryId=query_id)
+                self._call(f"CloudTrail Lake query {query_id}", "cancel_query", QueryId=query_id, **self._on)
                 raise HuntError(f"CloudTrail Lake query {query_id} still {state.lower()} after {self.timeout:.0f} s")
             self.sleep(delay)
             delay = min(delay * 2, 5.0)
         token: str | None = None
         while True:
-            kwargs: dict[str, Any] = {"QueryId": query_id, "MaxQueryResults": PAGE}
+            kwargs: dict[str, Any] = {"QueryId": query_id, "MaxQueryResults": PAGE, **self._on}
             if token:
                 kwargs["NextToken"] = token
             page = self._call(f"CloudTrail Lake results of {query_id}", "get_query_results", **kwargs)
