@@ -47,7 +47,9 @@ class Scan:
 
     def summary(self) -> str:
         text = f"scanned {self.scanned / MB:,.1f} MB in {self.seconds:.0f} s"
-        return text + (f", about ${cost(self.scanned):.4f} at $5 per TB (10 MB minimum)" if self.priced else "")
+        dollars = cost(self.scanned)
+        price = f"${dollars:.5f}" if dollars < 0.01 else f"${dollars:.2f}"
+        return text + (f", about {price} at $5 per TB (10 MB minimum)" if self.priced else "")
 
 
 def aws_error(exc: Exception, what: str) -> HuntError:

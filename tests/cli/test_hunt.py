@@ -68,7 +68,7 @@ def test_the_hunt_explains_what_athena_found_as_triage_does(athena):
     assert "UpdateAccessKey" in out and "CreateUser" in out and "PutObject" not in out
     assert "2 identity event(s) in 3 record(s) from Athena query" in out
     assert "Skipped 1 record(s) of other services" in out
-    assert "3 row(s), scanned 0.0 MB" in out and "about $0.0000 at $5 per TB (10 MB minimum)" in out
+    assert "3 row(s), scanned 0.0 MB" in out and "about $0.00005 at $5 per TB (10 MB minimum)" in out
 
 
 def test_json_lines_and_the_scan_on_stderr(athena):
