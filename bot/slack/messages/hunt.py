@@ -15,7 +15,8 @@ def hunt_message(data: dict[str, Any]) -> Message:
     shown = ", ".join(f"{n} {s}" for s, n in counts.items() if s in SEVERITIES and isinstance(n, int)) or "none"
     question = str(data.get("question", "a hunt"))
     text = f"Hunt: {question}. Found at or above {data.get('floor', 'info')}: {shown}."
-    rows = [r for r in data.get("top", []) if isinstance(r, dict)][:10]
+    top = data.get("top")
+    rows = [r for r in top if isinstance(r, dict)][:10] if isinstance(top, list) else []
     items = [
         [
             emoji(SEVERITY_EMOJI.get(str(r.get("severity")), "white_circle")),
