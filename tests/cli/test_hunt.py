@@ -140,3 +140,12 @@ def test_mistakes_are_one_line_and_exit_2(args, message):
 
 def test_nowhere_to_hunt_is_one_line():
     assert "say where to hunt" in one_line_error(invoke("hunt", "--since", "1d", "--dry-run"))
+
+
+def test_policy_hunt_needs_a_hunt_configured(tmp_path):
+    assert "set hunt_table" in one_line_error(invoke("policy", "--hunt"))
+    (tmp_path / "iambot.toml").write_text('hunt_table = "cloudtrail.org_trail"\nhunt_workgroup = "responders"\n')
+    result = invoke("policy", "--hunt")
+    assert result.exit_code == 0, result.stderr
+    sids = {s["Sid"] for s in json.loads(result.stdout)["Statement"]}
+    assert sids == {"IambotHuntQuery", "IambotHuntCatalog"}  # no trail bucket or results location configured
