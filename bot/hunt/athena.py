@@ -58,7 +58,10 @@ def aws_error(exc: Exception, what: str) -> HuntError:
         err = exc.response.get("Error", {})
         code = str(err.get("Code", "error"))
         message = str(err.get("Message", "")).splitlines()[0][:300] if err.get("Message") else ""
-        if code in ("AccessDeniedException", "AccessDenied", "UnauthorizedOperation"):
+        if message.startswith("<"):  # a body that is not the service's JSON (a proxy's, or XML): not shown
+            message = ""
+        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+        if code in ("AccessDeniedException", "AccessDenied", "UnauthorizedOperation") or status == 403:
             return HuntError(f"{what}: access denied ({message or code}); see `iambot policy --hunt`")
         if code == "EntityNotFoundException":
             return HuntError(f"{what}: no such table or database ({message or code})")

@@ -12,6 +12,7 @@ import pytest
 
 from tests.conftest import ALERTS
 from tests.support.athena import athena_row, glue_table, queue_results, result_set, route_athena
+from tests.support.aws import enforced
 from tests.support.cli import clean_environment, invoke, one_line_error
 from tests.support.records import as_account, load
 
@@ -149,3 +150,17 @@ def test_policy_hunt_needs_a_hunt_configured(tmp_path):
     assert result.exit_code == 0, result.stderr
     sids = {s["Sid"] for s in json.loads(result.stdout)["Statement"]}
     assert sids == {"IambotHuntQuery", "IambotHuntCatalog"}  # no trail bucket or results location configured
+
+
+def test_access_denied_is_one_line(athena, monkeypatch):
+    # a principal that may read the table in Glue but not run Athena queries (moto checks action names)
+    admin = athena.client("iam")
+    admin.create_user(UserName="responder")
+    doc = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": ["glue:GetTable"], "Resource": "*"}]}
+    admin.put_user_policy(UserName="responder", PolicyName="glue", PolicyDocument=json.dumps(doc))
+    key = admin.create_access_key(UserName="responder")["AccessKey"]
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", key["AccessKeyId"])
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", key["SecretAccessKey"])
+    with enforced():
+        line = one_line_error(hunt())
+    assert line.startswith("iambot: Athena refused the query: access denied (") and "iambot policy --hunt" in line
