@@ -17,6 +17,12 @@ if TYPE_CHECKING:
 
 # iambot asks STS who it is at start, to recognise its own changes coming back through CloudTrail.
 READS = ("sts:GetCallerIdentity",)
+# `iambot hunt`: the calls of bot/hunt/athena.py and bot/hunt/lake.py (stopping a query it leaves)
+HUNT_ATHENA = ("athena:StartQueryExecution", "athena:GetQueryExecution", "athena:GetQueryResults",
+               "athena:StopQueryExecution")  # fmt: skip
+HUNT_GLUE = ("glue:GetTable", "glue:GetDatabase", "glue:GetPartitions")  # iambot's GetTable; Athena's reads
+HUNT_LAKE = ("cloudtrail:StartQuery", "cloudtrail:DescribeQuery", "cloudtrail:GetQueryResults",
+             "cloudtrail:CancelQuery")  # fmt: skip
 
 
 def account_statements(settings: Settings) -> list[dict[str, Any]]:
@@ -50,10 +56,49 @@ def canary_role_arn(role: str) -> str:
     return role if role.startswith("arn:") else f"arn:aws:iam::*:role/{role}"
 
 
+def hunt_statements(settings: Settings) -> list[dict[str, Any]]:
+    """What `iambot hunt` needs, for the configured hunt_table (Athena) or hunt_lake: Athena's query
+    calls on the workgroup; Glue's read of the table (Athena reads its catalog, database, table and
+    partitions with the caller's permissions); the trail bucket read (Athena reads the logs as the
+    caller) and the results location written and read back; CloudTrail Lake's query calls on the
+    event data store. KMS where trail_kms_keys are configured."""
+    from bot.sources.files import bucket_statements
+
+    found: list[dict[str, Any]] = []
+    if settings.hunt_table:
+        database, table = settings.hunt_table.lower().split(".", 1)
+        found.append({"Sid": "IambotHuntQuery", "Effect": "Allow", "Action": sorted(HUNT_ATHENA),
+                      "Resource": f"arn:aws:athena:*:*:workgroup/{settings.hunt_workgroup}"})  # fmt: skip
+        found.append({"Sid": "IambotHuntCatalog", "Effect": "Allow", "Action": sorted(HUNT_GLUE),
+                      "Resource": ["arn:aws:glue:*:*:catalog", f"arn:aws:glue:*:*:database/{database}",
+                                   f"arn:aws:glue:*:*:table/{database}/{table}"]})  # fmt: skip
+        found += bucket_statements(sorted(settings.trail_buckets), list(settings.trail_kms_keys))
+        if settings.hunt_output:
+            bucket, _, prefix = settings.hunt_output.removeprefix("s3://").partition("/")
+            found.append(
+                {
+                    "Sid": "IambotHuntResultsBucket",
+                    "Effect": "Allow",
+                    "Action": ["s3:GetBucketLocation", "s3:ListBucket"],
+                    "Resource": f"arn:aws:s3:::{bucket}",
+                }
+            )
+            found.append({"Sid": "IambotHuntResults", "Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObject"],
+                          "Resource": f"arn:aws:s3:::{bucket}/{prefix}*"})  # fmt: skip
+    if settings.hunt_lake:
+        store = settings.hunt_lake
+        arn = store if store.startswith("arn:") else f"arn:aws:cloudtrail:*:*:eventdatastore/{store}"
+        found.append({"Sid": "IambotHuntLake", "Effect": "Allow", "Action": sorted(HUNT_LAKE), "Resource": arn})
+    return found
+
+
 def statements(settings: Settings, queue_arn: Any = None) -> list[dict[str, Any]]:
     """The home principal's: the account's statements, then the sources', the feed canary's (on the
     configured canary_role; the templates grant it on their own role) and role assumption."""
     found = account_statements(settings)
+    for statement in hunt_statements(settings):
+        if statement not in found:
+            found.append(statement)
     for source in SOURCES:
         for statement in source.permissions(settings):
             if statement.get("Sid") == "IambotQueue" and queue_arn is not None:
@@ -74,5 +119,6 @@ def statements(settings: Settings, queue_arn: Any = None) -> list[dict[str, Any]
     return found
 
 
-def policy(settings: Settings) -> dict[str, Any]:
-    return {"Version": "2012-10-17", "Statement": statements(settings)}
+def policy(settings: Settings, hunt: bool = False) -> dict[str, Any]:
+    """iambot's policy; with ``hunt``, only what `iambot hunt` needs (for a responder's principal)."""
+    return {"Version": "2012-10-17", "Statement": hunt_statements(settings) if hunt else statements(settings)}

@@ -14,6 +14,7 @@ import click
 
 from bot.cli.common import explained, fail, settings_or_fail
 from bot.cli.db import db
+from bot.cli.hunt import hunt
 from bot.cli.ingest import ingest
 from bot.cli.triage import triage
 
@@ -98,13 +99,17 @@ def manifest(url: str | None, name: str, fmt: str) -> None:
 
 
 @cli.command()
-def policy() -> None:
+@click.option("--hunt", "hunt_only", is_flag=True, help="Only what `iambot hunt` needs (hunt_table or hunt_lake).")
+def policy(hunt_only: bool) -> None:
     """Print the least-privilege IAM policy for what is configured (remediations, sources, reads)."""
     import orjson
 
     from bot.aws.policy import policy as build
 
-    click.echo(orjson.dumps(build(settings_or_fail()), option=orjson.OPT_INDENT_2).decode())
+    settings = settings_or_fail()
+    if hunt_only and not (settings.hunt_table or settings.hunt_lake):
+        fail("set hunt_table (and hunt_workgroup, hunt_output) or hunt_lake in iambot.toml for `policy --hunt`")
+    click.echo(orjson.dumps(build(settings, hunt=hunt_only), option=orjson.OPT_INDENT_2).decode())
 
 
 @cli.command("template")
@@ -187,6 +192,7 @@ def mfa_reset(user_id: str) -> None:
 cli.add_command(triage)
 cli.add_command(ingest)
 cli.add_command(db)
+cli.add_command(hunt)
 
 
 def main() -> None:

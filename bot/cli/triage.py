@@ -250,7 +250,7 @@ class Output:
             return []
         return [f for f in find(self.steps, Thresholds.of(self.settings)) if not f.seen_before]
 
-    def finish(self, stats: ReadStats, db: Path | None) -> None:
+    def finish(self, stats: ReadStats, db: Path | None, origin: str | None = None) -> None:
         from bot.catalog import SEVERITIES
         from bot.cli.console import table_of
 
@@ -280,7 +280,8 @@ class Output:
                     console.print(said, markup=False, highlight=False, soft_wrap=True)
             shown = ", ".join(f"{self.counts[s]} {s}" for s in reversed(SEVERITIES) if self.counts[s]) or "none"
             console.print(
-                f"{stats.kept} identity event(s) in {stats.records} record(s) from {stats.files} file(s): {shown}. "
+                f"{stats.kept} identity event(s) in {stats.records} record(s) from "
+                f"{origin or f'{stats.files} file(s)'}: {shown}. "
                 f"Skipped {stats.skipped} record(s) of other services, rejected {stats.rejected}."
                 + (f" {len(found)} sequence(s) across events of one principal." if found else "")
                 + (f" Stored {self.new} new event(s) in {db}." if self.store is not None else "")

@@ -137,6 +137,13 @@ class Settings(BaseSettings):
         default=None, pattern=r"^(s3://[a-z0-9][a-z0-9.-]{1,62}(/\S*)?|[^\x00]+)$"
     )  # read on a schedule
     watch_interval_seconds: int = Field(default=300, ge=30)
+    # `iambot hunt`: its defaults, and what `iambot policy --hunt` and the template grant
+    hunt_table: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_]{1,255}\.[A-Za-z0-9_]{1,255}$")
+    hunt_workgroup: str = Field(default="primary", pattern=r"^[a-zA-Z0-9._-]{1,128}$")
+    hunt_output: str | None = Field(default=None, pattern=r"^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/\S*)?$")
+    hunt_lake: str | None = Field(  # a CloudTrail Lake event data store: its ARN or id
+        default=None, pattern=r"^(arn:aws[a-z-]*:cloudtrail:[a-z0-9-]+:\d{12}:eventdatastore/)?[A-Za-z0-9-]{3,128}$"
+    )
     metrics: bool = True  # GET /metrics (Prometheus text) on PORT
     canary_minutes: int = Field(default=30, ge=0, le=24 * 60)  # the feed canary's period; 0: off
     canary_timeout_minutes: int = Field(default=20, ge=0, le=24 * 60)  # a canary not back by then: feed broken; 0: off

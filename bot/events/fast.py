@@ -28,6 +28,7 @@ from typing import Any
 import orjson
 
 from bot.events.gz import gunzip
+from bot.events.lower import camel, is_lower
 from bot.events.model import IamEvent, ReadStats, Rejected
 from bot.events.readers import GZIP_MAGIC, Selection, decode_plain, normalized, read_bytes, select
 
@@ -148,6 +149,12 @@ def fast_events_from_bytes(
     stats.records += total
     stats.skipped += total - len(picked)
     for index, record, containers in picked:
+        if is_lower(record):  # Athena's shape (no eventSource, so picked): selected as the reference does
+            record, containers = camel(record), None  # its parsed JSON strings hold containers too
+            source = record.get("eventSource")
+            if type(source) is str and not selection.wants(source, record.get("eventName")):
+                stats.skipped += 1
+                continue
         yield normalized(record, f"{where}[{index}]", stats, containers)
 
 

@@ -13,6 +13,7 @@ from typing import Any
 
 import orjson
 
+from bot.events.lower import camel, is_lower
 from bot.events.model import Actor, IamEvent, JsonObject, RecordError
 
 MAX_DEPTH = 64  # real records nest about 10 deep; policy documents arrive as strings
@@ -214,6 +215,8 @@ def normalize(record: Any, origin: str = "", containers: int | None = None) -> I
     possible, so the walk that checks the depth is skipped when it is within MAX_DEPTH."""
     if not isinstance(record, dict):
         raise RecordError(f"expected a JSON object, got {type(record).__name__}")
+    if is_lower(record):  # Athena's CloudTrail table: lower-case keys, JSON strings
+        record, containers = camel(record), None  # the parsed strings hold containers of their own
     name = record.get("eventName")
     if not isinstance(name, str) or not name:
         raise RecordError("record has no eventName")

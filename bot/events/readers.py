@@ -2,7 +2,8 @@
 
 A single record, the S3 delivery document ``{"Records": [...]}`` (plain or ``.json.gz``), a JSON
 array, JSON Lines, the EventBridge envelope (``detail-type`` "AWS API Call via CloudTrail" or
-"AWS Console Signin via CloudTrail"), and folders of these. Bad input never stops the rest: it
+"AWS Console Signin via CloudTrail"), records in Athena's shape (lower-case keys, JSON text
+columns: :mod:`bot.events.lower`), and folders of these. Bad input never stops the rest: it
 comes out as a :class:`Rejected` item naming where it was and what is wrong. Only records of the
 sources iambot explains (a :class:`Selection`) are normalized; the rest are counted.
 """
@@ -18,6 +19,7 @@ from typing import Any
 import orjson
 
 from bot.events.gz import gunzip
+from bot.events.lower import camel, is_lower
 from bot.events.model import (
     MAX_INPUT_BYTES,
     IamEvent,
@@ -155,6 +157,8 @@ def select(
             loc, record = item  # type: ignore[misc]
             records += 1
             if type(record) is dict:
+                if is_lower(record):  # Athena's shape: read as the record CloudTrail wrote
+                    record = camel(record)
                 source = record.get("eventSource")
                 if type(source) is str and source not in sources:
                     names = named.get(source)

@@ -21,6 +21,7 @@ from bot.slack.messages import (
 from bot.slack.messages.base import permalink, refused
 from bot.slack.messages.home import home_view
 from bot.slack.messages.sequence import sequence_message
+from bot.slack.messages.hunt import hunt_message
 from bot.store import MessageRow
 from bot.workflow import Digest
 from bot.workflow import messages as m
@@ -79,6 +80,8 @@ class Renderer:
                 return break_glass_message(glass.request.id, glass.title, data) if glass else None
             case m.Kind.FEED:
                 return feed_message(row.ref, data)
+            case m.Kind.HUNT:
+                return hunt_message(data)
             case m.Kind.MUTE:
                 muted = self.views.store.suppressions.get(row.ref)
                 return mute_message(muted) if muted else None

@@ -21,6 +21,7 @@ class Kind(StrEnum):
     BREAK_GLASS = "break-glass"
     FEED = "feed"  # the feed canary: "broken" once, then "restored" once (ref)
     SEQUENCE = "sequence"  # one alert for a principal's sequence (bot/assess/sequences.py), updated as it grows
+    HUNT = "hunt"  # what one `iambot hunt --post` found, in one message
     HOME = "home"  # a person's Home tab (views.publish), not a message: ref and channel are the user
 
 
@@ -73,3 +74,7 @@ def feed_id(state: str, sent: str) -> str:
 
 def sequence_id(sequence: str) -> str:
     return f"{Kind.SEQUENCE}:{sequence}"
+
+
+def hunt_id(query_id: str) -> str:
+    return f"{Kind.HUNT}:{query_id}"

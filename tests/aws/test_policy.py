@@ -33,6 +33,12 @@ from bot.aws.reports import READ_PERMISSIONS
 from bot.catalog import load as load_catalog
 from bot.cli.demo import self_signed_certificate
 from bot.config.settings import given
+from bot.hunt.athena import Athena
+from bot.hunt.lake import Lake
+from bot.hunt.query import HuntError
+from bot.hunt.query import filters as hunt_filters
+from bot.hunt.query import window as hunt_window
+from bot.hunt.sql import athena_sql
 from bot.runtime.scheduler import build_scheduler
 from bot.sources import Deps, FilesSource, LookupSource, SqsSource
 from bot.workflow.remediate import AccountSnapshots
@@ -41,8 +47,9 @@ from remediations import registry
 from remediations._policies import SNAPSHOT as INLINE_SNAPSHOT
 from remediations.aws import Aws
 from tests.conftest import APPROVER, APPROVER2, REQUESTER
+from tests.support.athena import glue_table, route_athena
 from tests.support.aws import admin_in
-from tests.support.calls import Call, Recorder, grants, missing, policy_actions, real_actions
+from tests.support.calls import Call, Recorder, athena_reads, grants, missing, policy_actions, real_actions
 from tests.support.records import as_account, envelope, load
 from tests.support.sources import lookup_item, s3_notification
 
@@ -52,8 +59,8 @@ QUEUE_URL = f"https://sqs.us-east-1.amazonaws.com/{HOME}/iambot-events"
 QUEUE_ARN = f"arn:aws:sqs:us-east-1:{HOME}:iambot-events"
 BUCKET, WATCHED = "org-trail", "watched-trail"
 KMS_KEY = f"arn:aws:kms:us-east-1:{HOME}:key/11111111-2222-3333-4444-555555555555"
-SERVICES = ("iam", "sts", "organizations", "cloudtrail", "sqs", "s3", "kms")
 CANARY_ROLE = "iambot-canary"
+SERVICES = ("iam", "sts", "organizations", "cloudtrail", "sqs", "s3", "kms", "athena", "glue")
 FIRST = "deactivate-access-key"  # the remediation enabled where a test is about something else
 
 
@@ -81,6 +88,9 @@ def test_the_bot_policy_names_only_real_actions():
             trail_buckets=[BUCKET],
             trail_kms_keys=[KMS_KEY],
             watch=f"s3://{WATCHED}/AWSLogs/",
+            hunt_table="cloudtrail.org_trail",
+            hunt_output="s3://hunt-results/iambot/",
+            hunt_lake="EXAMPLE-f852-4e8f",
         )
     )
     assert doc["Version"] == "2012-10-17"
@@ -96,6 +106,19 @@ def test_the_bot_policy_names_only_real_actions():
         "Action": "sts:AssumeRole",
         "Resource": "arn:aws:iam::*:role/iambot-remediator",
     }
+
+
+def test_the_hunt_policy_is_the_hunts_alone():
+    settings = given(hunt_table="CloudTrail.Org_Trail", hunt_workgroup="responders", trail_buckets=[BUCKET],
+                     hunt_output="s3://hunt-results/iambot/", remediations=[FIRST])  # fmt: skip
+    doc = policy(settings, hunt=True)
+    assert _sids(doc) == {"IambotHuntQuery", "IambotHuntCatalog", "IambotTrailList", "IambotTrailRead",
+                          "IambotHuntResultsBucket", "IambotHuntResults"}  # fmt: skip
+    assert _statement(doc, "IambotHuntQuery")["Resource"] == "arn:aws:athena:*:*:workgroup/responders"
+    assert "arn:aws:glue:*:*:table/cloudtrail/org_trail" in _statement(doc, "IambotHuntCatalog")["Resource"]
+    assert _statement(doc, "IambotHuntResults")["Resource"] == "arn:aws:s3:::hunt-results/iambot/*"
+    assert {"IambotHuntQuery", "IambotReads"} <= _sids(policy(settings))  # and iambot's role holds them too
+    assert not {"IambotHuntQuery", "IambotHuntLake"} & _sids(policy(given(remediations=[FIRST])))
 
 
 def test_the_reads_are_always_there():
@@ -591,6 +614,47 @@ def watch_s3(w: World) -> None:
     assert (result.received, result.events) == (1, 1)
 
 
+HUNT_OUTPUT = "s3://hunt-results/iambot/"
+LAKE = f"arn:aws:cloudtrail:us-east-1:{HOME}:eventdatastore/EXAMPLE-f852-4e8f"
+
+
+def hunt_athena(w: World) -> None:
+    """`iambot hunt --athena-table`: Glue's table, the query, its pages, and stopping it (Ctrl-C)."""
+    with pytest.MonkeyPatch.context() as patch:
+        route_athena(patch)
+        w.admin.client("s3").create_bucket(Bucket="hunt-results")
+        glue_table(w.admin.client("glue"))  # its location: s3://org-trail/AWSLogs/o-example/
+        aws = w.runtime.aws
+        engine = Athena(aws.client("athena"), aws.client("glue"), "primary", HUNT_OUTPUT, sleep=lambda s: None)
+        span = hunt_window("1d", None, None, datetime.now(UTC))
+        layout = engine.layout("cloudtrail", "org_trail")
+        sql = athena_sql(("cloudtrail", "org_trail"), layout, load_catalog().selection(), hunt_filters(), span)
+        assert list(engine.records(sql)) == []  # moto runs no query: no rows
+        engine.stop(engine.scan.query_id)
+    # what Athena reads and writes with iambot's permissions while it runs the query
+    w.recorder.calls += athena_reads("cloudtrail.org_trail", "s3://org-trail/AWSLogs/o-example/", HUNT_OUTPUT,
+                                     "us-east-1", HOME, w.kms_key)  # fmt: skip
+
+
+def hunt_lake(w: World) -> None:
+    """`iambot hunt --lake`: StartQuery, DescribeQuery, GetQueryResults; CancelQuery when it runs too long
+    (botocore's Stubber: moto has no CloudTrail Lake queries)."""
+    client = w.runtime.aws.client("cloudtrail")
+    stub = Stubber(client)
+    stub.add_response("start_query", {"QueryId": "11111111-2222-3333-4444-555555555551"})
+    stub.add_response("describe_query", {"QueryStatus": "FINISHED", "QueryStatistics": {"BytesScanned": 10}})
+    stub.add_response("get_query_results", {"QueryStatus": "FINISHED", "QueryResultRows": []})
+    stub.add_response("start_query", {"QueryId": "11111111-2222-3333-4444-555555555552"})
+    stub.add_response("describe_query", {"QueryStatus": "RUNNING"})
+    stub.add_response("cancel_query", {"QueryId": "11111111-2222-3333-4444-555555555552", "QueryStatus": "CANCELLED"})
+    stub.activate()
+    sql = f"SELECT eventID FROM {LAKE.rsplit('/', 1)[1]}"
+    assert list(Lake(client, LAKE, sleep=lambda s: None).records(sql)) == []
+    with pytest.raises(HuntError, match="still running"):
+        list(Lake(client, LAKE, sleep=lambda s: None, timeout=-1).records(sql))
+    stub.assert_no_pending_responses()
+
+
 def other_account(w: World) -> None:
     there = admin_in(OTHER)
     there.create_user(UserName="far-away")
@@ -650,6 +714,20 @@ CONFIGS: dict[str, Config] = {
         [remediate(FIRST), other_account],
     ),
     "feed canary": (lambda w: {"remediations": [FIRST], "canary_role": CANARY_ROLE}, [remediate(FIRST), canary]),
+    "hunt on athena": (
+        lambda w: {
+            "remediations": [FIRST],
+            "hunt_table": "cloudtrail.org_trail",
+            "hunt_output": HUNT_OUTPUT,
+            "trail_buckets": [BUCKET],
+            "trail_kms_keys": [w.kms_key],
+        },
+        [remediate(FIRST), hunt_athena],
+    ),
+    "hunt on cloudtrail lake": (
+        lambda w: {"remediations": [FIRST], "hunt_lake": LAKE},
+        [remediate(FIRST), hunt_lake],
+    ),
     "everything": (
         lambda w: {
             "lookup_events": True,

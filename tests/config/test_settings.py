@@ -67,6 +67,12 @@ def test_the_readme_example_loads_and_every_key_lands_where_meant(tmp_path):
     assert (s.repeat_window_minutes, s.burst_per_minute, s.backfill_hours) == (60, 20, 24.0)
     assert s.lookup_regions == ["us-east-1", "eu-west-1"] and s.identity_center_region == "eu-west-1"
     assert s.trail_buckets == ["org-trail-logs"]
+    assert (s.hunt_table, s.hunt_workgroup, s.hunt_output, s.hunt_lake) == (
+        "cloudtrail.org_trail",
+        "primary",
+        "s3://athena-results-111122223333/iambot/",
+        None,
+    )
     assert [(r.channel, r.severities, r.accounts, r.events) for r in s.routes] == [
         ("C0CRITICAL", ["critical", "high"], [], []),
         ("C0PRODACCT", [], ["111122223333"], []),
@@ -76,6 +82,9 @@ def test_the_readme_example_loads_and_every_key_lands_where_meant(tmp_path):
     # every key the example sets is one of these (a key it adds must be checked here too)
     top = {line.split("=")[0].strip() for line in example.splitlines() if re.match(r"^[a-z_]+ *=", line)}
     assert top == {
+        "hunt_table",
+        "hunt_workgroup",
+        "hunt_output",
         "approvals_channel",
         "approver_groups",
         "requesters",

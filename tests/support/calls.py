@@ -10,6 +10,7 @@ made is a call that needs permission.
 from __future__ import annotations
 
 import fnmatch
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
@@ -75,15 +76,59 @@ def resource_of(action: str, params: dict[str, Any]) -> str | None:
     return None
 
 
+LAKE_QUERIES = frozenset(
+    {"cloudtrail:StartQuery", "cloudtrail:DescribeQuery", "cloudtrail:GetQueryResults", "cloudtrail:CancelQuery"}
+)
+
+
+def _lake_store(sql: str) -> str:
+    found = re.search(r"\bFROM\s+(\S+)", sql)
+    return found.group(1) if found else ""
+
+
 @dataclass(frozen=True)
 class Call:
     action: str  # service:Action
     resource: str | None = None
 
 
+def athena_reads(
+    table: str, location: str, output: str | None, region: str, account: str, kms_key: str | None = None
+) -> list[Call]:
+    """What Athena does with the caller's permissions when it runs a query on a Glue table (Athena
+    user guide, "Identity and access management in Athena": the S3 locations of the data, the Glue
+    Data Catalog's databases and tables; the GetQueryResults reference: reading results needs
+    s3:GetObject on the results location): not calls of iambot's, but permissions its calls need."""
+    database, name = table.split(".", 1)
+    glue = f"arn:aws:glue:{region}:{account}"
+    bucket, _, prefix = location.removeprefix("s3://").partition("/")
+    catalog = (f"{glue}:catalog", f"{glue}:database/{database}", f"{glue}:table/{database}/{name}")
+    reads = [Call(a, r) for a in ("glue:GetDatabase", "glue:GetPartitions") for r in catalog]
+    reads += [
+        Call("s3:ListBucket", f"arn:aws:s3:::{bucket}"),
+        Call("s3:GetObject", f"arn:aws:s3:::{bucket}/{prefix}x.json.gz"),
+    ]
+    if kms_key:  # the trail's SSE-KMS logs, decrypted for the caller
+        reads.append(Call(KMS_DECRYPT, kms_key))
+    if output:
+        out_bucket, _, out_prefix = output.removeprefix("s3://").partition("/")
+        where = f"arn:aws:s3:::{out_bucket}"
+        reads += [
+            Call("s3:GetBucketLocation", where),
+            Call("s3:ListBucket", where),
+            Call("s3:PutObject", f"{where}/{out_prefix}q.csv"),
+            Call("s3:GetObject", f"{where}/{out_prefix}q.csv"),
+        ]
+    return reads
+
+
 class Recorder:
-    def __init__(self) -> None:
+    """``account``: the account the recorded ARNs are in where a call does not say (moto's)."""
+
+    def __init__(self, account: str = "123456789012") -> None:
         self.calls: list[Call] = []
+        self.account = account
+        self.workgroups: dict[str, str] = {}  # Athena query id -> its workgroup
 
     @property
     def actions(self) -> set[str]:
@@ -107,9 +152,30 @@ class Recorder:
 
     def _before(self, model: Any, context: dict[str, Any], **_: Any) -> None:
         action = action_of(model)
-        self.calls.append(Call(action, resource_of(action, context.get("recorded_params", {}))))
+        params = context.get("recorded_params", {})
+        region = str(context.get("client_region") or "us-east-1")
+        if action.startswith("athena:"):
+            group = params.get("WorkGroup") or self.workgroups.get(str(params.get("QueryExecutionId")), "primary")
+            self.calls.append(Call(action, f"arn:aws:athena:{region}:{self.account}:workgroup/{group}"))
+        elif action == "glue:GetTable":  # Glue authorizes a table's read on its catalog, database and table
+            glue, db = f"arn:aws:glue:{region}:{self.account}", params.get("DatabaseName")
+            for arn in (f"{glue}:catalog", f"{glue}:database/{db}", f"{glue}:table/{db}/{params.get('Name')}"):
+                self.calls.append(Call(action, arn))
+        elif action in LAKE_QUERIES:  # the event data store: named by the call, or by the query's FROM
+            store = str(params.get("EventDataStore") or _lake_store(str(params.get("QueryStatement", ""))))
+            arn = (
+                store
+                if store.startswith("arn:")
+                else f"arn:aws:cloudtrail:{region}:{self.account}:eventdatastore/{store}"
+            )
+            self.calls.append(Call(action, arn))
+        else:
+            self.calls.append(Call(action, resource_of(action, params)))
+        context["recorded_group"] = params.get("WorkGroup")
 
-    def _after(self, model: Any, parsed: dict[str, Any], **_: Any) -> None:
+    def _after(self, model: Any, parsed: dict[str, Any], context: dict[str, Any] | None = None, **_: Any) -> None:
+        if action_of(model) == "athena:StartQueryExecution" and "QueryExecutionId" in parsed and context:
+            self.workgroups[str(parsed["QueryExecutionId"])] = str(context.get("recorded_group") or "primary")
         if action_of(model) == "s3:GetObject" and parsed.get("ServerSideEncryption") == "aws:kms":
             self.calls.append(Call(KMS_DECRYPT, parsed.get("SSEKMSKeyId")))
 
