@@ -20,8 +20,8 @@ from bot.slack.messages import (
 )
 from bot.slack.messages.base import permalink, refused
 from bot.slack.messages.home import home_view
-from bot.slack.messages.sequence import sequence_message
 from bot.slack.messages.hunt import hunt_message
+from bot.slack.messages.sequence import sequence_message
 from bot.store import MessageRow
 from bot.workflow import Digest
 from bot.workflow import messages as m
