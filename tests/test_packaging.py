@@ -72,7 +72,8 @@ def test_the_bench_lock_keeps_the_test_locks_versions():
     test = {(canonicalize_name(r.name), str(r.specifier), str(r.marker)) for r in pins(LOCK)}
     bench = {(canonicalize_name(r.name), str(r.specifier), str(r.marker)) for r in pins(BENCH_LOCK)}
     assert test <= bench
-    assert {name for name, _, _ in bench - test} >= {"duckdb"}
+    # the bench's peer (DuckDB) is pinned once for both: the hunt's tests run it too
+    assert "duckdb" in {name for name, _, _ in test} and "duckdb" in {name for name, _, _ in bench}
 
 
 @pytest.mark.skipif(
