@@ -172,9 +172,7 @@ class Poster:
             self._failed(row, error or str(exc))
             stats.failed += 1
         except (SlackClientError, OSError) as exc:
-            metrics.SLACK_ERRORS.labels("chat.update" if row.ts else "chat.postMessage", type(exc).__name__).inc()
-            self._failed(row, f"{type(exc).__name__}: {exc}")
-            stats.failed += 1
+            self._unreachable(row, stats, "chat.update" if row.ts else "chat.postMessage", exc)
 
     def _with_fallback(self, message: Message, send: Callable[[Message], Any]) -> Any:
         """``send(message)``; if Slack refuses its blocks and it has a fallback form, ``send`` that
@@ -221,9 +219,7 @@ class Poster:
             stats.failed += 1
             return
         except (SlackClientError, OSError) as exc:
-            metrics.SLACK_ERRORS.labels("files.upload", type(exc).__name__).inc()
-            self._failed(row, f"{type(exc).__name__}: {exc}")
-            stats.failed += 1
+            self._unreachable(row, stats, "files.upload", exc)
             return
         self.store.outbox.sent(row.id, found, channel, row.version, self.clock())
         stats.posted += 1
@@ -244,9 +240,7 @@ class Poster:
             stats.failed += 1
             return
         except (SlackClientError, OSError) as exc:
-            metrics.SLACK_ERRORS.labels("views.publish", type(exc).__name__).inc()
-            self._failed(row, f"{type(exc).__name__}: {exc}")
-            stats.failed += 1
+            self._unreachable(row, stats, "views.publish", exc)
             return
         self.store.outbox.sent(row.id, "-", row.channel, row.version, self.clock())
         stats.updated += 1
@@ -275,6 +269,12 @@ class Poster:
             if meta.get("event_type") == METADATA_TYPE and (meta.get("event_payload") or {}).get("id") == row.id:
                 return str(msg["ts"])
         return None
+
+    def _unreachable(self, row: MessageRow, stats: FlushStats, method: str, exc: Exception) -> None:
+        """Slack could not be reached, or the client failed: counted, and the row retried with backoff."""
+        metrics.SLACK_ERRORS.labels(method, type(exc).__name__).inc()
+        self._failed(row, f"{type(exc).__name__}: {exc}")
+        stats.failed += 1
 
     def _failed(self, row: MessageRow, error: str) -> None:
         log.warning("slack post failed; kept in the outbox", extra={"outbox_id": row.id, "error": error})
