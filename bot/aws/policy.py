@@ -61,7 +61,7 @@ def hunt_statements(settings: Settings) -> list[dict[str, Any]]:
     calls on the workgroup; Glue's read of the table (Athena reads its catalog, database, table and
     partitions with the caller's permissions); the trail bucket read (Athena reads the logs as the
     caller) and the results location written and read back; CloudTrail Lake's query calls on the
-    event data store. KMS where trail_kms_keys are configured."""
+    event data store. KMS where trail_kms_keys (the logs) or hunt_kms_keys (results, Lake) are configured."""
     from bot.sources.files import bucket_statements
 
     found: list[dict[str, Any]] = []
@@ -89,6 +89,11 @@ def hunt_statements(settings: Settings) -> list[dict[str, Any]]:
         store = settings.hunt_lake
         arn = store if store.startswith("arn:") else f"arn:aws:cloudtrail:*:*:eventdatastore/{store}"
         found.append({"Sid": "IambotHuntLake", "Effect": "Allow", "Action": sorted(HUNT_LAKE), "Resource": arn})
+    if settings.hunt_kms_keys and (settings.hunt_table or settings.hunt_lake):
+        # Athena writes SSE_KMS results with a data key and reads them back; a Lake query on a store
+        # with its own key needs the same two (CloudTrail's KMS key policy guide)
+        found.append({"Sid": "IambotHuntKeys", "Effect": "Allow", "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
+                      "Resource": sorted(settings.hunt_kms_keys)})  # fmt: skip
     return found
 
 

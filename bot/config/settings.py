@@ -10,9 +10,18 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    StringConstraints,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from bot.config.cron import CronError, trigger
@@ -23,6 +32,8 @@ CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{6,}$")
 USER_ID = re.compile(r"^[UW][A-Z0-9]{6,}$")
 GROUP_ID = re.compile(r"^S[A-Z0-9]{6,}$")
 REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d$")
+# A KMS key's ARN, as an IAM policy's Resource must name it (an alias ARN grants nothing there)
+KmsKeyArn = Annotated[str, StringConstraints(pattern=r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/[A-Za-z0-9-]{1,128}$")]
 
 
 def _looks_like_a_name(value: str) -> bool:
@@ -144,6 +155,8 @@ class Settings(BaseSettings):
     hunt_lake: str | None = Field(  # a CloudTrail Lake event data store: its ARN or id
         default=None, pattern=r"^(arn:aws[a-z-]*:cloudtrail:[a-z0-9-]+:\d{12}:eventdatastore/)?[A-Za-z0-9-]{3,128}$"
     )
+    # KMS keys of the hunt's results (an SSE_KMS/CSE_KMS workgroup) or of the Lake event data store
+    hunt_kms_keys: list[KmsKeyArn] = Field(default_factory=list)
     metrics: bool = True  # GET /metrics (Prometheus text) on PORT
     canary_minutes: int = Field(default=30, ge=0, le=24 * 60)  # the feed canary's period; 0: off
     canary_timeout_minutes: int = Field(default=20, ge=0, le=24 * 60)  # a canary not back by then: feed broken; 0: off

@@ -121,6 +121,26 @@ def test_the_hunt_policy_is_the_hunts_alone():
     assert not {"IambotHuntQuery", "IambotHuntLake"} & _sids(policy(given(remediations=[FIRST])))
 
 
+RESULTS_KEY = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+
+
+def test_an_encrypted_hunt_gets_its_keys_and_nothing_unencrypted_does():
+    keys = {"hunt_kms_keys": [RESULTS_KEY], "remediations": [FIRST]}
+    athena = policy(given(hunt_table="cloudtrail.org_trail", **keys), hunt=True)
+    assert _statement(athena, "IambotHuntKeys") == {"Sid": "IambotHuntKeys", "Effect": "Allow",
+                                                    "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
+                                                    "Resource": [RESULTS_KEY]}  # fmt: skip
+    assert "IambotHuntKeys" in _sids(policy(given(hunt_lake="EXAMPLE-f852-4e8f", **keys), hunt=True))
+    assert "IambotHuntKeys" not in _sids(policy(given(**keys)))  # no hunt configured: no key to use
+    assert "IambotHuntKeys" not in _sids(policy(given(hunt_table="cloudtrail.org_trail", remediations=[FIRST])))
+
+
+def test_a_hunt_key_must_be_a_key_arn():
+    for wrong in ("alias/hunt", "arn:aws:kms:us-east-1:111122223333:alias/hunt", "1234abcd-12ab", "*"):
+        with pytest.raises(ValueError, match="hunt_kms_keys"):
+            given(hunt_kms_keys=[wrong])
+
+
 def test_the_reads_are_always_there():
     doc = policy(given())
     reads = _statement(doc, "IambotReads")

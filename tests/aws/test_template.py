@@ -89,6 +89,20 @@ def test_a_template_with_trail_buckets_passes_cfn_lint(tmp_path):
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+def test_a_template_for_hunting_gives_the_role_the_hunts_statements_and_passes_cfn_lint(tmp_path):
+    settings = given(
+        trail_buckets=["org-trail"],
+        hunt_table="cloudtrail.org_trail",
+        hunt_output="s3://hunt-results/iambot/",
+        hunt_kms_keys=["arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"],
+    )
+    doc = template(settings)
+    sids = {s["Sid"] for s in role_statements(doc)}
+    assert {"IambotHuntQuery", "IambotHuntCatalog", "IambotHuntResults", "IambotHuntKeys"} <= sids
+    result = lint(doc, tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
 def role_statements(doc: dict) -> list[dict]:
     [inline] = doc["Resources"]["BotRole"]["Properties"]["Policies"]
     return inline["PolicyDocument"]["Statement"]
