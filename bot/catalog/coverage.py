@@ -51,6 +51,7 @@ SERVICES: dict[str, Service] = {
         not_in_model=frozenset(
             {
                 "AssociateDirectory",
+                "CreateToken",  # sso-oidc's, as records from before sso-oauth.amazonaws.com name it
                 "DeletePermissionsPolicy",
                 "DisassociateDirectory",
                 "PutMfaDeviceManagementForDirectory",
