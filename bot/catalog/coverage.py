@@ -56,6 +56,7 @@ SERVICES: dict[str, Service] = {
                 "DisassociateDirectory",
                 "PutMfaDeviceManagementForDirectory",
                 "PutPermissionsPolicy",
+                "UpdateSsoConfiguration",
             }
         ),
     ),
