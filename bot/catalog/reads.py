@@ -38,6 +38,7 @@ class Source(Protocol):
     @property
     def docs(self) -> str: ...
 
+
 OP_NAME = re.compile(r"^[A-Z][A-Za-z0-9]{1,127}$")
 
 
@@ -52,6 +53,10 @@ class Row(_Strict):
     of: str | None = Field(default=None, min_length=5, max_length=200)  # the same, naming the target
     targets: dict[str, str | list[str]] = Field(default_factory=dict)
     severity: Severity = "info"
+    # what the caller did with it, past and infinitive: "read" by default; a Generate… call that
+    # starts a report says so ("asked IAM to build" / "ask IAM to build")
+    did: str = Field(default="read", min_length=3, max_length=40)
+    to_do: str = Field(default="read", min_length=3, max_length=40)
     attack: list[str] | None = None  # the table's techniques unless given
     title: str | None = Field(default=None, min_length=3, max_length=80)
     meaning: str | None = Field(default=None, min_length=20)  # when "returns …" would be untrue
@@ -83,9 +88,13 @@ def expand(table: Table, name: str, row: Row, source: Source) -> Entry:
         raise ValueError(f"{name!r} is not an operation name")
     if row.of is not None and not row.targets:
         raise ValueError(f"{name}: `of` names a target, so the row needs [targets]")
-    summary = [Summary(text="{actor} read " + row.reveals, attempt="{actor} tried to read " + row.reveals)]
+    summary = [
+        Summary(text=f"{{actor}} {row.did} {row.reveals}", attempt=f"{{actor}} tried to {row.to_do} {row.reveals}")
+    ]
     if row.of is not None:
-        summary.insert(0, Summary(text="{actor} read " + row.of, attempt="{actor} tried to read " + row.of))
+        summary.insert(
+            0, Summary(text=f"{{actor}} {row.did} {row.of}", attempt=f"{{actor}} tried to {row.to_do} {row.of}")
+        )
     meaning = row.meaning or (
         f"A read-only {source.label} call: {name} returns {row.reveals} to the caller. It changes nothing."
     )

@@ -91,6 +91,23 @@ why = "It lists every credential."
     assert entry.why == "It lists every credential. Reads change nothing, but they map who can do what."
 
 
+def test_a_row_that_starts_a_job_says_so(catalog_dir):
+    (catalog_dir / "reads" / "iam.toml").write_text(
+        TABLE
+        + """
+[read.GenerateCredentialReport]
+reveals = "the credential report"
+did = "asked IAM to build"
+to_do = "ask IAM to build"
+"""
+    )
+    [case] = load_from(catalog_dir).get(IAM, "GenerateCredentialReport").summary
+    assert (case.text, case.attempt) == (
+        "{actor} asked IAM to build the credential report",
+        "{actor} tried to ask IAM to build the credential report",
+    )
+
+
 def test_a_denied_read_with_null_parameters_reads_as_an_attempt_without_its_target():
     """GetRole by an outsider, refused, requestParameters null (a published record): the row's
     target comes from the error message, and the summary names it."""
