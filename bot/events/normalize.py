@@ -185,7 +185,9 @@ def _actor(record: JsonObject, source: str) -> Actor:
         name = f"account {text(ui.get('accountId'), 64) or '?'}"
     elif kind == "IdentityCenterUser":  # a user of the IAM Identity Center access portal
         behalf = obj(ui.get("onBehalfOf"))
-        name = user_name or text(behalf.get("userId"), 256) or "an IAM Identity Center user"
+        user_id = text(behalf.get("userId"), 200)
+        # the record names the person only by their identity-store id: say what that id is
+        name = user_name or (f"Identity Center user {user_id}" if user_id else "an IAM Identity Center user")
     else:
         name = user_name or (arn.rsplit("/", 1)[-1] if arn else None) or text(ui.get("principalId"), 256) or "unknown"
     return Actor(

@@ -221,7 +221,7 @@ def test_unusable_event_ids_are_replaced_by_the_hash():
         ({"type": "AWSService", "invokedBy": "cloudformation.amazonaws.com"}, "cloudformation.amazonaws.com"),
         ({"type": "AWSService"}, "an AWS service"),
         ({"type": "AWSAccount", "accountId": "444455556666"}, "account 444455556666"),
-        ({"type": "IdentityCenterUser", "onBehalfOf": {"userId": "u-123"}}, "u-123"),
+        ({"type": "IdentityCenterUser", "onBehalfOf": {"userId": "u-123"}}, "Identity Center user u-123"),
         ({"type": "IAMUser", "arn": "arn:aws:iam::111122223333:user/path/bob"}, "bob"),
         ({"type": "AssumedRole", "arn": "arn:aws:sts::111122223333:assumed-role/Deploy/ci-run"}, "Deploy/ci-run"),
         ({"type": "SAMLUser", "userName": "sam@example.com"}, "sam@example.com"),
