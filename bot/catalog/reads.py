@@ -60,7 +60,7 @@ class Row(_Strict):
     attack: list[str] | None = None  # the table's techniques unless given
     title: str | None = Field(default=None, min_length=3, max_length=80)
     meaning: str | None = Field(default=None, min_length=20)  # when "returns …" would be untrue
-    why: str | None = Field(default=None, min_length=10)  # said after the table's why
+    why: str | None = Field(default=None, min_length=10)  # said before the table's why
 
     @field_validator("reveals")
     @classmethod
