@@ -17,6 +17,7 @@ from bot.assess.policies import (
     federation_unscoped,
     trust_widened,
 )
+from bot.assess.sequences import aims_at_self, is_denied
 from bot.assess.signin import network_of, new_network, repeated_failures, secret_scanner
 from bot.catalog.fields import Subject
 
@@ -53,8 +54,8 @@ def failed_call(s: Subject, ctx: RiskContext) -> Factor | None:
         return None
     if code == "Failure":
         return Factor("failed-call", -1, "The sign-in failed: nobody got in. This was an attempt")
-    kind = "denied" if ("AccessDenied" in code or "Unauthorized" in code) else "failed"
-    return Factor("failed-call", -1, f"The call was {kind} ({code}): nothing changed. This was an attempt")
+    outcome = "was denied" if ("AccessDenied" in code or "Unauthorized" in code) else "failed"
+    return Factor("failed-call", -1, f"The call {outcome} ({code}): nothing changed. This was an attempt")
 
 
 def automation(s: Subject, ctx: RiskContext) -> Factor | None:
@@ -85,7 +86,8 @@ def self_or_other(s: Subject, ctx: RiskContext) -> Factor | None:
         return None
     actor = s.event.actor
     if s.on_self:
-        return Factor("own-principal", 0, f"{actor.name} acted on their own user")
+        verb = "tried to act" if s.event.failed else "acted"
+        return Factor("own-principal", 0, f"{actor.name} {verb} on their own user")
     note = ""
     if actor.session_name and actor.session_name == user:
         note = f" (the session is named {user}, but whoever assumes a role chooses its session name)"
@@ -93,6 +95,21 @@ def self_or_other(s: Subject, ctx: RiskContext) -> Factor | None:
         kind = {"AssumedRole": "role", "FederatedUser": "federated"}.get(actor.type, actor.type)
         note = f" (a {kind} session, not IAM user {user} itself)"
     return Factor("other-principal", 1, f"{actor.name} acted on IAM user {user}, not on their own user{note}")
+
+
+def self_escalation(s: Subject, ctx: RiskContext) -> Factor | None:
+    """A denied call aimed at the caller's own IAM user: what the sequences call a self-escalation
+    attempt, named on the one event too. No step: the denial's own step down stands, and a run of
+    them becomes one sequence alert."""
+    e = s.event
+    if not is_denied(e) or not aims_at_self(e, s.targets):
+        return None
+    user = s.targets.get("user") or e.actor.user_name
+    return Factor(
+        "self-escalation",
+        0,
+        f"{e.actor.name} was denied {e.event_name} aimed at their own IAM user {user}: a self-escalation attempt",
+    )
 
 
 def root_credential(s: Subject, ctx: RiskContext) -> Factor | None:
@@ -140,6 +157,7 @@ GENERIC: dict[str, FactorFn] = {
 }
 LISTED: dict[str, FactorFn] = {
     "self-or-other": self_or_other,
+    "self-escalation": self_escalation,
     "root-credential": root_credential,
     "password-without-reset": password_without_reset,
     "key-reactivated": key_reactivated,

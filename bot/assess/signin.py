@@ -69,9 +69,9 @@ def secret_scanner(s: Subject, ctx: RiskContext) -> Factor | None:
             return Factor(
                 "secret-scanner",
                 2,
-                f"The user agent is {tool}, a secret scanner: someone is checking whether the access key "
-                f"{s.event.actor.access_key_id or ''} works, which usually means it was found somewhere it "
-                "should not be",
+                f"The user agent names {tool}, a secret scanner (the caller sets it, but a scanner sends it "
+                f"unasked): someone is likely checking whether the access key {s.event.actor.access_key_id or ''} "
+                "works, which usually means it was found somewhere it should not be",
                 at_least="high",
             )
     return None

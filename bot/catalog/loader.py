@@ -1,5 +1,6 @@
-"""Loading the catalog: the sources, one TOML file per event (``events/<service>/<Name>.toml``),
-validated at load. Events of a covered source without an entry get a modest generic one."""
+"""Loading the catalog: the sources, one TOML file per event (``events/<service>/<Name>.toml``) and
+the tables of read operations (``reads/*.toml``, see ``bot.catalog.reads``), validated at load.
+Events of a covered source without an entry get a modest generic one."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from bot.catalog.model import Entry, Summary
+from bot.catalog.reads import load_tables
 from bot.events import Selection
 
 
@@ -165,6 +167,10 @@ def load_from(folder: Traversable) -> Catalog:
             if entry.source != source.source:
                 raise CatalogError(f"{where}: source {entry.source!r} does not belong in events/{source.service}")
             entries[entry.key] = entry
+    try:
+        load_tables(folder / "reads", sources, entries)  # the compact tables of read operations
+    except ValueError as exc:
+        raise CatalogError(str(exc)) from exc
     return Catalog(sources, entries)
 
 

@@ -10,6 +10,7 @@ import hashlib
 import re
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 import orjson
 
@@ -24,6 +25,19 @@ _FRACTION = re.compile(r"(\.\d{6})\d+")
 _CONSOLE = frozenset({"console.amazonaws.com", "signin.amazonaws.com"})
 _READ_PREFIXES = ("Get", "List", "Describe", "Generate", "Simulate", "Lookup", "Search", "Is")
 SIGNIN_SOURCE = "signin.amazonaws.com"
+SSO_SOURCE = "sso.amazonaws.com"
+# Older records of the AWS access portal name the event by the URL called, e.g.
+# "https://portal.sso.us-east-1.amazonaws.com/instance/appinstances" (the IAM Identity Center user
+# guide's example). The paths are the portal API's (its service model's requestUri), and the
+# legacy portal's list of applications.
+PORTAL_PATHS = {
+    "/federation/credentials": "GetRoleCredentials",
+    "/assignment/accounts": "ListAccounts",
+    "/assignment/roles": "ListAccountRoles",
+    "/logout": "Logout",
+    "/instance/appinstances": "ListApplications",
+}
+_PORTAL_HOST = re.compile(r"portal\.sso(\.[a-z0-9-]{1,32})?\.amazonaws\.com(\.cn)?")
 
 
 def clipped(value: Any, limit: int = 60) -> str:
@@ -171,7 +185,9 @@ def _actor(record: JsonObject, source: str) -> Actor:
         name = f"account {text(ui.get('accountId'), 64) or '?'}"
     elif kind == "IdentityCenterUser":  # a user of the IAM Identity Center access portal
         behalf = obj(ui.get("onBehalfOf"))
-        name = user_name or text(behalf.get("userId"), 256) or "an IAM Identity Center user"
+        user_id = text(behalf.get("userId"), 200)
+        # the record names the person only by their identity-store id: say what that id is
+        name = user_name or (f"Identity Center user {user_id}" if user_id else "an IAM Identity Center user")
     else:
         name = user_name or (arn.rsplit("/", 1)[-1] if arn else None) or text(ui.get("principalId"), 256) or "unknown"
     return Actor(
@@ -207,6 +223,19 @@ def _failure(record: JsonObject, name: str, source: str, response: JsonObject) -
     return code, message
 
 
+def portal_name(name: str, source: Any) -> str | None:
+    """The API name of an access-portal event recorded by URL, or None when it is not one."""
+    if source != SSO_SOURCE or not name.startswith("https://") or len(name) > 2048:
+        return None
+    try:
+        url = urlsplit(name)
+    except ValueError:
+        return None
+    if not _PORTAL_HOST.fullmatch(url.hostname or ""):
+        return None
+    return PORTAL_PATHS.get(url.path.rstrip("/") or "/")
+
+
 def normalize(record: Any, origin: str = "", containers: int | None = None) -> IamEvent:
     """One CloudTrail record (already decoded) to an IamEvent. Raises RecordError.
 
@@ -220,6 +249,8 @@ def normalize(record: Any, origin: str = "", containers: int | None = None) -> I
     name = record.get("eventName")
     if not isinstance(name, str) or not name:
         raise RecordError("record has no eventName")
+    if name.startswith("https://"):
+        name = portal_name(name, record.get("eventSource")) or name
     if not _EVENT_NAME.fullmatch(name):
         raise RecordError(f"eventName {clipped(name)} is not an API call name")
     source = record.get("eventSource")

@@ -137,19 +137,22 @@ def test_unknown_read_is_info(assessor):
 @pytest.mark.parametrize(
     ("name", "actor", "severity", "summary", "targets", "found"),
     [
-        # the three records of the old EXPECTED table that no expected/*.toml entry covers: reads
-        # without an entry; a generic entry names no target, so the old {"role": "FooBar"} and
-        # {"user": "root"} are no longer found (only a denial's resource ARN is kept)
-        ("GetRole__panther__1.json", "tester", "info", "tester tried to call GetRole (AccessDenied)",
-         {"resource_arn": "arn:aws:iam::123456789012:role/FooBar"}, ["failed-call"]),
-        ("GetRole__panther__2.json", "tester", "info", "tester tried to call GetRole (AccessDenied)",
-         {"resource_arn": "arn:aws:iam::123456789012:role/FooBar"}, ["failed-call"]),
-        ("ListAccessKeys__panther__1.json", "root", "low", "root called ListAccessKeys", {}, ["root-actor"]),
+        # the three records of the old EXPECTED table that no expected/*.toml entry covers: reads,
+        # each explained by its row in reads/iam.toml; a denial's message names the role again
+        ("GetRole__panther__1.json", "tester", "info",
+         "tester tried to read IAM role FooBar, with its trust policy (AccessDenied)",
+         {"role": "FooBar", "resource_arn": "arn:aws:iam::123456789012:role/FooBar"}, ["failed-call"]),
+        ("GetRole__panther__2.json", "tester", "info",
+         "tester tried to read IAM role FooBar, with its trust policy (AccessDenied)",
+         {"role": "FooBar", "resource_arn": "arn:aws:iam::123456789012:role/FooBar"}, ["failed-call"]),
+        # requestParameters null on a success: no user was named, so the row's default case
+        ("ListAccessKeys__panther__1.json", "root", "low",
+         "root read the access key ids of an IAM user (the caller's own when no user is named)", {}, ["root-actor"]),
     ],
 )
-def test_reads_without_an_entry(assessor, name, actor, severity, summary, targets, found):
+def test_reads_have_entries_of_their_own(assessor, name, actor, severity, summary, targets, found):
     alert = assess(assessor, name)
-    assert alert.entry.generic
+    assert not alert.entry.generic and alert.entry.base_severity == "info"
     assert alert.event.event_name == name.split("__")[0]
     assert alert.event.actor.name == actor
     assert alert.severity == severity, alert.risk.reasons

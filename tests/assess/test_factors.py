@@ -61,7 +61,7 @@ def test_console_without_mfa_needs_a_console_session():
     [
         ("AccessDenied", "The call was denied (AccessDenied): nothing changed. This was an attempt"),
         ("Client.UnauthorizedOperation", "The call was denied (Client.UnauthorizedOperation): nothing changed."),
-        ("NoSuchEntity", "The call was failed (NoSuchEntity): nothing changed."),
+        ("NoSuchEntity", "The call failed (NoSuchEntity): nothing changed."),
     ],
 )
 def test_failed_call(code, reason):
@@ -174,3 +174,68 @@ def test_factors_are_pure():
     s = subject("UpdateLoginProfile__panther__2.json")
     assert [FACTORS[n](s, CTX) for n in FACTORS] == [FACTORS[n](s, CTX) for n in FACTORS]
     assert s.event.raw == load_record("UpdateLoginProfile__panther__2.json")
+
+
+# ----------------------------------------------------------------------------- self-escalation
+
+ALICE = load_record(KEY_EVENT)["userIdentity"]  # IAM user ops-alice
+ALICE_ARN = ALICE["arn"]
+
+
+def denied_attach(user_name: str | None, message: str | None = None) -> dict:
+    """AttachUserPolicy (AdministratorAccess) by ops-alice, refused; with null requestParameters
+    when ``user_name`` is None, as most denials are recorded."""
+    record = load_record("AttachUserPolicy__panther__1.json")
+    record["userIdentity"] = ALICE
+    record["errorCode"] = "AccessDenied"
+    record["errorMessage"] = message or (
+        f"User: {ALICE_ARN} is not authorized to perform: iam:AttachUserPolicy on resource: "
+        f"user {user_name or 'ops-alice'} because no identity-based policy allows the iam:AttachUserPolicy action"
+    )
+    admin = "arn:aws:iam::aws:policy/AdministratorAccess"
+    record["requestParameters"] = None if user_name is None else {"userName": user_name, "policyArn": admin}
+    return record
+
+
+def test_a_denied_grant_to_ones_own_user_is_a_self_escalation_attempt():
+    found = f.self_escalation(subject(denied_attach("ops-alice")), CTX)
+    assert found == f.Factor(
+        "self-escalation",
+        0,
+        "ops-alice was denied AttachUserPolicy aimed at their own IAM user ops-alice: a self-escalation attempt",
+    )
+
+
+def test_self_escalation_reads_the_denial_when_the_request_was_not_recorded():
+    assert f.self_escalation(subject(denied_attach(None)), CTX).name == "self-escalation"
+
+
+def test_no_self_escalation_on_someone_else_a_success_or_a_role_session():
+    assert f.self_escalation(subject(denied_attach("bob")), CTX) is None
+    allowed = denied_attach("ops-alice")
+    del allowed["errorCode"], allowed["errorMessage"]
+    assert f.self_escalation(subject(allowed), CTX) is None
+    throttled = {**denied_attach("ops-alice"), "errorCode": "Throttling"}
+    assert f.self_escalation(subject(throttled), CTX) is None
+    # a role session has no IAM user of its own, whatever it is named
+    assert f.self_escalation(subject("AttachUserPolicy__panther__1.json", errorCode="AccessDenied"), CTX) is None
+
+
+def test_the_same_words_as_the_sequence_and_both_on_one_alert():
+    """AttachUserPolicy lists the factor, CreateAccessKey too (beside self-or-other, which says
+    the caller tried, not acted): a denied call on one's own user reads the same on both, and the
+    sequence of such denials is titled a self-escalation attempt."""
+    from bot.assess import Assessor
+    from bot.assess.sequences import title
+    from bot.events import normalize
+
+    attach = Assessor()(normalize(denied_attach("ops-alice")))
+    assert "self-escalation" in [x.name for x in attach.risk.factors]
+    key = load_record("CreateAccessKey__panther__1.json")
+    own = {**key, "userIdentity": ALICE, "requestParameters": {"userName": "ops-alice"}, "errorCode": "AccessDenied",
+           "errorMessage": "not authorized", "responseElements": None}
+    alert = Assessor()(normalize(own))
+    reasons = {x.name: x.reason for x in alert.risk.factors}
+    assert reasons["own-principal"] == "ops-alice tried to act on their own user"
+    assert reasons["self-escalation"].endswith("a self-escalation attempt")
+    assert title("escalation", self_escalation=True) == "Self-escalation attempt"

@@ -85,4 +85,5 @@ def test_secret_scanner():
     found = f.secret_scanner(subject(KEY_EVENT, userAgent="TruffleHog"), CTX)
     assert found.delta == 2 and found.at_least == "high"
     assert "TruffleHog, a secret scanner" in found.reason and "AKIAEXAMPLEUSER00007" in found.reason
+    assert "the caller sets it" in found.reason  # a user agent is a claim, not a fact
     assert f.secret_scanner(subject(KEY_EVENT, userAgent="gitleaks/8"), CTX) is None  # no evidence it verifies keys

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from bot.catalog import load, parse_entry
+from bot.catalog import generic_entry, load, parse_entry
 from bot.catalog.fields import (
     UNKNOWN,
     Subject,
@@ -108,7 +108,7 @@ def test_null_request_on_success_means_no_user_was_named():
 
 def test_denied_call_target_from_error_message():
     """The old event-level target of GetRole: with an entry that names a role, the denial's message
-    supplies it (GetRole itself has no entry now, and a generic entry has no targets)."""
+    supplies it (GetRole's row in reads/iam.toml names one; a generic entry has no targets)."""
     entry = parse_entry(
         """
 source = "iam.amazonaws.com"
@@ -128,8 +128,11 @@ summary = [{ text = "{actor} read role {role}", attempt = "{actor} tried to read
     targets = resolve_targets(entry, e)
     assert targets["role"] == "FooBar"
     assert targets["resource_arn"] == "arn:aws:iam::123456789012:role/FooBar"
-    # the generic entry keeps only the resource's ARN
-    assert targets_of("GetRole__panther__1.json") == {"resource_arn": "arn:aws:iam::123456789012:role/FooBar"}
+    # the catalog's own GetRole row reads it the same way
+    arn = "arn:aws:iam::123456789012:role/FooBar"
+    assert targets_of("GetRole__panther__1.json") == {"role": "FooBar", "resource_arn": arn}
+    generic = generic_entry(load().sources["iam.amazonaws.com"], "GetRole", read_only=True)
+    assert resolve_targets(generic, e) == {"resource_arn": arn}
 
 
 @pytest.mark.parametrize(

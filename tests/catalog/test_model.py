@@ -190,3 +190,54 @@ def test_context_fields_documented_in_the_authoring_guide():
     undocumented = {f for f in CONTEXT_FIELDS if f"`{f}`" not in guide}
     # actor_key_short, actor_issuer, allows and trusted are usable but the guide does not list them yet
     assert undocumented <= {"actor_key_short", "actor_issuer", "allows", "trusted"}
+
+
+def test_the_user_target_is_never_a_name_the_caller_chose():
+    """`user` means an IAM user the call acted on. Where an entry reads it from the caller's own
+    identity, the call acts on the calling IAM user itself (ChangePassword, a sign-in, the key's
+    own user); a federated user's name (GetFederationToken's requestParameters.name) or a role
+    session's name is never one."""
+    from bot.catalog import load
+
+    from_identity = sorted(
+        e.name for e in load() if any(str(p).startswith("identity.") for p in _paths(e.targets.get("user")))
+    )
+    assert from_identity == ["ChangePassword", "ConsoleLogin", "GetCallerIdentity"]
+    federation = load().get("sts.amazonaws.com", "GetFederationToken")
+    assert "user" not in federation.targets and federation.targets["federated_user"] == "request.name"
+    assert [o.params for o in federation.remediations] == [{"user_name": "identity.userName"}]
+
+
+def _paths(value):
+    return [] if value is None else [value] if isinstance(value, str) else value
+
+
+# Operations that AWS documents as asynchronous, or whose response is a status or a task id to
+# poll: their summaries say the work was started or requested, never that it was done.
+ASYNCHRONOUS = {
+    ("sso.amazonaws.com", "CreateAccountAssignment"),
+    ("sso.amazonaws.com", "DeleteAccountAssignment"),
+    ("sso.amazonaws.com", "ProvisionPermissionSet"),
+    ("sso.amazonaws.com", "AddRegion"),
+    ("sso.amazonaws.com", "RemoveRegion"),
+    ("organizations.amazonaws.com", "CloseAccount"),
+    ("organizations.amazonaws.com", "CreateAccount"),
+    ("organizations.amazonaws.com", "CreateGovCloudAccount"),
+    ("organizations.amazonaws.com", "EnablePolicyType"),
+    ("organizations.amazonaws.com", "DisablePolicyType"),
+    ("iam.amazonaws.com", "DeleteServiceLinkedRole"),
+    ("iam.amazonaws.com", "DeleteWorkloadIdentityProvider"),
+    ("iam.amazonaws.com", "GenerateCredentialReport"),
+    ("iam.amazonaws.com", "GenerateServiceLastAccessedDetails"),
+    ("iam.amazonaws.com", "GenerateOrganizationsAccessReport"),
+}
+
+
+@pytest.mark.parametrize(("source", "name"), sorted(ASYNCHRONOUS))
+def test_asynchronous_calls_are_reported_as_started_not_done(source, name):
+    from bot.catalog import load
+
+    entry = load().get(source, name)
+    assert not entry.generic
+    for case in entry.summary:
+        assert any(word in case.text for word in ("started", "requested", "asked")), case.text

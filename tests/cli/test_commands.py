@@ -40,6 +40,37 @@ def test_explain_by_service_prefix():
     assert "no catalog entry for 'iam:GetSessionToken'" in one_line_error(invoke("explain", "iam:GetSessionToken"))
 
 
+def test_explain_covers_every_operation_of_the_services_iambot_reads():
+    """Reads included: each operation of the locked botocore's models (but the two STS calls left
+    out on purpose) is explained by its own entry, by name within its source."""
+    import botocore.session
+
+    from bot.catalog.coverage import SERVICES, expected
+
+    session = botocore.session.get_session()
+    missing = []
+    for service, spec in SERVICES.items():
+        prefix = spec.source.split(".")[0]
+        for name in expected(service, session.get_service_model(service).operation_names):
+            result = invoke("explain", f"{prefix}:{name}")
+            if result.exit_code != 0 or not result.stdout.startswith(f"{name} ({spec.source}): "):
+                missing.append(f"{prefix}:{name}")
+    assert missing == []
+
+
+def test_explain_a_read_says_what_it_reveals():
+    result = invoke("explain", "ListAttachedUserPolicies")
+    assert result.exit_code == 0
+    assert result.stdout.startswith("ListAttachedUserPolicies (iam.amazonaws.com): List Attached User Policies (read)")
+    assert "Base severity: info" in result.stdout
+    assert "returns the managed policies attached to an IAM user to the caller" in result.stdout
+    # two sources have a ListAccounts: Organizations' and the access portal's
+    both = invoke("explain", "ListAccounts").stdout
+    assert "ListAccounts (organizations.amazonaws.com)" in both and "ListAccounts (sso.amazonaws.com)" in both
+    portal = invoke("explain", "sso:ListAccounts").stdout
+    assert "organizations" not in portal.split("\n", 1)[0] and "PortalAPIReference" in portal
+
+
 def test_manifest_prints_the_manifest_as_yaml_or_json():
     url = "https://iambot.example.com"
     as_yaml = invoke("manifest", "--url", url)

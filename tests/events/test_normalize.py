@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
+import botocore.session
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -16,6 +17,7 @@ from hypothesis import strategies as st
 from bot.assess import Assessor
 from bot.catalog import load as load_catalog
 from bot.events import Actor, RecordError, normalize, parse_time, record_id
+from bot.events.normalize import PORTAL_PATHS, portal_name
 from tests.support.records import all_record_files, load
 
 
@@ -219,7 +221,7 @@ def test_unusable_event_ids_are_replaced_by_the_hash():
         ({"type": "AWSService", "invokedBy": "cloudformation.amazonaws.com"}, "cloudformation.amazonaws.com"),
         ({"type": "AWSService"}, "an AWS service"),
         ({"type": "AWSAccount", "accountId": "444455556666"}, "account 444455556666"),
-        ({"type": "IdentityCenterUser", "onBehalfOf": {"userId": "u-123"}}, "u-123"),
+        ({"type": "IdentityCenterUser", "onBehalfOf": {"userId": "u-123"}}, "Identity Center user u-123"),
         ({"type": "IAMUser", "arn": "arn:aws:iam::111122223333:user/path/bob"}, "bob"),
         ({"type": "AssumedRole", "arn": "arn:aws:sts::111122223333:assumed-role/Deploy/ci-run"}, "Deploy/ci-run"),
         ({"type": "SAMLUser", "userName": "sam@example.com"}, "sam@example.com"),
@@ -277,3 +279,58 @@ def test_mangled_fields_never_crash(record, changes):
     assert isinstance(alert.targets, dict)
     assert all(isinstance(k, str) and isinstance(v, str) for k, v in alert.targets.items())
     assert alert.summary and alert.severity
+
+
+@pytest.mark.parametrize(
+    ("url", "name"),
+    [
+        ("https://portal.sso.us-east-1.amazonaws.com/instance/appinstances", "ListApplications"),
+        ("https://portal.sso.eu-west-1.amazonaws.com/federation/credentials?account_id=1", "GetRoleCredentials"),
+        ("https://portal.sso.us-east-1.amazonaws.com/assignment/accounts", "ListAccounts"),
+        ("https://portal.sso.us-east-1.amazonaws.com/assignment/roles/", "ListAccountRoles"),
+        ("https://portal.sso.us-east-1.amazonaws.com/logout", "Logout"),
+    ],
+)
+def test_access_portal_events_named_by_url_get_the_api_name(url, name):
+    """Older portal records name the event by the URL called (the IAM Identity Center user guide's
+    example): read by its path, the event is the portal API's operation, not a refused record."""
+    record = {**load("ListApplications__awsdocs__1.json"), "eventName": url}
+    event = normalize(record)
+    assert event.event_name == name
+    assert event.raw["eventName"] == url  # the record itself is kept as it came
+    assert event.read_only is (name != "Logout")  # no readOnly in the record: by the API name
+
+
+def test_the_user_guides_url_named_record_is_read():
+    event = normalize(load("ListApplications__awsdocs__1.json"))
+    assert (event.event_source, event.event_name, event.actor.name) == (
+        "sso.amazonaws.com",
+        "ListApplications",
+        "bobsmith@example.com",
+    )
+
+
+def test_portal_paths_are_the_portal_apis_own():
+    """Each path is the one the portal API's service model (the locked botocore) calls it by, but
+    the legacy portal's application list, which only the user guide's example shows."""
+    model = botocore.session.get_session().get_service_model("sso")
+    by_path = {model.operation_model(op).http["requestUri"]: op for op in model.operation_names}
+    assert {p: n for p, n in PORTAL_PATHS.items() if p != "/instance/appinstances"} == by_path
+
+
+@pytest.mark.parametrize(
+    ("source", "url"),
+    [
+        ("sso.amazonaws.com", "https://portal.sso.us-east-1.amazonaws.com/instance/somethingelse"),
+        ("sso.amazonaws.com", "https://evil.example.com/instance/appinstances"),
+        ("sso.amazonaws.com", "https://portal.sso.us-east-1.amazonaws.com.evil.example/logout"),
+        ("iam.amazonaws.com", "https://portal.sso.us-east-1.amazonaws.com/logout"),
+        ("sso.amazonaws.com", "https://[::1"),
+        ("sso.amazonaws.com", "https://portal.sso.us-east-1.amazonaws.com/" + "a" * 3000),
+    ],
+)
+def test_other_urls_are_still_refused_as_not_an_api_call_name(source, url):
+    record = {**load("ListApplications__awsdocs__1.json"), "eventSource": source, "eventName": url}
+    with pytest.raises(RecordError, match="is not an API call name"):
+        normalize(record)
+    assert portal_name(url, source) is None
