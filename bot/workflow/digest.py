@@ -105,8 +105,8 @@ def compute(store: Store, since: datetime, until: datetime, names: dict[str, str
             }
         )
     for q in store.questions.unanswered(since, until):
-        event = store.events.get(q.event_key)
-        summary = event.summary if event is not None and event.summary else q.event_key
+        stored = store.events.get(q.event_key)
+        summary = stored.summary if stored is not None and stored.summary else q.event_key
         d.unanswered.append({"id": q.id, "person": q.person, "key": q.event_key, "summary": summary})
     d.suppressions_hit = store.suppressions.hit_between(since, until)
     waits = [(parse_iso(b) - parse_iso(a)).total_seconds() / 60 for a, b in store.requests.decision_waits(since, until)]
