@@ -41,8 +41,10 @@ def was_this_you(console: Any, wf: Any, iam: Any, template: dict[str, Any], reco
                        erin_key)  # fmt: skip
     created["eventName"] = "CreateAccessKey"
     created["responseElements"] = {"accessKey": {"accessKeyId": new_key, "status": "Active", "userName": "erin-ops"}}
-    console.print("Dana re-activates a spare key of hers; Erin's key creates a new key for Erin. Both are medium,\n"
-                  "and both actors are people iambot knows (`people` in iambot.toml): each is asked in a DM.\n")  # fmt: skip
+    console.print(
+        "Dana re-activates a spare key of hers; Erin's key creates a new key for Erin. Both are medium,\n"
+        "and both actors are people iambot knows (`people` in iambot.toml): each is asked in a DM.\n"
+    )
     alerts = wf.intake.take([normalize(reactivated, origin="demo"), normalize(created, origin="demo")]).alerts
     keys = [a.event.key for a in alerts]
     asked = [wf.store.questions.for_event(k) for k in keys]

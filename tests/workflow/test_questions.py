@@ -130,6 +130,7 @@ def test_no_raises_the_alert_tells_the_approvers_and_asks_for_a_quarantine(runti
     qid = runtime.store.questions.for_event(event.key).id
     answered = runtime.workflow.questions.no(qid, CAROL)
     assert runtime.store.alerts.get(event.key).severity == "high"
+    assert runtime.store.events.get(event.key).severity == "high"  # as the digest counts it
     alert = shown(slack, runtime, f"alert:{event.key}")
     assert alert["text"].startswith("[HIGH]") and "says this wasn't them" in json.dumps(alert["blocks"])
     request = request_row(runtime)
