@@ -149,11 +149,12 @@ class Questions:
         question = self.store.questions.get(question_id)
         refusal = self._refusal(question, user)
         if refusal is None and not self.store.questions.answer(question_id, status, reason, at):
-            refusal = "You already answered this question."
+            refusal = "You already answered this question."  # another click, another replica, just now
         key = question.event_key if question else None
-        if refusal is not None or question is None:
-            self.store.audit.add("question", user, event_key=key, result="refused", detail=refusal or "", at=at)
-            raise Refused(refusal or "iambot has no such question.")
+        if refusal is not None:
+            self.store.audit.add("question", user, event_key=key, result="refused", detail=refusal, at=at)
+            raise Refused(refusal)
+        assert question is not None  # _refusal refuses a missing question
         self.store.audit.add("question", user, event_key=key, detail=f"{status}: {reason or ''}".strip(), at=at)
         self.store.outbox.touch(m.question_id(question.id), at=at)
         self.store.outbox.touch(m.alert_id(question.event_key), at=at)
@@ -163,10 +164,11 @@ class Questions:
         """Before the reason dialog opens: refuse at once (audited) if this person may not answer."""
         question = self.store.questions.get(question_id)
         refusal = self._refusal(question, user)
-        if refusal is not None or question is None:
-            self.store.audit.add("question", user, event_key=question.event_key if question else None,
-                                 result="refused", detail=refusal or "", at=self.clock())  # fmt: skip
-            raise Refused(refusal or "iambot has no such question.")
+        if refusal is not None:
+            key = question.event_key if question else None
+            self.store.audit.add("question", user, event_key=key, result="refused", detail=refusal, at=self.clock())
+            raise Refused(refusal)
+        assert question is not None
         return question
 
     def yes(self, question_id: str, user: str, reason: str) -> Question:
