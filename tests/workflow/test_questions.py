@@ -154,7 +154,20 @@ def test_a_quarantine_that_cannot_be_opened_says_why_on_the_notice(runtime_for, 
     runtime.workflow.intake.take([event])
     qid = runtime.store.questions.for_event(event.key).id
     runtime.workflow.questions.no(qid, ERIN)
+    assert runtime.store.alerts.get(event.key).severity == "high"  # at least high: never lowered, never closed
+    assert runtime.store.alerts.get(event.key).status == "open"
     assert request_row(runtime) is None
     notice = json.dumps(shown(slack, runtime, f"disowned:{qid}"))
     assert "No quarantine was opened" in notice and "does not exist" in notice
     assert ("quarantine", ERIN, "refused") in audit_actions(runtime)
+
+
+def test_a_disowned_critical_alert_stays_critical(runtime_for, slack):
+    mallory = "arn:aws:iam::123456789012:user/mallory-dev"
+    runtime = runtime_for(confirm_with_actor="high", people={mallory: "UMALLORY1"})
+    event = normalize(as_account(load("UploadSigningCertificate__authored__1.json")))
+    [taken] = runtime.workflow.intake.take([event]).taken
+    assert taken.alert.severity == "critical"
+    runtime.workflow.questions.no(runtime.store.questions.for_event(event.key).id, "UMALLORY1")
+    assert runtime.store.alerts.get(event.key).severity == "critical"
+    assert ("quarantine", "UMALLORY1", "refused") in audit_actions(runtime)  # that key is not in moto's account
