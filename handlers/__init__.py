@@ -7,7 +7,7 @@ from __future__ import annotations
 from slack_bolt import App
 
 from bot.workflow import Workflow
-from handlers import actions, commands, dialogs, home
+from handlers import actions, commands, dialogs, home, questions
 
 
 def register_all(app: App, wf: Workflow) -> None:
@@ -15,3 +15,4 @@ def register_all(app: App, wf: Workflow) -> None:
     commands.register(app, wf)
     dialogs.register(app, wf)
     home.register(app, wf)
+    questions.register(app, wf)

@@ -25,6 +25,15 @@ def field(body: Any, *path: str) -> str:
     return value if isinstance(value, str) else ""
 
 
+def as_click(body: dict[str, Any], channel: str) -> dict[str, Any]:
+    """What ``tell`` needs to answer the person who submitted a dialog privately: who, and in which
+    channel (none for a dialog opened from the Home tab: then in the app's messages tab)."""
+    click: dict[str, Any] = {"user": {"id": field(body, "user", "id")}, "channel": {"id": channel}}
+    if not channel:
+        click["container"] = {"type": "view"}
+    return click
+
+
 def first_action(body: Any) -> dict[str, Any]:
     actions = body.get("actions") if isinstance(body, dict) else None
     return actions[0] if isinstance(actions, list) and actions and isinstance(actions[0], dict) else {}

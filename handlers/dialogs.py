@@ -12,16 +12,7 @@ from slack_bolt import Ack, App
 from bot.slack.messages import done
 from bot.slack.messages.dialogs import CODE_BLOCK, MUTE_BLOCK, MUTE_HOURS, REASON_BLOCK, Answers, Dialog, answers
 from bot.workflow import Workflow
-from handlers.common import field, guarded
-
-
-def _as_click(body: dict[str, Any], channel: str) -> dict[str, Any]:
-    """What handlers.common.tell needs to answer the person privately: who, and in which channel
-    (none for a dialog opened from the Home tab: then in the app's messages tab)."""
-    click: dict[str, Any] = {"user": {"id": field(body, "user", "id")}, "channel": {"id": channel}}
-    if not channel:
-        click["container"] = {"type": "view"}
-    return click
+from handlers.common import as_click, field, guarded
 
 
 def register(app: App, wf: Workflow) -> None:
@@ -46,7 +37,7 @@ def register(app: App, wf: Workflow) -> None:
         if dismiss_problems(given):
             return  # the dialog stayed open with the errors; Bolt runs this lazy listener all the same
         key, channel = given.metadata.get("key", ""), given.metadata.get("channel", "")
-        click = _as_click(body, channel)
+        click = as_click(body, channel)
 
         def work() -> Any:
             wf.alerts.dismiss(key, user, given.reason)  # the alert now shows who and why
@@ -69,7 +60,7 @@ def register(app: App, wf: Workflow) -> None:
             wf.remediations.deny(request_id, user, given.reason)  # the request now shows who and why
 
         if user and request_id:
-            click = _as_click(body, given.metadata.get("channel", ""))
+            click = as_click(body, given.metadata.get("channel", ""))
             guarded(lambda **_: None, client, click, work)
 
     def ack_code(ack: Ack, body: dict[str, Any]) -> None:
@@ -84,7 +75,7 @@ def register(app: App, wf: Workflow) -> None:
         request_id, code = given.metadata.get("request", ""), given.code
         if not (len(code) == 6 and code.isascii() and code.isdigit()):
             return  # refused in the dialog
-        click = _as_click(body, given.metadata.get("channel", ""))
+        click = as_click(body, given.metadata.get("channel", ""))
 
         def work() -> Any:
             request = wf.remediations.approve(request_id, user, code)
@@ -120,7 +111,7 @@ def register(app: App, wf: Workflow) -> None:
         def work() -> None:
             wf.remediations.approve(request_id, user, given.code, break_glass=given.reason)
 
-        click = _as_click(body, given.metadata.get("channel", ""))
+        click = as_click(body, given.metadata.get("channel", ""))
         guarded(lambda **_: None, client, click, work)
 
     app.view(Dialog.DISMISS.value)(ack=ack_dismiss, lazy=[dismissed])

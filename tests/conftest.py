@@ -164,6 +164,8 @@ def settings_for(iambot_db: str, slack: SlackFake) -> Callable[..., Any]:
             # approvals are one click here; step-up has its own tests (tests/workflow/test_stepup.py,
             # tests/handlers/test_dialogs.py), which turn it on with TEST_SECRET_KEY
             "step_up": "off",
+            # "Was this you?" DMs likewise (tests/workflow/test_questions.py, tests/handlers/test_questions.py)
+            "confirm_with_actor": "off",
         }
         values.update(extra)
         return given(**values)

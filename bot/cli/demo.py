@@ -24,6 +24,7 @@ from cryptography.fernet import Fernet
 from rich.markup import escape
 
 from bot.cli.console import make_console, render_message
+from bot.cli.demo_questions import PEOPLE, was_this_you
 from bot.slack.messages.details import details_view
 from bot.slack.messages.home import home_view
 from bot.slack.text import clean
@@ -101,6 +102,12 @@ class ConsoleSlack:
         return {"ok": True, "messages": []}
 
     conversations_replies = conversations_history
+
+    def conversations_open(self, *, users: str, **_: Any) -> dict[str, Any]:
+        return {"ok": True, "channel": {"id": "D" + users.split(",")[0][1:]}}  # the person's direct message
+
+    def conversations_members(self, **_: Any) -> dict[str, Any]:
+        return {"ok": True, "members": [], "response_metadata": {"next_cursor": ""}}
 
     def usergroups_users_list(self, **_: Any) -> dict[str, Any]:
         return {"ok": True, "users": []}
@@ -192,6 +199,7 @@ def run_demo(show_updates: bool = False, out: Path | None = Path("iambot-demo"))
             # every approval asks for a code here, to show it (the default asks for irreversible ones)
             step_up="all",
             IAMBOT_SECRET_KEY=Fernet.generate_key().decode(),
+            people=PEOPLE,  # who the IAM users of "Was this you?" are in Slack
         )
         slack = ConsoleSlack(console, lambda text: show_updates or "succeeded" in text or "running" not in text, out)
         runtime = build(settings, aws=Aws(session), client=slack)
@@ -311,14 +319,16 @@ def run_demo(show_updates: bool = False, out: Path | None = Path("iambot-demo"))
         facts["home_blocks"] = len(home["blocks"])
         console.print(render_message(home["blocks"], title="Bob opens iambot's Home tab"))
 
-        console.rule("[bold]7. The audit log")
+        console.rule("[bold]7. Was this you? Dana says yes, with a reason; Erin says no")
+        facts.update(was_this_you(console, wf, iam, t["UpdateAccessKey"], _record))
+        console.rule("[bold]8. The audit log")
         for row in reversed(store.audit.recent(10)):
             line = (
                 f"{row['at']}  {row['user_id']:<12} {row['action']:<8} {row['request_id'] or '':<8} "
                 f"{row['result']}  {row['detail'] or ''}"
             )
             console.print(escape(clean(line, 500)))
-        console.rule("[bold]8. The digest")
+        console.rule("[bold]9. The digest")
         digest = wf.digests.scheduled(until=datetime.now(UTC) + timedelta(seconds=1))
         facts["digest_total"], facts["posted"] = digest.total, slack.posted
         facts["digest_table"] = any(b.get("type") == "table" for blocks in slack.shown.values() for b in blocks)

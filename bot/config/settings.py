@@ -126,6 +126,8 @@ class Settings(BaseSettings):
     request_ttl_minutes: int = Field(default=60, ge=1, le=7 * 24 * 60)
     password_policy: dict[str, Any] = Field(default_factory=dict)
     min_severity: Severity = "low"  # posted from this severity up; the rest is stored and in the digest
+    # "Was this you?": the actor of an alert from this severity up is asked in a DM; "off": nobody is
+    confirm_with_actor: Severity | Literal["off"] = "medium"
     automation_arns: list[str] = Field(default_factory=list)  # ARN globs of CI/IaC principals: their changes step down
     repeat_window_minutes: int = Field(default=60, ge=0, le=24 * 60)  # 0: every event its own message
     backfill_hours: float = Field(default=24, gt=0)  # older events are stored and counted, not posted

@@ -147,13 +147,14 @@ def build(
     token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
     client = client or web_client(token, settings.slack_api_url, sleep=sleep)
     holder: dict[str, Runtime] = {}
-    workflow = Workflow.build(settings, store, aws, SlackDirectory(client), clock, lambda: holder["rt"].notify())
+    directory = SlackDirectory(client)
+    workflow = Workflow.build(settings, store, aws, directory, clock, lambda: holder["rt"].notify())
     workflow.canary.tag = tagger(aws)
     replica = replica_name()
-    renderer = Renderer(workflow.views, workflow.homes)
+    renderer = Renderer(workflow.views, workflow.homes, directory)
     poster = Poster(
         store, client, renderer, clock=clock, interval=settings.channel_interval_seconds, sleep=sleep,
-        holder=replica, home=renderer.home, chart=renderer.chart,
+        holder=replica, home=renderer.home, chart=renderer.chart, recipient=renderer.recipient,
     )
     runtime = Runtime(settings, store, aws, client, workflow, poster, posting=post_now, replica=replica)
     holder["rt"] = runtime

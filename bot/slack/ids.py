@@ -11,6 +11,8 @@ class Action(StrEnum):
     DISMISS = "dismiss"
     DETAILS = "details"
     UNDO = "undo"
+    QUESTION_YES = "question_yes"  # "Yes, it was me" (value: the question id): opens the reason dialog
+    QUESTION_NO = "question_no"  # "No, this wasn't me" (value: the question id), behind a confirm
 
 
 def request_action(remediation_id: str) -> str:

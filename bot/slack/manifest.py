@@ -17,7 +17,9 @@ from bot.slack.http import EVENTS_PATH
 # Home tab) needs no scope of its own; a refusal of a click on the Home is answered in the app's
 # messages tab (chat:write), which is read-only: iambot reads no direct messages. files:write only
 # with digest_chart: the digest's chart is uploaded (files.getUploadURLExternal +
-# files.completeUploadExternal) into the digest's thread.
+# files.completeUploadExternal) into the digest's thread. im:write: conversations.open, the direct
+# message of "Was this you?" and of a request's outcome; channels:read and groups:read:
+# conversations.members (whether a requester was in the channel where their request was decided).
 CHART_SCOPES = ("files:write",)
 BOT_SCOPES = (
     "chat:write",
@@ -28,6 +30,9 @@ BOT_SCOPES = (
     "usergroups:read",
     "users:read",
     "users:read.email",
+    "im:write",
+    "channels:read",
+    "groups:read",
 )
 BOT_EVENTS = ("app_home_opened",)
 COMMAND_HINT = "help | recent | show <event-id> | requests | approve <id> | deny <id> | remediate <id> k=v | audit"

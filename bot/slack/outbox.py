@@ -32,7 +32,7 @@ from bot.slack.chart import Chart
 from bot.slack.messages import Message
 from bot.slack.messages.base import refused
 from bot.store import MessageRow, Store, StoreBusy, now, parse_iso
-from bot.workflow.messages import Kind
+from bot.workflow.messages import DIRECT, Kind
 
 log = logging.getLogger(__name__)
 
@@ -81,6 +81,7 @@ class Poster:
         holder: str = "",
         home: Callable[[MessageRow], dict[str, Any] | None] | None = None,
         chart: Callable[[MessageRow], Chart | None] | None = None,
+        recipient: Callable[[MessageRow], str | None] | None = None,
     ):
         self.store = store
         self.holder = holder  # this replica's name, on each claim
@@ -89,6 +90,7 @@ class Poster:
         self.render = render
         self.home = home  # a Home row's view, for views.publish
         self.chart = chart  # a chart row's picture, for the upload
+        self.recipient = recipient  # who a direct message (channel DIRECT) goes to; None: nobody
         self.clock = clock
         self.lease = lease
         self._pacer = Pacer(interval, sleep, monotonic)  # posts to one channel `interval` seconds apart
@@ -126,6 +128,11 @@ class Poster:
         if row.kind == Kind.CHART:
             self._upload(row, channel, thread_ts, stats)
             return
+        if channel == DIRECT:
+            opened = self._direct(row, stats)
+            if opened is None:
+                return
+            channel = opened
         message = self.render(row)
         if message is None:
             self.store.outbox.sent(row.id, row.ts or "-", row.channel, row.version, self.clock())
@@ -173,6 +180,32 @@ class Poster:
             stats.failed += 1
         except (SlackClientError, OSError) as exc:
             self._unreachable(row, stats, "chat.update" if row.ts else "chat.postMessage", exc)
+
+    def _direct(self, row: MessageRow, stats: FlushStats) -> str | None:
+        """The channel id of the direct message with the row's person (conversations.open), or None:
+        the row goes to nobody (dropped) or Slack could not open it (retried with backoff)."""
+        person = self.recipient(row) if self.recipient is not None and not row.ts else None
+        if person is None:
+            self.store.outbox.sent(row.id, row.ts or "-", row.channel, row.version, self.clock())
+            stats.dropped += 1
+            return None
+        try:
+            opened = self.client.conversations_open(users=person)
+        except SlackApiError as exc:
+            error = str(exc.response.get("error", "")) if exc.response is not None else ""
+            metrics.SLACK_ERRORS.labels("conversations.open", metrics.label(error or "unknown")).inc()
+            self._failed(row, error or str(exc))
+            stats.failed += 1
+            return None
+        except (SlackClientError, OSError) as exc:
+            self._unreachable(row, stats, "conversations.open", exc)
+            return None
+        found = (opened.get("channel") or {}).get("id")
+        if not isinstance(found, str) or not found:
+            self._failed(row, "conversations.open answered without a channel")
+            stats.failed += 1
+            return None
+        return found
 
     def _with_fallback(self, message: Message, send: Callable[[Message], Any]) -> Any:
         """``send(message)``; if Slack refuses its blocks and it has a fallback form, ``send`` that

@@ -21,6 +21,7 @@ from bot.slack.messages import (
 from bot.slack.messages.base import permalink, refused
 from bot.slack.messages.home import home_view
 from bot.slack.messages.hunt import hunt_message
+from bot.slack.messages.questions import disowned_message, outcome_message, question_message
 from bot.slack.messages.sequence import sequence_message
 from bot.store import MessageRow
 from bot.workflow import Digest
@@ -33,9 +34,10 @@ log = logging.getLogger(__name__)
 
 
 class Renderer:
-    def __init__(self, views: Views, homes: Homes | None = None):
+    def __init__(self, views: Views, homes: Homes | None = None, directory: Any = None):
         self.views = views
         self.homes = homes
+        self.directory = directory  # bot/slack/directory.py: e-mails to people, channel members
         self.destructive = frozenset(rid for rid, cls in registry.REMEDIATIONS.items() if cls.destructive)
 
     def link(self, event_key: str) -> str | None:
@@ -45,6 +47,31 @@ class Renderer:
     def home(self, row: MessageRow) -> dict[str, Any] | None:
         """The Home tab of the person ``row`` is about (``views.publish``)."""
         return home_view(self.homes.for_user(row.ref)) if self.homes is not None and row.ref else None
+
+    def recipient(self, row: MessageRow) -> str | None:
+        """Who a direct message (channel ``DIRECT``) goes to, or None when it goes to nobody: the
+        person asked (an e-mail looked up now, and kept), or a requester who was not in the channel
+        where their request was decided (a membership Slack cannot tell counts as not there)."""
+        store = self.views.store
+        if row.kind == m.Kind.QUESTION:
+            question = store.questions.get(row.ref)
+            if question is None or question.answered:
+                return None
+            if question.person is None and question.email and self.directory is not None:
+                found = self.directory.user_by_email(question.email)
+                if found and store.questions.assign(question.id, found):
+                    store.outbox.touch(m.alert_id(question.event_key))  # the alert names who was asked
+                    return str(found)
+            return question.person
+        if row.kind == m.Kind.OUTCOME:
+            request = store.requests.get(row.ref)
+            decided = store.outbox.get(m.request_id(row.ref))
+            if request is None:
+                return None
+            where = decided.channel if decided is not None else ""
+            members = self.directory.members(where) if self.directory is not None and where else None
+            return None if members is not None and request.requested_by in members else request.requested_by
+        return None
 
     def chart(self, row: MessageRow) -> Chart | None:
         """The chart of the digest ``row`` is a reply to; None if it cannot be drawn here."""
@@ -85,6 +112,15 @@ class Renderer:
             case m.Kind.MUTE:
                 muted = self.views.store.suppressions.get(row.ref)
                 return mute_message(muted) if muted else None
+            case m.Kind.QUESTION:
+                question = self.views.question_view(row.ref)
+                return question_message(question) if question else None
+            case m.Kind.DISOWNED:
+                question = self.views.question_view(row.ref)
+                return disowned_message(question, data) if question else None
+            case m.Kind.OUTCOME:
+                outcome = self.views.request_view(row.ref)
+                return outcome_message(outcome) if outcome else None
             case m.Kind.SEQUENCE:
                 sequence = self.views.store.sequences.get(row.ref)
                 return sequence_message(sequence) if sequence else None

@@ -38,6 +38,7 @@ from bot.store.db import (
 from bot.store.events import Events, RejectedInput, StoredEvent
 from bot.store.mfa import Device, MfaDevices
 from bot.store.outbox import MessageRow, Outbox
+from bot.store.questions import Question, Questions
 from bot.store.records import Audit, Cursors, Snapshots, Suppression, Suppressions
 from bot.store.requests import Request, Requests
 from bot.store.sequences import SequenceRow, Sequences
@@ -62,6 +63,7 @@ class Store:
         self.leases = Leases(self.db)
         self.mfa = MfaDevices(self.db)
         self.sequences = Sequences(self.db)
+        self.questions = Questions(self.db)
 
     @contextmanager
     def unit(self) -> Iterator[Store]:
@@ -85,6 +87,8 @@ __all__ = [
     "Leases",
     "MessageRow",
     "Outbox",
+    "Question",
+    "Questions",
     "Request",
     "Requests",
     "Runs",

@@ -92,6 +92,15 @@ class Alerts:
             )
         )
 
+    def raise_severity(self, key: str, severity: str, at: datetime | None = None) -> bool:
+        """The alert now reads ``severity`` (the workflow raises, never lowers: the actor disowned it),
+        and so does its event, which the digest counts."""
+        changed = self.db.execute(
+            "UPDATE alerts SET severity = ?, updated_at = ? WHERE key = ?", (severity, iso(at or now()), key)
+        )
+        self.db.execute("UPDATE events SET severity = ? WHERE key = ?", (severity, key))
+        return bool(changed)
+
     def set_disposition(self, key: str, disposition: str) -> None:
         self.db.execute("UPDATE alerts SET disposition = ? WHERE key = ?", (disposition, key))
 

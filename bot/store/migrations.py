@@ -280,6 +280,23 @@ SEQUENCES = [
 ]
 
 
+def _m10_questions(db: sqlite_utils.Database) -> None:
+    """"Was this you?" questions to the person behind an alert (schema_pg.py has the same migration)."""
+    for statement in QUESTIONS:
+        db.execute(statement)
+
+
+# Migration 10: one question per person, credential and repeat window (the id is made from them, so
+# two replicas ask once); its answer (asked, yes, no) set once, and the quarantine request a "no" opened.
+QUESTIONS = [
+    "CREATE TABLE questions (id TEXT PRIMARY KEY, event_key TEXT NOT NULL, person TEXT, email TEXT,"
+    " credential TEXT NOT NULL, status TEXT NOT NULL DEFAULT 'asked', reason TEXT, asked_at TEXT NOT NULL,"
+    " answered_at TEXT, request_id TEXT)",
+    "CREATE INDEX idx_questions_event ON questions (event_key)",
+    "CREATE INDEX idx_questions_status ON questions (status, asked_at)",
+]
+
+
 # Each migration runs once, in order, inside a transaction; the index + 1 is its version.
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _m1_events,
@@ -291,4 +308,5 @@ MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _m7_judgement_and_impact,
     _m8_step_up,
     _m9_sequences,
+    _m10_questions,
 ]

@@ -5,7 +5,14 @@ backends, with the same number (``bot/store/migrations.py``)."""
 
 from __future__ import annotations
 
-from bot.store.migrations import CLAIM_HOLDERS, JUDGEMENT_AND_IMPACT, REPLICAS, SEQUENCES, STEP_UP
+from bot.store.migrations import (
+    CLAIM_HOLDERS,
+    JUDGEMENT_AND_IMPACT,
+    QUESTIONS,
+    REPLICAS,
+    SEQUENCES,
+    STEP_UP,
+)
 
 _T, _I = "TEXT", "BIGINT"
 
@@ -109,4 +116,5 @@ MIGRATIONS: dict[int, list[str]] = {
     7: JUDGEMENT_AND_IMPACT,
     8: STEP_UP,
     9: SEQUENCES,
+    10: QUESTIONS,
 }

@@ -18,6 +18,7 @@ from bot.workflow.canary import Canary
 from bot.workflow.digest import Digest, Digests
 from bot.workflow.home import Homes, HomeView
 from bot.workflow.intake import Intake, IntakeResult, Taken
+from bot.workflow.questions import Questions
 from bot.workflow.remediate import Remediations
 from bot.workflow.suppressions import Suppressions
 from bot.workflow.views import AlertView, RequestView, Views
@@ -41,6 +42,7 @@ class Workflow:
     digests: Digests
     homes: Homes
     canary: Canary
+    questions: Questions
 
     @classmethod
     def build(
@@ -63,6 +65,9 @@ class Workflow:
             settings.account_names,
             settings.undo_hours,
         )
+        remediations = Remediations(store, settings, aws, authz, views, clock, notify)
+        questions = Questions(store, settings, authz, views, remediations, clock, notify)
+        intake.ask = questions.ask  # "Was this you?", in the unit of work that queues the alert
         return cls(
             settings=settings,
             store=store,
@@ -70,11 +75,12 @@ class Workflow:
             intake=intake,
             views=views,
             alerts=Alerts(store, authz, views, clock, notify),
-            remediations=Remediations(store, settings, aws, authz, views, clock, notify),
+            remediations=remediations,
             suppressions=Suppressions(store, authz, clock, settings.alert_channel, notify),
             digests=Digests(store, settings, authz, clock, notify),
             homes=Homes(store, authz, clock, notify),
             canary=canary,
+            questions=questions,
         )
 
 

@@ -142,14 +142,21 @@ class Authorizer:
         """The Slack user who is this CloudTrail actor, when iambot can tell."""
         if actor is None:
             return None
-        for pattern, user in self.people.items():
-            for value in (actor.arn, actor.name, actor.email):
-                if value and (value == pattern or ("*" in pattern and fnmatch.fnmatchcase(value, pattern))):
-                    return user
+        listed = self.listed_user(actor)
+        if listed is not None:
+            return listed
         if actor.email:
             email = actor.email
             found = self._cache.get(f"email:{email}", lambda: self.directory.user_by_email(email))
             return found if isinstance(found, str) else None
+        return None
+
+    def listed_user(self, actor: ActorRef) -> str | None:
+        """The Slack user ``people`` in iambot.toml names for this actor (no call to Slack)."""
+        for pattern, user in self.people.items():
+            for value in (actor.arn, actor.name, actor.email):
+                if value and (value == pattern or ("*" in pattern and fnmatch.fnmatchcase(value, pattern))):
+                    return user
         return None
 
     def actor_is(self, actor: ActorRef | None, user: str) -> bool:

@@ -42,6 +42,7 @@ class Digest:
     decisions: int = 0  # alerts whose request was decided in the period (the median's sample)
     by_account: list[tuple[str, int]] = field(default_factory=list)  # account id, with its name if configured
     by_day: dict[str, dict[str, int]] = field(default_factory=dict)  # UTC day taken in -> severity -> count
+    unanswered: list[dict[str, Any]] = field(default_factory=list)  # "Was this you?" asked, not answered
 
     @property
     def quiet(self) -> bool:
@@ -103,6 +104,10 @@ def compute(store: Store, since: datetime, until: datetime, names: dict[str, str
                 "break_glass": bool(r.reason and r.reason.startswith("break-glass")),
             }
         )
+    for q in store.questions.unanswered(since, until):
+        stored = store.events.get(q.event_key)
+        summary = stored.summary if stored is not None and stored.summary else q.event_key
+        d.unanswered.append({"id": q.id, "person": q.person, "key": q.event_key, "summary": summary})
     d.suppressions_hit = store.suppressions.hit_between(since, until)
     waits = [(parse_iso(b) - parse_iso(a)).total_seconds() / 60 for a, b in store.requests.decision_waits(since, until)]
     d.decision_minutes_median = round(statistics.median(waits), 1) if waits else None

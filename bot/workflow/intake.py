@@ -72,6 +72,7 @@ class Intake:
         self.assessor = make_assessor(settings, store, assessor)
         self.clock = clock
         self.notify = notify
+        self.ask: Callable[[Alert, datetime], str | None] | None = None  # "Was this you?" (bot/workflow/questions.py)
 
     def add_self_arn(self, glob: str) -> None:
         """iambot's own principal (learnt from STS): its calls are confirmations, never threats."""
@@ -163,6 +164,8 @@ class Intake:
         match decision.disposition:
             case "posted":
                 outbox.put(m.alert_id(key), m.Kind.ALERT, key, str(decision.channel), at=at)
+                if self.ask is not None:
+                    self.ask(alert, at)
             case "unrouted":
                 outbox.put(m.alert_id(key), m.Kind.ALERT, key, "", at=at)
             case "repeat":

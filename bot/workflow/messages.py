@@ -23,6 +23,14 @@ class Kind(StrEnum):
     SEQUENCE = "sequence"  # one alert for a principal's sequence (bot/assess/sequences.py), updated as it grows
     HUNT = "hunt"  # what one `iambot hunt --post` found, in one message
     HOME = "home"  # a person's Home tab (views.publish), not a message: ref and channel are the user
+    QUESTION = "question"  # "Was this you?" to the actor, a direct message (channel DIRECT); ref: the question
+    DISOWNED = "disowned"  # the approvers told that the actor says "this wasn't me"; ref: the question
+    OUTCOME = "outcome"  # a request's outcome, a direct message to the requester (channel DIRECT); ref: the request
+
+
+# The channel of a direct message: the poster opens the conversation with the person the row is
+# about (conversations.open) and posts there; the row then keeps the DM's channel id.
+DIRECT = "@direct"
 
 
 def alert_id(event_key: str) -> str:
@@ -78,3 +86,15 @@ def sequence_id(sequence: str) -> str:
 
 def hunt_id(query_id: str) -> str:
     return f"{Kind.HUNT}:{query_id}"
+
+
+def question_id(question: str) -> str:
+    return f"{Kind.QUESTION}:{question}"
+
+
+def disowned_id(question: str) -> str:
+    return f"{Kind.DISOWNED}:{question}"
+
+
+def outcome_id(request_id: str) -> str:
+    return f"{Kind.OUTCOME}:{request_id}"

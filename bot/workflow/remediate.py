@@ -126,11 +126,13 @@ class Remediations:
         account_id: str | None = None,
         actor: str | None = None,
         undoes: str | None = None,
+        on_behalf: bool = False,
     ) -> Request:
         """Validate, dry-run against live state, record the request and queue the approval message
-        (``undoes``: the request it undoes, audited with it, in the same unit of work)."""
+        (``undoes``: the request it undoes, audited with it, in the same unit of work; ``on_behalf``:
+        iambot asks for ``user``, whose "this wasn't me" is the reason, requester or not)."""
         at = self.clock()
-        if not self.authz.may(Act.REQUEST, user):
+        if not on_behalf and not self.authz.may(Act.REQUEST, user):
             self.store.audit.add(
                 "request",
                 user,
@@ -210,6 +212,8 @@ class Remediations:
         self._touch(request)
 
     def _touch(self, request: Request) -> None:
+        if request.final and request.requested_by != approvals.SYSTEM:  # told in a DM unless they saw it
+            self.store.outbox.put(m.outcome_id(request.id), m.Kind.OUTCOME, request.id, m.DIRECT)
         self.store.outbox.touch(m.request_id(request.id))
         self.store.outbox.touch_kind(m.Kind.HOME)  # waiting, open requests and decisions on every Home
         if request.event_key:

@@ -4,14 +4,15 @@ every message is re-rendered whole from them on each change."""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
 from bot.assess import Alert
 from bot.assess.judgement import restore
+from bot.catalog.model import SEVERITIES
 from bot.events import RecordError, normalize
-from bot.store import Request, Store, StoredEvent, now, parse_iso
+from bot.store import Question, Request, Store, StoredEvent, now, parse_iso
 from bot.store.requests import SUCCEEDED
 from bot.workflow import undo
 from bot.workflow.undo import UndoOffer
@@ -31,6 +32,11 @@ class AlertView:
     dismiss_reason: str = ""
     recorded: tuple[str, ...] = ()  # what iambot's own records add (the thumbprints before a change)
     account_name: str | None = None  # from account_names, when configured
+    question: Question | None = None  # "Was this you?" to the actor, and its answer
+
+    @property
+    def disowned(self) -> bool:
+        return self.question is not None and self.question.status == "no"
 
     @property
     def closed(self) -> bool:
@@ -46,6 +52,18 @@ class RequestView:
     undo: UndoOffer | None = None  # offered while its window is open
     undo_note: str | None = None  # why it cannot be undone (irreversible remediations)
     undoes: str | None = None  # the request this one undoes
+
+
+@dataclass(frozen=True)
+class QuestionView:
+    """"Was this you?": the question, what the alert says, and the quarantine a "no" opened."""
+
+    question: Question
+    summary: str
+    severity: str
+    event_time: str
+    account: str | None
+    request: Request | None = None
 
 
 @dataclass(frozen=True)
@@ -98,7 +116,12 @@ class Views:
         if alert is None:
             return None
         row = self.store.alerts.get(event_key)
-        return restore(alert, row.assessed) if row is not None else alert
+        if row is None:
+            return alert
+        judged = restore(alert, row.assessed)
+        if row.severity in SEVERITIES and SEVERITIES.index(row.severity) > SEVERITIES.index(judged.severity):
+            judged = replace(judged, risk=replace(judged.risk, severity=row.severity))  # raised since: disowned
+        return judged
 
     def assess(self, stored: StoredEvent) -> Alert | None:
         try:
@@ -122,7 +145,8 @@ class Views:
         shown = alert.with_offers(tuple(o for o in alert.offers if o.id in self.enabled))
         titles = {rid: title(rid) for rid in {*(o.id for o in shown.offers), *(r.remediation_id for r in requests)}}
         name = self.account_names.get(alert.event.account_id or "")
-        return AlertView(shown, status, requests, titles, dismissed_by, reason, self.recorded(shown), name)
+        question = self.store.questions.for_event(event_key)
+        return AlertView(shown, status, requests, titles, dismissed_by, reason, self.recorded(shown), name, question)
 
     def recorded(self, alert: Alert) -> tuple[str, ...]:
         """For each offer, the parameters only iambot's records supply (prepared, not in the event)."""
@@ -159,6 +183,17 @@ class Views:
             cls.undo_note if cls and undo.inverse(request) is None else None,
             undoes.removeprefix("undoes ") if undoes else None,
         )
+
+    def question_view(self, question_id: str) -> QuestionView | None:
+        question = self.store.questions.get(question_id)
+        alert = self.alert(question.event_key) if question is not None else None
+        if question is None or alert is None:
+            return None
+        e = alert.event
+        account = f"{e.account_id} ({self.account_names[e.account_id]})" if e.account_id in self.account_names else None
+        request = self.store.requests.get(question.request_id) if question.request_id else None
+        when = e.event_time.strftime("%Y-%m-%d %H:%M UTC")
+        return QuestionView(question, alert.summary, alert.severity, when, account or e.account_id, request)
 
     def repeats(self, parent_key: str) -> RepeatsView:
         return RepeatsView(tuple(self.store.alerts.repeat_times(parent_key)))

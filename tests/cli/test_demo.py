@@ -36,7 +36,7 @@ def shown(folder):
 
 def test_the_digest_shows_its_table_and_saves_its_chart(shown, folder):
     out = " ".join(shown.stdout.split())
-    assert "Counted by Which Events" in out and "severity critical 1" in out and "account 123456789012 5" in out
+    assert "Counted by Which Events" in out and "severity critical 1" in out and "account 123456789012 7" in out
     chart = folder / "iambot-demo" / "digest-chart.png"  # next to where the demo ran, for a newcomer to open
     assert f"The digest's chart is in {chart.resolve()}" in out
     data = chart.read_bytes()
@@ -56,7 +56,8 @@ def test_demo_plays_the_whole_product_against_moto(shown):
     assert "[ Deactivate the access key ]" in out
     assert "You asked for this remediation; someone else must approve it." in out
     assert "In AWS the key is now" in out and "succeeded" in out
-    assert "iambot digest" in out and "5 identity event(s)" in out
+    assert "iambot digest" in out and "7 identity event(s)" in out  # the five, and two answered "Was this you?"
+    assert "Was this you?" in out and " confirmed: rotating the ETL key" in out and "says this wasn't them" in out
     assert "iambot manifest" in out  # says what to do next
     assert "Traceback" not in shown.stderr
 
@@ -64,7 +65,7 @@ def test_demo_plays_the_whole_product_against_moto(shown):
 def test_demo_in_process_exits_0():
     result = invoke("demo")
     assert result.exit_code == 0, result.stderr
-    assert "5 identity event(s)" in " ".join(result.stdout.split())
+    assert "7 identity event(s)" in " ".join(result.stdout.split())
 
 
 def test_demo_shows_no_markup_literally(shown):
@@ -93,7 +94,9 @@ def test_demo_facts(tmp_path):
     assert facts["dismissed"] == "dismissed"
     assert facts["details_blocks"] >= 8  # the Details modal, one tap away
     assert facts["home_blocks"] >= 4  # Bob's Home tab
-    assert facts["digest_total"] == 5
+    assert facts["digest_total"] == 7  # and two more for "Was this you?"
+    assert (facts["asked"], facts["yes"], facts["no"], facts["raised_to"]) == (2, "yes", "no", "high")
+    assert facts["quarantine"] == ("deactivate-access-key", "requested")  # it still needs an approval
     assert facts["digest_table"] is True  # the counts in a table block
     assert facts["chart"] == (tmp_path / "iambot-demo" / "digest-chart.png").resolve() and facts["chart"].is_file()
     assert facts["posted"] >= 7  # five alerts, the approval in its thread, the digest

@@ -51,6 +51,13 @@ def readme_example() -> str:
     return found.group(1)
 
 
+def test_confirm_with_actor_is_a_severity_or_off():
+    assert given().confirm_with_actor == "medium"
+    assert given(confirm_with_actor="off").confirm_with_actor == "off"
+    with pytest.raises(ConfigError, match="confirm_with_actor"):
+        given(confirm_with_actor="sometimes")
+
+
 def test_the_readme_example_loads_and_every_key_lands_where_meant(tmp_path):
     example = readme_example()
     config(tmp_path, example)
@@ -59,7 +66,7 @@ def test_the_readme_example_loads_and_every_key_lands_where_meant(tmp_path):
     assert s.approver_groups == ["S0SECURITY"]
     assert s.requesters == []
     assert (s.approvals_required, s.destructive_approvals_required, s.request_ttl_minutes) == (1, 2, 60)
-    assert s.min_severity == "low"
+    assert s.min_severity == "low" and s.confirm_with_actor == "medium"
     assert s.automation_arns == ["arn:aws:iam::*:role/terraform-ci"]
     assert s.digest_channel == "C0DIGEST"
     assert (s.digest_cron, s.digest_timezone) == ("0 9 * * 1-5", "Europe/Paris")
@@ -92,6 +99,7 @@ def test_the_readme_example_loads_and_every_key_lands_where_meant(tmp_path):
         "destructive_approvals_required",
         "request_ttl_minutes",
         "min_severity",
+        "confirm_with_actor",
         "automation_arns",
         "digest_channel",
         "digest_cron",

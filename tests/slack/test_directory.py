@@ -75,3 +75,14 @@ def test_when_slack_cannot_list_the_approver_group_nobody_approves_through_it(ru
     assert "You are not an approver" in answer
     assert ("approve", STRANGER, "refused") in audit_actions(runtime)
     assert request_row(runtime)["status"] == "requested"
+
+
+def test_a_channels_members_are_read_page_by_page(slack):
+    slack.members["C0APPROVE"] = [APPROVER, STRANGER, REQUESTER]  # the fake answers 2 a page
+    assert directory(slack).members("C0APPROVE") == frozenset({APPROVER, STRANGER, REQUESTER})
+    assert [c.params.get("cursor") for c in slack.of("conversations.members")] == [None, "2"]
+
+
+def test_members_slack_cannot_read_are_not_known(slack):
+    assert directory(slack).members("C0UNKNOWN") is None  # channel_not_found
+    assert directory(slack, "http://127.0.0.1:9/api/").members("C0APPROVE") is None

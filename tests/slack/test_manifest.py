@@ -22,6 +22,9 @@ SCOPES = [
     "usergroups:read",
     "users:read",
     "users:read.email",
+    "im:write",  # conversations.open: "Was this you?" and a request's outcome, in a DM
+    "channels:read",  # conversations.members: was the requester where it was decided
+    "groups:read",
 ]
 WITH_CHARTS = [*SCOPES, "files:write"]  # digest_chart (the default): the chart is uploaded
 

@@ -200,3 +200,18 @@ def test_an_approval_follows_its_alert_or_the_approvals_channel(runtime_for, sla
     assert (alert["channel"], approval["channel"]) == (ALERTS, APPROVALS)
     assert "thread_ts" not in approval
     assert request_row(runtime)["status"] == "requested"
+
+
+def test_a_direct_message_that_cannot_be_opened_is_retried(runtime_for, slack, aws):
+    slack.emails["erin@example.com"] = "UERIN0001"
+    slack.fail_next("conversations.open", status=200, error="ratelimited_but_ok_false")
+    runtime = runtime_for(confirm_with_actor="medium")
+    event, _ = access_key_event(aws.client("iam"))
+    runtime.workflow.intake.take([event])
+    [question] = runtime.store.db.query("SELECT id, ts, last_error FROM messages WHERE kind = 'question'")
+    assert question["ts"] is None and "ratelimited_but_ok_false" in question["last_error"]
+    with later(runtime):
+        runtime.poster.flush()
+    assert row(runtime, question["id"])["channel"] == "DERIN0001" and slack.posted("DERIN0001")
+    assert [c.params["users"] for c in slack.of("conversations.open")] == ["UERIN0001"] * 2  # refused, then opened
+    assert len(slack.posted("DERIN0001")) == 1

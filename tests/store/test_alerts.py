@@ -113,3 +113,14 @@ def test_open_posted_since_lists_severe_recent_alerts_with_their_message(store):
     assert store.alerts.open_posted_since(since, ("info",)) == []
     store.alerts.move(recent.event.key, "open", "dismissed", at=AT)
     assert store.alerts.open_posted_since(since, (recent.severity,)) == []
+
+
+def test_a_raised_severity_is_the_alerts_and_its_events(store):
+    alert = alert_of("UpdateAccessKey__authored__3.json")  # low
+    add_event(store, alert)
+    store.alerts.add(alert.event.key, disposition="posted", severity="low", group_key="g1",
+                     event_time=alert.event.event_time, actor=None, at=AT)  # fmt: skip
+    assert store.alerts.raise_severity(alert.event.key, "high", AT + timedelta(minutes=5))
+    assert store.alerts.get(alert.event.key).severity == "high"
+    assert store.events.get(alert.event.key).severity == "high"
+    assert not store.alerts.raise_severity("no-such-key", "high")

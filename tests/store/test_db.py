@@ -39,7 +39,7 @@ def count(store, table):
 def test_schema_version_wal_and_reopen(tmp_path):
     path = tmp_path / "iambot.db"
     store = Store(path)
-    assert store.db.version == len(MIGRATIONS) == 9
+    assert store.db.version == len(MIGRATIONS) == 10
     assert store.db.one("PRAGMA journal_mode")["journal_mode"] == "wal"
     assert store.db.one("PRAGMA foreign_keys")["foreign_keys"] == 1
     add_event(store, alert_of("CreateUser__stratus__1.json"))

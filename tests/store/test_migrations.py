@@ -83,7 +83,7 @@ def columns(store, table):
 
 
 def test_the_fourth_migration_runs_on_a_version_3_database(migrated):
-    assert migrated.db.version == 9 == len(MIGRATIONS)
+    assert migrated.db.version == 10 == len(MIGRATIONS)
     assert {"event_source", "source_net"} <= columns(migrated, "events")
     assert {"data", "due", "due_since"} <= columns(migrated, "messages")
     assert "actor" in columns(migrated, "alerts") and "actor" in columns(migrated, "requests")

@@ -47,6 +47,10 @@ class HttpClient:
     def click(self, action_id: str, value: str, user: str, **kw: Any) -> tuple[int, str]:
         return self.post(block_actions(action_id, value, user, self.responses), **kw)
 
+    def dm_click(self, action_id: str, value: str, user: str, channel: str) -> tuple[int, str]:
+        """A button in a direct message iambot sent (its channel a D… id)."""
+        return self.post(block_actions(action_id, value, user, self.responses, channel))
+
     def slash(self, text: str, user: str, **kw: Any) -> tuple[int, str]:
         return self.post(slash_command(text, user, self.responses), **kw)
 
@@ -140,16 +144,16 @@ def block_actions_on_home(action_id: str, value: str, user: str) -> str:
     return "payload=" + urllib.parse.quote(json.dumps(payload))
 
 
-def block_actions(action_id: str, value: str, user: str, response_base: str) -> str:
+def block_actions(action_id: str, value: str, user: str, response_base: str, channel: str = "C0ALERTS") -> str:
     payload = {
         "type": "block_actions",
         "user": {"id": user, "username": user.lower(), "team_id": "T0TEAM"},
         "api_app_id": "A0IAMBOT",
         "token": "legacy-verification-token-unused",
-        "container": {"type": "message", "channel_id": "C0ALERTS", "message_ts": "1700000000.000001"},
+        "container": {"type": "message", "channel_id": channel, "message_ts": "1700000000.000001"},
         "trigger_id": "1.2.3",
         "team": {"id": "T0TEAM", "domain": "example"},
-        "channel": {"id": "C0ALERTS", "name": "iam-alerts"},
+        "channel": {"id": channel, "name": "iam-alerts" if channel == "C0ALERTS" else "directmessage"},
         "response_url": f"{response_base}{user}-{time.monotonic_ns()}",
         "actions": [
             {

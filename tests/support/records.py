@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import time
@@ -64,6 +65,30 @@ def access_key_event(iam: Any, status: str = "Active", user: str = "legacy-etl")
     key = iam.create_access_key(UserName=user)["AccessKey"]["AccessKeyId"]
     record = as_account(load("UpdateAccessKey__authored__1.json"))
     record["requestParameters"].update(userName=user, accessKeyId=key, status=status)
+    return normalize(record), key
+
+
+def by_iam_user(record: dict[str, Any], user: str, key: str) -> dict[str, Any]:
+    """``record`` as made by IAM user ``user`` with their access key ``key`` (moto's account)."""
+    changed = dict(record)
+    changed["userIdentity"] = {"type": "IAMUser", "principalId": "AIDAEXAMPLEUSER00001",
+                               "arn": f"arn:aws:iam::{MOTO_ACCOUNT}:user/{user}", "accountId": MOTO_ACCOUNT,
+                               "accessKeyId": key, "userName": user}  # fmt: skip
+    return changed
+
+
+def own_key_event(iam: Any, user: str = "carol", event_id: str = "") -> tuple[Any, str]:
+    """A medium alert by an IAM user with their own long-term key (in moto): ``user`` made a key
+    for themself (CreateAccessKey), calling with the key returned (``event_id``: a later event)."""
+    from bot.events import normalize
+
+    with contextlib.suppress(iam.exceptions.EntityAlreadyExistsException):
+        iam.create_user(UserName=user)
+    keys = iam.list_access_keys(UserName=user)["AccessKeyMetadata"]
+    key = keys[0]["AccessKeyId"] if keys else iam.create_access_key(UserName=user)["AccessKey"]["AccessKeyId"]
+    record = by_iam_user(as_account(load("CreateAccessKey__authored__1.json")), user, key)
+    if event_id:
+        record["eventID"] = event_id
     return normalize(record), key
 
 

@@ -34,6 +34,7 @@ class SlackFake:
     views: list[tuple[str, dict[str, Any]]] = field(default_factory=list)  # (views.open|push|update|publish, view)
     groups: dict[str, list[str]] = field(default_factory=dict)
     emails: dict[str, str] = field(default_factory=dict)  # e-mail -> user id, for users.lookupByEmail
+    members: dict[str, list[str]] = field(default_factory=dict)  # channel -> members, for conversations.members
     # uploads by file id: files.getUploadURLExternal's arguments, then the bytes POSTed to its
     # upload_url ("content"), then files.completeUploadExternal's title, channel_id, thread_ts, comment
     files: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -219,6 +220,19 @@ class SlackFake:
             if uid is None:
                 return 200, {}, {"ok": False, "error": "users_not_found"}
             return 200, {}, {**ok, "user": {"id": uid, "profile": {"email": p.get("email")}}}
+        if method == "conversations.open":  # a 1:1 direct message: its channel id is the same each time
+            users = [u for u in str(p.get("users") or "").split(",") if u]
+            if len(users) != 1 or not users[0].startswith(("U", "W")):
+                return 200, {}, {"ok": False, "error": "user_not_found" if users else "users_list_not_supplied"}
+            return 200, {}, {**ok, "channel": {"id": "D" + users[0][1:]}}
+        if method == "conversations.members":  # 2 a page, so paging is exercised
+            listed = self.members.get(str(p.get("channel") or ""))
+            if listed is None:
+                return 200, {}, {"ok": False, "error": "channel_not_found"}
+            start = int(p.get("cursor") or 0)
+            more = start + 2 < len(listed)
+            meta = {"next_cursor": str(start + 2) if more else ""}
+            return 200, {}, {**ok, "members": listed[start : start + 2], "response_metadata": meta}
         if method in ("views.open", "views.push", "views.update", "views.publish"):
             view = p.get("view")
             view = json.loads(view) if isinstance(view, str) else view

@@ -16,7 +16,7 @@ from bot.store import iso
 from bot.workflow import Refused
 from bot.workflow.digest import CURSOR, compute
 from tests.conftest import ALERTS, APPROVER, REQUESTER
-from tests.support.records import access_key_event, as_account, load
+from tests.support.records import access_key_event, as_account, load, own_key_event
 from tests.support.state import audit_actions
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
@@ -78,6 +78,22 @@ def test_waiting_requests_are_in_the_digest(runtime, aws):
     d = compute(runtime.store, now - timedelta(hours=1), now + timedelta(minutes=1))
     assert [(w["id"], w["remediation_id"]) for w in d.waiting] == [(request.id, "deactivate-access-key")]
     assert d.remediations == [] and d.decision_minutes_median is None
+
+
+def test_unanswered_questions_are_listed_and_answered_ones_are_not(runtime_for, slack, aws):
+    slack.emails["erin@example.com"] = "UERIN0001"
+    runtime = runtime_for(confirm_with_actor="medium", people={"arn:aws:iam::123456789012:user/carol": "UCAROL001"})
+    iam = aws.client("iam")
+    with time_machine.travel(NOW, tick=False):
+        erin, _ = access_key_event(iam)
+        carol, _ = own_key_event(iam)
+        runtime.workflow.intake.take([erin, carol])
+        runtime.workflow.questions.yes(runtime.store.questions.for_event(carol.key).id, "UCAROL001", "my new key")
+        d = runtime.workflow.digests.scheduled(NOW + timedelta(minutes=1))
+    assert [(q["person"], q["key"]) for q in d.unanswered] == [("UERIN0001", erin.key)]
+    [posted] = digests(slack)
+    shown = json.dumps(posted["blocks"])
+    assert "Was this you? (not answered)" in shown and "UERIN0001" in shown and "UCAROL001" not in shown
 
 
 def test_digest_is_computed_for_the_period_since_the_last_one(runtime, slack, aws):

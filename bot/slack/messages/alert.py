@@ -32,6 +32,7 @@ from bot.slack.messages.base import (
     rich,
     t,
 )
+from bot.slack.messages.questions import answer_line
 from bot.slack.messages.request import request_line
 from bot.slack.text import clean
 from bot.workflow import AlertView
@@ -119,6 +120,9 @@ def _status(view: AlertView) -> list[Block]:
     lines = [request_line(r, view.titles.get(r.remediation_id, r.remediation_id)) for r in view.requests[-3:]]
     if len(view.requests) > 3:
         lines.insert(0, line(t(f"{len(view.requests) - 3} earlier request(s) in Details", italic=True)))
+    said = answer_line(view.question) if view.question is not None else None
+    if said is not None:
+        lines.append(said)
     if view.status == "dismissed":
         reason = [t(": "), t(view.dismiss_reason, italic=True, limit=300)] if view.dismiss_reason else []
         lines.append(

@@ -29,6 +29,7 @@ class Dialog(StrEnum):
     DISMISS = "dismiss-reason"
     APPROVE = "approve-code"
     BREAK_GLASS = "break-glass"
+    QUESTION = "question-reason"
 
 
 REASON_BLOCK, REASON_INPUT = "reason", "reason-input"
@@ -125,6 +126,14 @@ def break_glass_dialog(request_id: str, title: str, channel: str, with_code: boo
         )
     metadata = {"request": request_id, "channel": channel, "code": "1" if with_code else ""}
     return _modal(Dialog.BREAK_GLASS, "Break-glass approval", "Approve alone", metadata, blocks)
+
+
+def question_dialog(question_id: str, summary: str, channel: str) -> dict[str, Any]:
+    """"Yes, it was me": a short reason, shown on the alert."""
+    intro = rich(line(t(summary, limit=500)))
+    reason = _reason("What was it for?", required=True, hint="Shown on the alert, e.g. rotating the ETL key.")
+    metadata = {"question": question_id, "channel": channel}
+    return _modal(Dialog.QUESTION, "Yes, it was me", "Send", metadata, [intro, reason])
 
 
 @dataclass(frozen=True)

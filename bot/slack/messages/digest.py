@@ -74,6 +74,14 @@ def _sections(d: Digest, permalink: Permalink) -> list[Block]:
                 parts.append(t(" — break-glass", bold=True))
             done.append(parts)
         blocks.append(rich(line(t("Remediations run", bold=True)), bullets(done)))
+    if d.unanswered:
+        asked: list[list[Part]] = []
+        for q in d.unanswered[:SHOWN]:
+            url, summary = permalink(q["key"]), str(q["summary"])[:150]
+            asked.append([user(str(q["person"] or "?")), t(": "), link(url, summary) if url else t(summary)])
+        if len(d.unanswered) > SHOWN:
+            asked.append([t(f"…and {len(d.unanswered) - SHOWN} more")])
+        blocks.append(rich(line(t("Was this you? (not answered)", bold=True)), bullets(asked)))
     if d.suppressions_hit:
         hits = [[t(f"{s['id']} {s['reason'] or ''}: {s['hits']} event(s)")] for s in d.suppressions_hit[:SHOWN]]
         blocks.append(rich(line(t("Suppressions hit", bold=True)), bullets(hits)))
