@@ -1,6 +1,6 @@
 """APScheduler jobs, by name. A job that fails is logged and runs again at its next time.
 
-outbox-retry (wakes the poster), request-expiry, digest (crontab and time zone from the
+outbox-retry (wakes the poster), request-expiry, question-settle, digest (crontab and time zone from the
 settings), canary and canary-check (the feed canary, when it is on), and the jobs the enabled
 remediations need (oidc-snapshot keeps the thumbprints that restore-oidc-thumbprints puts back).
 """
@@ -58,6 +58,10 @@ def build_scheduler(wf: Workflow, aws: Any, wake: Callable[[], None], replica: s
         id="request-expiry",
         name="request expiry",
     )
+    # a "no" whose quarantine a crash left unasked (bot/workflow/questions.py); once a minute, across replicas
+    settle = once_per_period(store, "question-settle", EXPIRY_SECONDS, lambda _: wf.questions.settle(), replica)
+    scheduler.add_job(guard(settle, "question settle"), "interval", seconds=EXPIRY_SECONDS, start_date=EPOCH,
+                      id="question-settle", name="question settle")  # fmt: skip
     # the claims themselves: a day's are kept, for `iambot db` and for people asking who ran what
     prune = once_per_period(store, "runs-prune", 3600, lambda hour: store.runs.prune(hour - timedelta(days=1)), replica)
     scheduler.add_job(guard(prune, "runs prune"), "interval", hours=1, start_date=EPOCH, id="runs-prune")

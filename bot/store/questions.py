@@ -94,8 +94,22 @@ class Questions:
         )
 
     def opened(self, id: str, request_id: str) -> None:
-        """The quarantine request a "no" opened."""
-        self.db.execute("UPDATE questions SET request_id = ? WHERE id = ?", (request_id, id))
+        """The quarantine request a "no" opened, or "" when none could be (why is audited): settled.
+        A request's id wins over "" (a second, refused attempt never hides the first one's request)."""
+        if request_id:
+            self.db.execute("UPDATE questions SET request_id = ? WHERE id = ?", (request_id, id))
+        else:
+            self.db.execute("UPDATE questions SET request_id = '' WHERE id = ? AND request_id IS NULL", (id,))
+
+    def unsettled(self, status: str, before: datetime, limit: int = 20) -> list[Question]:
+        """Answered ``status`` before ``before`` with no quarantine settled: a "no" whose quarantine a
+        crash or a lost replica left unasked."""
+        rows = self.db.query(
+            "SELECT * FROM questions WHERE status = ? AND request_id IS NULL AND answered_at < ?"
+            " ORDER BY answered_at, id LIMIT ?",
+            (status, iso(before), limit),
+        )
+        return [Question.of(r) for r in rows]
 
     def unanswered(self, since: datetime, until: datetime, limit: int = 50) -> list[Question]:
         """Questions asked in [since, until) that nobody answered (and that reached someone), oldest first."""

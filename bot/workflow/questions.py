@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 import unicodedata
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
@@ -36,6 +36,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 MAX_REASON = 300
 RAISED_TO = "high"
+SETTLE_GRACE = timedelta(minutes=2)  # longer than a quarantine's dry run takes, so the sweep never races one
 # identities a person acts through; AWSService, AWSAccount and records without one are not people
 PEOPLE = frozenset({"IAMUser", "AssumedRole", "FederatedUser", "Root", "IdentityCenterUser", "SAMLUser",
                     "WebIdentityUser"})  # fmt: skip
@@ -208,6 +209,15 @@ class Questions:
         assert found is not None
         return found
 
+    def settle(self, grace: timedelta = SETTLE_GRACE) -> int:
+        """The scheduler's sweep: a "no" is committed before its quarantine is planned against AWS, so
+        a crash in between leaves the answer without its request; ask for those now. A second ask
+        of the same quarantine is refused as a duplicate, so two sweeps never open two."""
+        pending = self.store.questions.unsettled(Status.NO, self.clock() - grace)
+        for question in pending:
+            self._quarantine(question, question.person or "")
+        return len(pending)
+
     def _raise(self, question: Question, at: datetime) -> None:
         row = self.store.alerts.get(question.event_key)
         if row is not None and SEVERITIES.index(row.severity or "info") < SEVERITIES.index(RAISED_TO):
@@ -241,6 +251,7 @@ class Questions:
                 self.store.audit.add("quarantine", user, event_key=key, result="none",
                                      detail="no credential iambot can quarantine for this actor", at=at)  # fmt: skip
                 self._note(question, "iambot has no quarantine for this kind of credential", at)
+                self.store.questions.opened(question.id, "")
             self.notify()
             return
         remediation_id, params = choice
@@ -254,6 +265,7 @@ class Questions:
                 self.store.audit.add("quarantine", user, event_key=key, remediation_id=remediation_id,
                                      result="refused", detail=str(exc), at=at)  # fmt: skip
                 self._note(question, str(exc), at)
+                self.store.questions.opened(question.id, "")
             self.notify()
             return
         with self.store.unit():

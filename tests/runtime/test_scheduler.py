@@ -23,7 +23,7 @@ def scheduled(runtime, wake=lambda: None):
 def test_scheduler_has_its_named_jobs(runtime):
     jobs = {j.id: j for j in scheduled(runtime).get_jobs()}
     # changed on purpose: LookupEvents is a source now (a loop of its own), not a scheduled job
-    assert set(jobs) == {"outbox-retry", "request-expiry", "digest", "oidc-snapshot", "runs-prune"}
+    assert set(jobs) == {"outbox-retry", "request-expiry", "question-settle", "digest", "oidc-snapshot", "runs-prune"}
     assert jobs["outbox-retry"].trigger.interval == timedelta(seconds=15)
     assert jobs["request-expiry"].trigger.interval == timedelta(seconds=60)
     assert jobs["oidc-snapshot"].trigger.interval == timedelta(minutes=60)
@@ -31,7 +31,8 @@ def test_scheduler_has_its_named_jobs(runtime):
 
 def test_jobs_follow_the_enabled_remediations(runtime_for):
     runtime = runtime_for(IAMBOT_REMEDIATIONS="deactivate-access-key")
-    assert {j.id for j in scheduled(runtime).get_jobs()} == {"outbox-retry", "request-expiry", "digest", "runs-prune"}
+    jobs = {j.id for j in scheduled(runtime).get_jobs()}
+    assert jobs == {"outbox-retry", "request-expiry", "question-settle", "digest", "runs-prune"}
 
 
 def test_the_digest_follows_crontab_and_time_zone_under_frozen_time(runtime_for, slack):

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -147,6 +148,31 @@ def test_no_raises_the_alert_tells_the_approvers_and_asks_for_a_quarantine(runti
     assert "You said this wasn't you" in dm and request["id"] in dm
 
 
+def test_a_no_whose_quarantine_a_crash_left_unasked_is_settled_once_by_the_sweep(runtime_for, slack, aws, monkeypatch):
+    runtime = runtime_for(confirm_with_actor="medium", people={CAROL_ARN: CAROL}, approvals_channel=APPROVALS)
+    event, _ = own_key_event(aws.client("iam"))
+    runtime.workflow.intake.take([event])
+    questions = runtime.workflow.questions
+    qid = runtime.store.questions.for_event(event.key).id
+
+    def dies(*args, **kwargs):
+        raise RuntimeError("the replica died while planning the quarantine")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(runtime.workflow.remediations, "ask", dies)
+        with pytest.raises(RuntimeError):
+            questions.no(qid, CAROL)
+    assert runtime.store.questions.get(qid).status == "no" and request_row(runtime) is None
+    assert questions.settle() == 0  # within the grace a quarantine may still be on its way
+    later = datetime.fromisoformat(runtime.store.questions.get(qid).answered_at) + timedelta(minutes=3)
+    monkeypatch.setattr(questions, "clock", lambda: later)
+    assert questions.settle() == 1
+    request = request_row(runtime)
+    assert (request["remediation_id"], request["requested_by"]) == ("deactivate-access-key", CAROL)
+    assert runtime.store.questions.get(qid).request_id == request["id"]
+    assert questions.settle() == 0 and request_row(runtime)["id"] == request["id"]  # settled: never asked twice
+
+
 def test_a_quarantine_that_cannot_be_opened_says_why_on_the_notice(runtime_for, slack, aws):
     slack.emails["erin@example.com"] = ERIN
     runtime = runtime_for(confirm_with_actor="medium")
@@ -160,6 +186,8 @@ def test_a_quarantine_that_cannot_be_opened_says_why_on_the_notice(runtime_for, 
     notice = json.dumps(shown(slack, runtime, f"disowned:{qid}"))
     assert "No quarantine was opened" in notice and "does not exist" in notice
     assert ("quarantine", ERIN, "refused") in audit_actions(runtime)
+    assert runtime.store.questions.get(qid).request_id == ""  # settled: the sweep does not try again
+    assert runtime.workflow.questions.settle(grace=timedelta(0)) == 0
 
 
 def test_a_disowned_critical_alert_stays_critical(runtime_for, slack):
