@@ -48,6 +48,7 @@ class PostedAlert:
     event_time: str
     channel: str | None
     ts: str | None
+    account_id: str | None = None
 
 
 class Alerts:
@@ -135,7 +136,8 @@ class Alerts:
         with their message's place in Slack (the outbox row ``alert:<key>``)."""
         marks = ",".join("?" * len(severities))
         rows = self.db.query(
-            "SELECT a.key, a.severity, a.event_time, e.event_name, e.actor_name, e.summary, m.channel, m.ts"
+            "SELECT a.key, a.severity, a.event_time, e.event_name, e.actor_name, e.summary, e.account_id,"
+            " m.channel, m.ts"
             " FROM alerts a JOIN events e ON e.key = a.key LEFT JOIN messages m ON m.id = 'alert:' || a.key"
             f" WHERE a.status = 'open' AND a.disposition = 'posted' AND a.severity IN ({marks})"
             " AND a.event_time >= ? ORDER BY a.event_time DESC, a.key LIMIT ?",
@@ -143,6 +145,6 @@ class Alerts:
         )
         return [
             PostedAlert(r["key"], r["severity"], r["event_name"], r["actor_name"], r["summary"], r["event_time"],
-                        r["channel"] or None, r["ts"] or None)
+                        r["channel"] or None, r["ts"] or None, r["account_id"] or None)
             for r in rows
         ]  # fmt: skip

@@ -62,6 +62,8 @@ class Workflow:
             set(settings.enabled_remediations()),
             settings.account_names,
             settings.undo_hours,
+            settings.account_notes,
+            tuple(settings.approvers_to_notify),
         )
         return cls(
             settings=settings,
@@ -73,7 +75,7 @@ class Workflow:
             remediations=Remediations(store, settings, aws, authz, views, clock, notify),
             suppressions=Suppressions(store, authz, clock, settings.alert_channel, notify),
             digests=Digests(store, settings, authz, clock, notify),
-            homes=Homes(store, authz, clock, notify),
+            homes=Homes(store, authz, clock, notify, settings.account_notes),
             canary=canary,
         )
 

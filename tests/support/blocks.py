@@ -61,6 +61,11 @@ def rich_texts(message):
     ]
 
 
+def context_texts(blocks):
+    """The text of every element of the context blocks among ``blocks`` (a message's or a view's)."""
+    return [e["text"] for b in blocks if b["type"] == "context" for e in b["elements"]]
+
+
 def all_rich_text(message):
     return "".join(rich_texts(message))
 

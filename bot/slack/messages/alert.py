@@ -24,6 +24,7 @@ from bot.slack.messages.base import (
     SEVERITY_EMOJI,
     Message,
     Part,
+    account_note,
     bullets,
     emoji,
     header,
@@ -137,6 +138,7 @@ def alert_message(view: AlertView, destructive: frozenset[str] = frozenset()) ->
         header(f"{sev.upper()}{attempt} · {entry.title}"),
         rich(line(emoji(SEVERITY_EMOJI[sev]), t(" "), t(alert.summary, bold=True))),
         ContextBlock(elements=[PlainTextObject(text=clean(context_text(view), 300), emoji=False)]),
+        *account_note(e.account_id, view.account_note),
     ]
     reasons = risk.reasons
     if reasons:

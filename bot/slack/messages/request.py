@@ -5,10 +5,32 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, ConfirmObject, ContextBlock, PlainTextObject
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    ConfirmObject,
+    ContextBlock,
+    PlainTextObject,
+    RichTextElementParts,
+)
 
+from bot.config.checks import GROUP_ID
 from bot.slack.ids import Action
-from bot.slack.messages.base import Message, Part, br, emoji, header, line, message, rich, t, titled, user
+from bot.slack.messages.base import (
+    Message,
+    Part,
+    account_note,
+    br,
+    emoji,
+    header,
+    line,
+    message,
+    rich,
+    t,
+    titled,
+    user,
+)
 from bot.slack.text import clean
 from bot.store import Request
 from bot.workflow import RequestView
@@ -37,6 +59,15 @@ def _users(ids: tuple[str, ...] | list[str]) -> list[Part]:
             out.append(t(", "))
         out.append(user(uid))
     return out
+
+
+def _ping(ids: tuple[str, ...]) -> list[Block]:
+    """The approvers_to_notify as mentions, users and groups alike: "For your approval: @ana @security"."""
+    parts: list[Part] = []
+    for pid in ids:
+        mention = RichTextElementParts.UserGroup(usergroup_id=pid) if GROUP_ID.match(pid) else user(pid)
+        parts += [t(" "), mention] if parts else [mention]
+    return [rich(line(t("For your approval: ", bold=True), *parts))] if parts else []
 
 
 def request_line(request: Request, title: str) -> Any:
@@ -78,7 +109,9 @@ def request_message(view: RequestView) -> Message:
         asks.append(t(f", undoing {view.undoes}", bold=True))
     blocks: list[Block] = [
         header(f"Remediation request {request.id} · {title}"),
+        *account_note(request.account_id, view.account_note),
         rich(line(*asks)),
+        *_ping(view.ping),
         titled("Plan (dry run against live AWS state)", "\n".join(request.plan)),
     ]
     if request.impact:
