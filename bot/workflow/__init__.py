@@ -19,6 +19,7 @@ from bot.workflow.digest import Digest, Digests
 from bot.workflow.home import Homes, HomeView
 from bot.workflow.intake import Intake, IntakeResult, Taken
 from bot.workflow.remediate import Remediations
+from bot.workflow.reports import Reports
 from bot.workflow.suppressions import Suppressions
 from bot.workflow.views import AlertView, RequestView, Views
 
@@ -41,6 +42,7 @@ class Workflow:
     digests: Digests
     homes: Homes
     canary: Canary
+    reports: Reports
 
     @classmethod
     def build(
@@ -77,6 +79,7 @@ class Workflow:
             digests=Digests(store, settings, authz, clock, notify),
             homes=Homes(store, authz, clock, notify, settings.account_notes),
             canary=canary,
+            reports=Reports(store, authz, aws),
         )
 
 

@@ -1,0 +1,82 @@
+"""The `/iam` reports as a person reads them: the audit log, the MFA report, the active mutes, and
+the enrolment of an authenticator. Rendered from what bot/workflow returns; whatever came from
+AWS or a person is shown literally."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from slack_sdk.models.blocks import RichTextBlock, RichTextPreformattedElement
+
+from bot.slack.messages.base import Message, Part, line, message, rich, t, user
+from bot.slack.messages.replies import listing
+from bot.store import Suppression
+from bot.workflow.reports import IAMBOT, AuditEntry, MfaReport
+from bot.workflow.stepup import Enrolment
+
+MFA_USERS_SHOWN = 30
+MFA_FOOTER = (
+    "iambot cannot enable MFA for someone else. To enforce it, attach a policy that denies actions when "
+    "aws:MultiFactorAuthPresent is false (AWS's example: IAM User Guide, reference_policies_examples_aws_"
+    "my-sec-creds-self-manage-mfa-only), or remove console access with disable-console-access."
+)
+
+
+def audit_message(entries: Sequence[AuditEntry]) -> Message:
+    """One line per entry, newest first: when, who (or iambot), what, on which request, the result."""
+    if not entries:
+        return listing("The audit log is empty.", [])
+    items = []
+    for e in entries:
+        actor = [t("iambot")] if e.user == IAMBOT else [user(e.user)]
+        what = f" {e.action} {e.request_id or ''} {e.remediation_id or ''} → {e.result}"
+        items.append([t(e.at, code=True), t(" "), *actor, t(what + (f": {e.detail}" if e.detail else ""))])
+    return listing(f"The latest {len(entries)} audit entries", items)
+
+
+def mfa_message(report: MfaReport) -> Message:
+    """Who to chase: the root user's MFA first, then each console user without MFA."""
+    root = report.root_without_mfa
+    items: list[list[Part]] = [[t("The root user has no MFA." if root else "The root user has MFA.", bold=root)]]
+    if not report.users:
+        items.append([t("Every user with a console password has MFA.")])
+    else:
+        items.append(
+            [t(f"{len(report.users)} user(s) can sign in to the console without MFA; ask each to add a device:")]
+        )
+        items += [
+            [t(u.user, code=True), t(f" (password last used {u.password_last_used})")]
+            for u in report.users[:MFA_USERS_SHOWN]
+        ]
+    title = f"MFA report, account {report.account_id}" if report.account_id else "MFA report"
+    return listing(title, items, MFA_FOOTER)
+
+
+def mutes_message(found: Sequence[Suppression]) -> Message:
+    if not found:
+        return listing("No active suppressions.", [])
+    items = []
+    for s in found:
+        pairs = (("event", s.event_name), ("actor", s.actor), ("target", s.target), ("account", s.account_id))
+        what = ", ".join(f"{k} = {v}" for k, v in pairs if v)
+        items.append(
+            [t(s.id, code=True), t(f" {what} · until {s.expires_at} · {s.hits} hit(s) · "), user(s.created_by),
+             t(f": {s.reason}")]
+        )  # fmt: skip
+    return listing(f"{len(found)} active suppression(s)", items)
+
+
+def enrolment_message(enrolment: Enrolment) -> Message:
+    """The authenticator's key, once, to the approver alone: a QR code, the key and its URI."""
+    intro = rich(
+        line(t("Add this to your authenticator app (scan the code, or type the key). ", bold=True)),
+        line(
+            t(
+                "This message is shown only to you and Slack does not keep it; iambot stores the key encrypted and "
+                "never shows it again. Approvals that need a code ask for one from this device."
+            )
+        ),
+    )
+    qr = RichTextBlock(elements=[RichTextPreformattedElement(elements=[t(enrolment.qr, multiline=True, limit=3000)])])
+    key = rich(line(t("Key: ", bold=True), t(enrolment.secret, code=True)), line(t(enrolment.uri, code=True)))
+    return message("Your authenticator for iambot approvals (shown once)", [intro, qr, key])
