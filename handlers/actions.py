@@ -14,6 +14,7 @@ from bot.slack.ids import REQUEST_PREFIX, Action
 from bot.slack.messages import Message, done
 from bot.slack.messages.details import details_view, gone_view
 from bot.slack.messages.dialogs import break_glass_dialog, code_dialog, deny_dialog, dismiss_dialog
+from bot.store import RequestStatus
 from bot.workflow import Refused, Workflow
 from bot.workflow.messages import alert_id
 from bot.workflow.stepup import ENROL_HINT
@@ -63,7 +64,7 @@ def register(app: App, wf: Workflow) -> None:
                     client.views_open(trigger_id=trigger, view=code_dialog(view.request.id, view.title, channel))
                     return None
             req = wf.remediations.approve(request_id, user)
-            if req.status == "requested":
+            if req.status == RequestStatus.REQUESTED:
                 return done(
                     f"Approved {req.id}; it needs {req.approvals_needed - len(req.approvals)} more approval(s)."
                 )

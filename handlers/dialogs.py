@@ -11,6 +11,7 @@ from slack_bolt import Ack, App
 
 from bot.slack.messages import done
 from bot.slack.messages.dialogs import CODE_BLOCK, MUTE_BLOCK, MUTE_HOURS, REASON_BLOCK, Answers, Dialog, answers
+from bot.store import RequestStatus
 from bot.workflow import Workflow
 from handlers.common import field, guarded
 
@@ -88,7 +89,7 @@ def register(app: App, wf: Workflow) -> None:
 
         def work() -> Any:
             request = wf.remediations.approve(request_id, user, code)
-            if request.status == "requested":
+            if request.status == RequestStatus.REQUESTED:
                 left = request.approvals_needed - len(request.approvals)
                 return done(f"Approved {request.id}; it needs {left} more approval(s).")
             return None  # the message itself now shows the outcome

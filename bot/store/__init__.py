@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from bot.store.alerts import AlertRow, Alerts
+from bot.store.alerts import AlertRow, Alerts, AlertStatus, Disposition
 from bot.store.coordination import Leases, Runs
 from bot.store.db import (
     Database,
@@ -39,7 +39,7 @@ from bot.store.events import Events, RejectedInput, StoredEvent
 from bot.store.mfa import Device, MfaDevices
 from bot.store.outbox import MessageRow, Outbox
 from bot.store.records import Audit, Cursors, Snapshots, Suppression, Suppressions
-from bot.store.requests import Request, Requests
+from bot.store.requests import Request, Requests, RequestStatus
 from bot.store.sequences import SequenceRow, Sequences
 from bot.store.sqlite import SqliteDatabase
 from bot.store.url import open_database, redact
@@ -78,14 +78,17 @@ class Store:
 
 __all__ = [
     "AlertRow",
+    "AlertStatus",
     "Audit",
     "Cursors",
     "Database",
     "Device",
+    "Disposition",
     "Leases",
     "MessageRow",
     "Outbox",
     "Request",
+    "RequestStatus",
     "Requests",
     "Runs",
     "SequenceRow",

@@ -8,7 +8,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from bot.store import Request, Store, Suppression
+from bot.store import Request, RequestStatus, Store, Suppression
 from bot.store.alerts import PostedAlert
 from bot.workflow import messages as m
 from bot.workflow.approvals import actor_of
@@ -67,7 +67,7 @@ class Homes:
         """Waiting for this person: they are an approver, did not ask for it, did not make the change
         it undoes, and have not approved it yet (the approve use case checks all of it again)."""
         return (
-            request.status == "requested"
+            request.status == RequestStatus.REQUESTED
             and user != request.requested_by
             and user not in request.approvals
             and not self.authz.actor_is(actor_of(request), user)

@@ -17,7 +17,7 @@ import orjson
 from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import ValidationError
 
-from bot.store import Request, Store, now
+from bot.store import AlertStatus, Request, Store, now
 from bot.store.requests import DRIFTED, FAILED, SUCCEEDED
 from bot.workflow import approvals
 from bot.workflow import messages as m
@@ -323,7 +323,7 @@ class Remediations:
 
 def closed_text(status: str, dismissed_by: str | None, requests: tuple[Request, ...]) -> str:
     """Why a click on a closed alert does nothing: what happened to it."""
-    if status == "dismissed":
+    if status == AlertStatus.DISMISSED:
         return f"This alert is closed: dismissed as expected by <@{dismissed_by or '?'}>. Nothing new was requested."
     done = next((r for r in requests if r.status == SUCCEEDED), None)
     if done is not None:

@@ -11,7 +11,7 @@ from typing import Any
 from bot.assess import Alert
 from bot.assess.judgement import restore
 from bot.events import RecordError, normalize
-from bot.store import Request, Store, StoredEvent, now, parse_iso
+from bot.store import AlertStatus, Request, Store, StoredEvent, now, parse_iso
 from bot.store.requests import REQUESTED, SUCCEEDED
 from bot.workflow import undo
 from bot.workflow.undo import UndoOffer
@@ -24,7 +24,7 @@ Assess = Callable[[Any], Alert]  # normalize's IamEvent -> Alert
 @dataclass(frozen=True)
 class AlertView:
     alert: Alert
-    status: str  # open | requested | remediated | dismissed
+    status: AlertStatus  # open | requested | remediated | dismissed
     requests: tuple[Request, ...]
     titles: dict[str, str]
     dismissed_by: str | None = None
@@ -35,7 +35,7 @@ class AlertView:
 
     @property
     def closed(self) -> bool:
-        return self.status in ("remediated", "dismissed")
+        return self.status in (AlertStatus.REMEDIATED, AlertStatus.DISMISSED)
 
 
 @dataclass(frozen=True)
@@ -130,13 +130,13 @@ class Views:
         if alert is None:
             return None
         requests = tuple(self.store.requests.for_event(event_key))
-        status = row.status if row else "open"
-        dismissal = self.store.audit.last("dismiss", event_key) if status == "dismissed" else None
+        status = AlertStatus.DISMISSED if row and row.status == AlertStatus.DISMISSED else AlertStatus.OPEN
+        dismissal = self.store.audit.last("dismiss", event_key) if status == AlertStatus.DISMISSED else None
         dismissed_by, reason = dismissal if dismissal else (None, "")
-        if status == "open" and any(r.status == SUCCEEDED for r in requests):
-            status = "remediated"
-        elif status == "open" and any(r.pending for r in requests):
-            status = "requested"
+        if status == AlertStatus.OPEN and any(r.status == SUCCEEDED for r in requests):
+            status = AlertStatus.REMEDIATED
+        elif status == AlertStatus.OPEN and any(r.pending for r in requests):
+            status = AlertStatus.REQUESTED
         shown = alert.with_offers(tuple(o for o in alert.offers if o.id in self.enabled))
         titles = {rid: title(rid) for rid in {*(o.id for o in shown.offers), *(r.remediation_id for r in requests)}}
         account = alert.event.account_id or ""

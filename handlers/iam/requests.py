@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.slack.messages import Message, done, listing, status_text, t, user
+from bot.store import RequestStatus
 from bot.workflow import Workflow
 from handlers.iam.base import Usage, pairs, subcommand
 from remediations import registry
@@ -35,7 +36,7 @@ def approve(wf: Workflow, who: str, args: list[str]) -> Message:
     if len(args) not in (1, 2) or (code and not (len(code) == 6 and code.isascii() and code.isdigit())):
         raise Usage("/iam approve <request-id> [the 6-digit code from your authenticator, where step-up asks for it]")
     request = wf.remediations.approve(args[0][:20], who, code)
-    if request.status == "requested":
+    if request.status == RequestStatus.REQUESTED:
         return done(
             f"Approved {request.id}; it needs {request.approvals_needed - len(request.approvals)} more approval(s)."
         )

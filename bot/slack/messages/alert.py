@@ -35,6 +35,7 @@ from bot.slack.messages.base import (
 )
 from bot.slack.messages.request import request_line
 from bot.slack.text import clean
+from bot.store import AlertStatus
 from bot.workflow import AlertView
 
 TARGET_ORDER = ("user", "access_key_id", "certificate_id", "role", "group", "policy_arn", "policy_name")
@@ -120,7 +121,7 @@ def _status(view: AlertView) -> list[Block]:
     lines = [request_line(r, view.titles.get(r.remediation_id, r.remediation_id)) for r in view.requests[-3:]]
     if len(view.requests) > 3:
         lines.insert(0, line(t(f"{len(view.requests) - 3} earlier request(s) in Details", italic=True)))
-    if view.status == "dismissed":
+    if view.status == AlertStatus.DISMISSED:
         reason = [t(": "), t(view.dismiss_reason, italic=True, limit=300)] if view.dismiss_reason else []
         lines.append(
             line(emoji("white_check_mark"), t(" Dismissed as expected by "), _user(view.dismissed_by), *reason)
@@ -148,7 +149,7 @@ def alert_message(view: AlertView, destructive: frozenset[str] = frozenset()) ->
         blocks.append(rich(bullets(shown)))
     blocks += _status(view)
     buttons: list[ButtonElement] = []
-    if view.status in ("open", "requested") and not risk.is_self:
+    if view.status in (AlertStatus.OPEN, AlertStatus.REQUESTED) and not risk.is_self:
         buttons = [_button(view, o.id, o.id in destructive) for o in alert.offers][: ACTION_ELEMENTS - 2]
         buttons.append(
             ButtonElement(
