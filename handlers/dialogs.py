@@ -13,6 +13,7 @@ from bot.slack.messages import done
 from bot.slack.messages.dialogs import CODE_BLOCK, MUTE_BLOCK, MUTE_HOURS, REASON_BLOCK, Answers, Dialog, answers
 from bot.store import RequestStatus
 from bot.workflow import Workflow
+from bot.workflow.stepup import holds_a_code
 from handlers.common import field, guarded
 
 
@@ -101,6 +102,8 @@ def register(app: App, wf: Workflow) -> None:
         problems = {}
         if not given.reason:
             problems[REASON_BLOCK] = "Say why: a break-glass approval needs a reason."
+        elif holds_a_code(given.reason):
+            problems[REASON_BLOCK] = "That looks like a code from your authenticator: say why in words."
         if given.metadata.get("code") and not (len(given.code) == 6 and given.code.isdigit()):
             problems[CODE_BLOCK] = "The 6 digits your authenticator app shows now."
         return problems

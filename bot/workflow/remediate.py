@@ -22,7 +22,7 @@ from bot.store.requests import DRIFTED, FAILED, SUCCEEDED
 from bot.workflow import approvals
 from bot.workflow import messages as m
 from bot.workflow.authz import Act, ActorRef, Authorizer, Refused, plain_id
-from bot.workflow.stepup import StepUp, StepUpNeeded
+from bot.workflow.stepup import CODE_IN_REASON, StepUp, StepUpNeeded, holds_a_code
 from bot.workflow.undo import ask_undo
 from bot.workflow.views import Views
 from remediations import registry
@@ -242,6 +242,8 @@ class Remediations:
             raise Refused("Break-glass approvals are off (break_glass = true in iambot.toml turns them on).")
         if break_glass and not reason:
             raise Refused("A break-glass approval needs a reason.")
+        if holds_a_code(reason):
+            raise Refused(CODE_IN_REASON)
         if self.needs_code(request_id) and self.authz.is_approver(user):
             if not code:
                 raise StepUpNeeded(f"Approving {plain_id(request_id)} needs a code from your authenticator.")

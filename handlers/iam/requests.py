@@ -30,12 +30,27 @@ def requests(wf: Workflow, who: str, args: list[str]) -> Message:
     )
 
 
-@subcommand("approve", "approve <request-id> [code]", "approve a request (approvers only)", slow=True)
+BREAK_GLASS = "--break-glass"
+APPROVE = (
+    "/iam approve <request-id> [the 6-digit code from your authenticator, where step-up asks for it]"
+    " [--break-glass <reason>, where the policy would not let you approve alone]"
+)
+
+
+@subcommand(
+    "approve", "approve <request-id> [code] [--break-glass <reason>]", "approve a request (approvers only)", slow=True
+)
 def approve(wf: Workflow, who: str, args: list[str]) -> Message:
+    reason = ""
+    if BREAK_GLASS in args:  # everything after it is the reason, audited and told to every approver
+        at = args.index(BREAK_GLASS)
+        args, reason = args[:at], " ".join(args[at + 1 :])
+        if not reason.strip():
+            raise Usage(f"{BREAK_GLASS} needs a reason: /iam approve <request-id> [code] {BREAK_GLASS} <why>")
     code = args[1] if len(args) == 2 else ""
     if len(args) not in (1, 2) or (code and not (len(code) == 6 and code.isascii() and code.isdigit())):
-        raise Usage("/iam approve <request-id> [the 6-digit code from your authenticator, where step-up asks for it]")
-    request = wf.remediations.approve(args[0][:20], who, code)
+        raise Usage(APPROVE)
+    request = wf.remediations.approve(args[0][:20], who, code, break_glass=reason)
     if request.status == RequestStatus.REQUESTED:
         return done(
             f"Approved {request.id}; it needs {request.approvals_needed - len(request.approvals)} more approval(s)."
