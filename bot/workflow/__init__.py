@@ -79,7 +79,7 @@ class Workflow:
             digests=Digests(store, settings, authz, clock, notify),
             homes=Homes(store, authz, clock, notify, settings.account_notes),
             canary=canary,
-            reports=Reports(store, authz, aws),
+            reports=Reports(store, authz, aws, views),
         )
 
 

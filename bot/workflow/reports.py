@@ -1,5 +1,6 @@
-"""What `/iam` reports read: the audit log and who can sign in to the console without MFA. Who may
-ask and what is audited is decided here; the Slack layer renders each report
+"""What `/iam` reports read: the audit log, who can sign in to the console without MFA, the latest
+events, one event as it was judged, what could not be read, the requests waiting. Who may ask and
+what is audited is decided here; the Slack layer renders each report
 (bot/slack/messages/reports.py) and the handlers only parse the command and answer."""
 
 from __future__ import annotations
@@ -7,10 +8,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from bot.assess import Alert
 from bot.aws import reports
 from bot.aws.reports import NoMfaUser
-from bot.store import Store
+from bot.store import Request, Store, StoredEvent
 from bot.workflow.authz import Act, Authorizer, Refused
+from bot.workflow.views import Views
 
 AUDIT_MOST = 50  # entries one /iam audit may list
 IAMBOT = "iambot"  # the audit log's name for iambot itself (an execution, an expiry)
@@ -38,9 +41,39 @@ def account_id(value: str) -> bool:
     return len(value) == 12 and value.isascii() and value.isdigit()
 
 
+LIST_MOST = 50  # events or rejections one command may list
+SHOWN_MOST = 5  # events one id may name (CloudTrail reuses ids across accounts, rarely)
+
+
+@dataclass(frozen=True)
+class Rejection:
+    at: str
+    source: str
+    where: str
+    reason: str
+
+
 class Reports:
-    def __init__(self, store: Store, authz: Authorizer, aws: Any):
-        self.store, self.authz, self.aws = store, authz, aws
+    def __init__(self, store: Store, authz: Authorizer, aws: Any, views: Views):
+        self.store, self.authz, self.aws, self.views = store, authz, aws, views
+
+    def events(self, n: int) -> list[StoredEvent]:
+        """The latest ``n`` identity events stored, newest first."""
+        return self.store.events.recent(max(1, min(n, LIST_MOST)))
+
+    def event(self, key_or_id: str) -> tuple[Alert, ...]:
+        """The events with this key or CloudTrail id, each as it was judged when taken in (a record
+        that no longer reads is left out)."""
+        found = self.store.events.with_id(key_or_id[:300], SHOWN_MOST)
+        return tuple(a for a in (self.views.alert(s.key) for s in found) if a is not None)
+
+    def rejected(self, n: int) -> list[Rejection]:
+        rows = self.store.rejected.recent(max(1, min(n, LIST_MOST)))
+        return [Rejection(r["at"], r["source"], r["where_"], r["reason"]) for r in rows]
+
+    def waiting(self) -> list[Request]:
+        """Requests not finished yet: waiting for approvals, approved, running."""
+        return self.store.requests.pending()
 
     def audit(self, n: int) -> tuple[AuditEntry, ...]:
         """The latest ``n`` audit entries (at most AUDIT_MOST), newest first: readable by anyone in

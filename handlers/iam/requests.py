@@ -2,32 +2,16 @@
 
 from __future__ import annotations
 
-from bot.slack.messages import Message, done, listing, status_text, t, user
+from bot.slack.messages import Message, done
+from bot.slack.messages.reports import remediations_message, waiting_message
 from bot.store import RequestStatus
 from bot.workflow import Workflow
 from handlers.iam.base import Usage, pairs, subcommand
-from remediations import registry
 
 
 @subcommand("requests", "requests", "remediation requests waiting for approval")
 def requests(wf: Workflow, who: str, args: list[str]) -> Message:
-    pending = wf.store.requests.pending()
-    if not pending:
-        return listing("No remediation requests are waiting.", [])
-    return listing(
-        f"{len(pending)} request(s) waiting",
-        (
-            [
-                t(r.id, code=True),
-                t(f" {status_text(r.status)} · "),
-                t(registry.titles().get(r.remediation_id, r.remediation_id), bold=True),
-                t(f" · {len(r.approvals)}/{r.approvals_needed} approvals · asked by "),
-                user(r.requested_by),
-                t(f" · expires {r.expires_at}"),
-            ]
-            for r in pending
-        ),
-    )
+    return waiting_message(wf.reports.waiting())
 
 
 BREAK_GLASS = "--break-glass"
@@ -90,12 +74,4 @@ def remediate(wf: Workflow, who: str, args: list[str]) -> Message:
 
 @subcommand("remediations", "remediations", "the remediations and their parameters")
 def remediations(wf: Workflow, who: str, args: list[str]) -> Message:
-    items = []
-    for rid, cls in registry.REMEDIATIONS.items():
-        if rid not in wf.remediations.enabled or cls.undo_only:
-            continue
-        fields = " ".join(f"{n}=…" if f.is_required() else f"[{n}=…]" for n, f in cls.Params.model_fields.items())
-        items.append(
-            [t(f"{rid} {fields}", code=True), t(f" — {cls.title}" + (" (irreversible)" if cls.destructive else ""))]
-        )
-    return listing("Remediations", items, "Add account=<12 digits> to act in another account of the organization.")
+    return remediations_message(wf.remediations.enabled)

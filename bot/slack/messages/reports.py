@@ -1,18 +1,22 @@
-"""The `/iam` reports as a person reads them: the audit log, the MFA report, the active mutes, and
-the enrolment of an authenticator. Rendered from what bot/workflow returns; whatever came from
+"""The `/iam` reports as a person reads them: the audit log, the MFA report, the active mutes, the
+latest events and one of them, rejections, waiting requests, the remediations, and the enrolment
+of an authenticator. Rendered from what bot/workflow returns; whatever came from
 AWS or a person is shown literally."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from slack_sdk.models.blocks import RichTextBlock, RichTextPreformattedElement
 
+from bot.assess import Alert
 from bot.slack.messages.base import Message, Part, line, message, rich, t, user
 from bot.slack.messages.replies import listing
-from bot.store import Suppression
-from bot.workflow.reports import IAMBOT, AuditEntry, MfaReport
+from bot.slack.messages.request import status_text
+from bot.store import Request, StoredEvent, Suppression
+from bot.workflow.reports import IAMBOT, AuditEntry, MfaReport, Rejection
 from bot.workflow.stepup import Enrolment
+from remediations import registry
 
 MFA_USERS_SHOWN = 30
 MFA_FOOTER = (
@@ -80,3 +84,69 @@ def enrolment_message(enrolment: Enrolment) -> Message:
     qr = RichTextBlock(elements=[RichTextPreformattedElement(elements=[t(enrolment.qr, multiline=True, limit=3000)])])
     key = rich(line(t("Key: ", bold=True), t(enrolment.secret, code=True)), line(t(enrolment.uri, code=True)))
     return message("Your authenticator for iambot approvals (shown once)", [intro, qr, key])
+
+
+def events_message(rows: Sequence[StoredEvent]) -> Message:
+    """The latest events, one line each: when, severity, what happened, and the id /iam show takes."""
+    if not rows:
+        return listing("No identity events stored yet.", [])
+    items = [
+        [t(r.event_time, code=True), t(" "), t(r.severity or "?", bold=True), t(" " + (r.summary or r.event_name)),
+         t(" · "), t(r.id, code=True)]
+        for r in rows
+    ]  # fmt: skip
+    return listing(f"The latest {len(rows)} identity event(s)", items)
+
+
+def event_message(alerts: Sequence[Alert], asked: str) -> Message:
+    """One event (or the few sharing an id) with its account, actor, time, reasons and offers."""
+    items: list[list[Part]] = []
+    for alert in alerts:
+        e = alert.event
+        if len(alerts) > 1:
+            items.append([t(f"{alert.severity.upper()} · {alert.entry.title}", bold=True)])
+        items += [
+            [t(alert.summary)],
+            [t(f"Account {e.account_id or '?'} · actor {e.actor.arn or e.actor.name}")],
+            [t(f"When {e.event_time:%Y-%m-%d %H:%M:%S} UTC · from {e.source_ip or '—'}")],
+            *([t("• " + r)] for r in alert.risk.reasons),
+        ]
+        if alert.offers:
+            items.append([t("Remediations: " + ", ".join(o.id for o in alert.offers))])
+    first = alerts[0]
+    title = f"{first.severity.upper()} · {first.entry.title}" if len(alerts) == 1 else (
+        f"{len(alerts)} events with id {asked}")  # fmt: skip
+    return listing(title, items)
+
+
+def rejected_message(rows: Sequence[Rejection]) -> Message:
+    if not rows:
+        return listing("Nothing has been rejected.", [])
+    items = [[t(r.at, code=True), t(f" {r.source} {r.where}: {r.reason}")] for r in rows]
+    return listing(f"The latest {len(rows)} rejection(s)", items)
+
+
+def waiting_message(pending: Sequence[Request]) -> Message:
+    if not pending:
+        return listing("No remediation requests are waiting.", [])
+    titles = registry.titles()
+    items = [
+        [t(r.id, code=True), t(f" {status_text(r.status)} · "), t(titles.get(r.remediation_id, r.remediation_id),
+         bold=True), t(f" · {len(r.approvals)}/{r.approvals_needed} approvals · asked by "), user(r.requested_by),
+         t(f" · expires {r.expires_at}")]
+        for r in pending
+    ]  # fmt: skip
+    return listing(f"{len(pending)} request(s) waiting", items)
+
+
+def remediations_message(enabled: Collection[str]) -> Message:
+    """The enabled remediations with their parameters, as /iam remediate takes them."""
+    items = []
+    for rid, cls in registry.REMEDIATIONS.items():
+        if rid not in enabled or cls.undo_only:
+            continue
+        fields = " ".join(f"{n}=…" if f.is_required() else f"[{n}=…]" for n, f in cls.Params.model_fields.items())
+        items.append(
+            [t(f"{rid} {fields}", code=True), t(f" — {cls.title}" + (" (irreversible)" if cls.destructive else ""))]
+        )
+    return listing("Remediations", items, "Add account=<12 digits> to act in another account of the organization.")

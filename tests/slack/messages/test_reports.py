@@ -5,12 +5,23 @@ AWS or a person shown literally."""
 from __future__ import annotations
 
 from bot.aws.reports import NoMfaUser
-from bot.slack.messages.reports import MFA_USERS_SHOWN, audit_message, enrolment_message, mfa_message, mutes_message
-from bot.store import Suppression
-from bot.workflow.reports import AuditEntry, MfaReport
+from bot.slack.messages.reports import (
+    MFA_USERS_SHOWN,
+    audit_message,
+    enrolment_message,
+    event_message,
+    events_message,
+    mfa_message,
+    mutes_message,
+    rejected_message,
+    remediations_message,
+    waiting_message,
+)
+from bot.store import StoredEvent, Suppression
+from bot.workflow.reports import AuditEntry, MfaReport, Rejection
 from bot.workflow.stepup import Enrolment
 from tests.conftest import APPROVER
-from tests.support.blocks import HOSTILE, check_limits, users
+from tests.support.blocks import HOSTILE, alert_of, assert_shown_literally, check_limits, request, users
 from tests.support.replies import said
 
 
@@ -68,3 +79,50 @@ def test_the_enrolment_shows_the_code_the_key_and_the_uri():
     text = said(msg)
     assert "█▀▀█\n█▄▄█" in text and "Key: JBSWY3DP" in text and "otpauth://totp/iambot:U0ANA0001" in text
     assert "JBSWY3DP" not in msg.text  # the notification never carries the key
+
+
+def stored(n, summary):
+    return StoredEvent(key=f"k{n}", id=f"evt-{n}", event_source="iam.amazonaws.com", event_name="CreateAccessKey",
+                       event_time=f"2026-11-20T12:0{n}:00Z", account_id="111122223333", actor_name="erin",
+                       actor_arn=None, severity="high", summary=summary, target={}, raw={}, origin="test",
+                       ingested_at="2026-11-20T12:10:00Z")  # fmt: skip
+
+
+def test_events_one_line_each_with_the_id_show_takes():
+    msg = events_message([stored(2, "erin created an access key"), stored(1, HOSTILE)])
+    check_limits(msg)
+    text = said(msg)
+    assert text.startswith("The latest 2 identity event(s)")
+    assert "• 2026-11-20T12:02:00Z high erin created an access key · evt-2" in text
+    assert_shown_literally(msg, "listing")
+    assert said(events_message([])).startswith("No identity events stored yet.")
+
+
+def test_one_event_and_several_sharing_an_id(assessor):
+    alert = alert_of("UpdateAccessKey__authored__1.json", assessor)
+    one = said(event_message([alert], alert.event.event_id))
+    assert one.startswith(f"{alert.severity.upper()} · {alert.entry.title}")
+    assert alert.summary in one and f"Account {alert.event.account_id}" in one
+    assert all(f"• {r}" in one for r in alert.risk.reasons)
+    assert "Remediations: " + ", ".join(o.id for o in alert.offers) in one
+    two = said(event_message([alert, alert], "EVT1"))
+    assert two.startswith("2 events with id EVT1") and two.count(alert.summary) == 2
+
+
+def test_rejections_shown_literally():
+    msg = rejected_message([Rejection("2026-11-20T12:00:00Z", "files", "s3://trail/k.json.gz:7", HOSTILE)])
+    check_limits(msg)
+    assert_shown_literally(msg, "listing")
+    assert said(rejected_message([])).startswith("Nothing has been rejected.")
+
+
+def test_waiting_requests_and_remediations():
+    text = said(waiting_message([request("RWAIT01")]))
+    assert text.startswith("1 request(s) waiting")
+    assert "RWAIT01 Waiting for approval · Deactivate the access key · 0/1 approvals · asked by" in text
+    assert said(waiting_message([])).startswith("No remediation requests are waiting.")
+    listed = said(remediations_message({"deactivate-access-key", "delete-access-key", "reactivate-access-key"}))
+    assert "deactivate-access-key user_name=… access_key_id=… — " in listed
+    assert "delete-access-key" in listed and "(irreversible)" in listed
+    assert "reactivate-access-key" not in listed  # an undo only: asked through Undo, never by name
+    assert "quarantine-user" not in listed  # not enabled
