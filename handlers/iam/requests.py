@@ -11,7 +11,7 @@ from handlers.iam.base import Usage, pairs, subcommand
 
 @subcommand("requests", "requests", "remediation requests waiting for approval")
 def requests(wf: Workflow, who: str, args: list[str]) -> Message:
-    return waiting_message(wf.reports.waiting())
+    return waiting_message(wf.reports.waiting(), wf.views.account_notes)
 
 
 BREAK_GLASS = "--break-glass"

@@ -5,7 +5,7 @@ AWS or a person is shown literally."""
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 
 from slack_sdk.models.blocks import RichTextBlock, RichTextPreformattedElement
 
@@ -126,16 +126,22 @@ def rejected_message(rows: Sequence[Rejection]) -> Message:
     return listing(f"The latest {len(rows)} rejection(s)", items)
 
 
-def waiting_message(pending: Sequence[Request]) -> Message:
+def waiting_message(pending: Sequence[Request], notes: Mapping[str, str]) -> Message:
+    """What waits, one line a request, with its account's note (account_notes): the ids here are
+    what /iam approve takes, so a look-alike request in the wrong account must stand out."""
     if not pending:
         return listing("No remediation requests are waiting.", [])
     titles = registry.titles()
-    items = [
-        [t(r.id, code=True), t(f" {status_text(r.status)} · "), t(titles.get(r.remediation_id, r.remediation_id),
-         bold=True), t(f" · {len(r.approvals)}/{r.approvals_needed} approvals · asked by "), user(r.requested_by),
-         t(f" · expires {r.expires_at}")]
-        for r in pending
-    ]  # fmt: skip
+    items = []
+    for r in pending:
+        note = notes.get(r.account_id or "")
+        items.append(
+            [t(r.id, code=True), t(f" {status_text(r.status)} · "), t(titles.get(r.remediation_id, r.remediation_id),
+             bold=True), *([t(f" in {r.account_id}")] if r.account_id else []),
+             *([t(f" ⚠ {note}", bold=True, limit=200)] if note else []),
+             t(f" · {len(r.approvals)}/{r.approvals_needed} approvals · asked by "), user(r.requested_by),
+             t(f" · expires {r.expires_at}")]
+        )  # fmt: skip
     return listing(f"{len(pending)} request(s) waiting", items)
 
 

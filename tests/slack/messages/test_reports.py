@@ -117,10 +117,13 @@ def test_rejections_shown_literally():
 
 
 def test_waiting_requests_and_remediations():
-    text = said(waiting_message([request("RWAIT01")]))
-    assert text.startswith("1 request(s) waiting")
-    assert "RWAIT01 Waiting for approval · Deactivate the access key · 0/1 approvals · asked by" in text
-    assert said(waiting_message([])).startswith("No remediation requests are waiting.")
+    text = said(waiting_message([request("RWAIT01"), request("ROTHER1", account_id="444455556666")],
+                                {"111122223333": "PRODUCTION"}))  # fmt: skip
+    assert text.startswith("2 request(s) waiting")
+    assert ("RWAIT01 Waiting for approval · Deactivate the access key in 111122223333 ⚠ PRODUCTION · 0/1 approvals"
+            " · asked by") in text  # fmt: skip
+    assert "ROTHER1 Waiting for approval · Deactivate the access key in 444455556666 · 0/1" in text
+    assert said(waiting_message([], {})).startswith("No remediation requests are waiting.")
     listed = said(remediations_message({"deactivate-access-key", "delete-access-key", "reactivate-access-key"}))
     assert "deactivate-access-key user_name=… access_key_id=… — " in listed
     assert "delete-access-key" in listed and "(irreversible)" in listed
