@@ -44,7 +44,7 @@ def test_the_check_finds_a_bare_status(tmp_path):
         'if request.status == "requested":\n    pass\n'
         'match d:\n    case "posted":\n        pass\n'
         'x = Decision("quiet")\n'
-        'if request.status == RequestStatus.REQUESTED:\n    pass\n'
+        "if request.status == RequestStatus.REQUESTED:\n    pass\n"
         'label = "requested"\n'
     )
     assert bare(probe, tmp_path) == ["probe.py:1 'requested'", "probe.py:4 'posted'", "probe.py:6 'quiet'"]
