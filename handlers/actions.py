@@ -14,9 +14,10 @@ from bot.slack.ids import REQUEST_PREFIX, Action
 from bot.slack.messages import Message, done
 from bot.slack.messages.details import details_view, gone_view
 from bot.slack.messages.dialogs import break_glass_dialog, code_dialog, deny_dialog, dismiss_dialog
+from bot.store import RequestStatus
 from bot.workflow import Refused, Workflow
+from bot.workflow.approving import Ask, first_step
 from bot.workflow.messages import alert_id
-from bot.workflow.stepup import ENROL_HINT
 from handlers.common import after_ack, field, first_action, guarded
 
 REQUEST_ACTION = re.compile("^" + re.escape(REQUEST_PREFIX) + r"[a-z0-9-]{1,64}$")
@@ -46,24 +47,16 @@ def register(app: App, wf: Workflow) -> None:
         trigger, channel = field(body, "trigger_id"), field(body, "channel", "id")
 
         def work() -> Message | None:
-            if trigger and wf.remediations.break_glass_offered(request_id, user):
-                view = wf.views.request_view(request_id)
-                if view is not None:
-                    with_code = wf.remediations.needs_code(request_id)
-                    if with_code and not wf.remediations.stepup.enrolled(user):
-                        raise Refused(f"Approving {view.request.id} needs a code from your authenticator. {ENROL_HINT}")
-                    dialog = break_glass_dialog(view.request.id, view.title, channel, with_code)
-                    client.views_open(trigger_id=trigger, view=dialog)
-                    return None
-            if wf.remediations.needs_code(request_id) and wf.authz.is_approver(user):
-                view = wf.views.request_view(request_id)
-                if view is not None and trigger:
-                    if not wf.remediations.stepup.enrolled(user):
-                        raise Refused(f"Approving {view.request.id} needs a code from your authenticator. {ENROL_HINT}")
-                    client.views_open(trigger_id=trigger, view=code_dialog(view.request.id, view.title, channel))
-                    return None
+            step = first_step(wf.remediations, wf.authz, wf.views, request_id, user, dialog=bool(trigger))
+            if step.view is not None and step.ask == Ask.BREAK_GLASS:
+                dialog = break_glass_dialog(step.view.request.id, step.view.title, channel, step.with_code)
+                client.views_open(trigger_id=trigger, view=dialog)
+                return None
+            if step.view is not None and step.ask == Ask.CODE:
+                client.views_open(trigger_id=trigger, view=code_dialog(step.view.request.id, step.view.title, channel))
+                return None
             req = wf.remediations.approve(request_id, user)
-            if req.status == "requested":
+            if req.status == RequestStatus.REQUESTED:
                 return done(
                     f"Approved {req.id}; it needs {req.approvals_needed - len(req.approvals)} more approval(s)."
                 )

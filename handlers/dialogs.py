@@ -11,7 +11,9 @@ from slack_bolt import Ack, App
 
 from bot.slack.messages import done
 from bot.slack.messages.dialogs import CODE_BLOCK, MUTE_BLOCK, MUTE_HOURS, REASON_BLOCK, Answers, Dialog, answers
+from bot.store import RequestStatus
 from bot.workflow import Workflow
+from bot.workflow.stepup import holds_a_code
 from handlers.common import as_click, field, guarded
 
 
@@ -79,7 +81,7 @@ def register(app: App, wf: Workflow) -> None:
 
         def work() -> Any:
             request = wf.remediations.approve(request_id, user, code)
-            if request.status == "requested":
+            if request.status == RequestStatus.REQUESTED:
                 left = request.approvals_needed - len(request.approvals)
                 return done(f"Approved {request.id}; it needs {left} more approval(s).")
             return None  # the message itself now shows the outcome
@@ -91,6 +93,8 @@ def register(app: App, wf: Workflow) -> None:
         problems = {}
         if not given.reason:
             problems[REASON_BLOCK] = "Say why: a break-glass approval needs a reason."
+        elif holds_a_code(given.reason):
+            problems[REASON_BLOCK] = "That looks like a code from your authenticator: say why in words."
         if given.metadata.get("code") and not (len(given.code) == 6 and given.code.isdigit()):
             problems[CODE_BLOCK] = "The 6 digits your authenticator app shows now."
         return problems

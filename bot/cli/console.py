@@ -58,6 +58,8 @@ def _rich_text(block: dict[str, Any]) -> Text:
                 out.append(clean(part.get("text", ""), multiline=True), style=style)
             elif ptype == "user":
                 out.append(f"@{clean(part.get('user_id', ''), 40)}", style="bold blue")
+            elif ptype == "usergroup":
+                out.append(f"@{clean(part.get('usergroup_id', ''), 40)}", style="bold blue")
             elif ptype == "link":
                 out.append(clean(part.get("text") or part.get("url", ""), 300), style="underline")
         if kind == "rich_text_preformatted":

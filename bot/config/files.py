@@ -33,6 +33,7 @@ ENVIRONMENT = {
     "db_migrate": "IAMBOT_DB_MIGRATE",
     "alert_channel": "IAMBOT_ALERT_CHANNEL",
     "approvers": "IAMBOT_APPROVERS",
+    "approvers_to_notify": "IAMBOT_APPROVERS_TO_NOTIFY",
     "sqs_queue_url": "IAMBOT_SQS_QUEUE_URL",
     "port": "PORT",
     "self_arns": "IAMBOT_SELF_ARNS",

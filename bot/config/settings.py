@@ -8,11 +8,11 @@ type is an error naming it. Secrets are ``SecretStr`` so they never print.
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -24,46 +24,24 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from bot.config.checks import (
+    GROUP_ID,
+    REGION,
+    account_notes,
+    channel,
+    each,
+    notified_are_approvers,
+    users,
+    users_or_groups,
+)
 from bot.config.cron import CronError, trigger
 from bot.config.files import ENVIRONMENT, ConfigError, DocumentedEnvironment, TomlFile, explain
 
 Severity = Literal["info", "low", "medium", "high", "critical"]
-CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{6,}$")
-USER_ID = re.compile(r"^[UW][A-Z0-9]{6,}$")
-GROUP_ID = re.compile(r"^S[A-Z0-9]{6,}$")
-REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d$")
+UsersOrGroups = Annotated[list[str], AfterValidator(users_or_groups)]
+AccountNotes = Annotated[dict[str, str], AfterValidator(account_notes)]
 # A KMS key's ARN, as an IAM policy's Resource must name it (an alias ARN grants nothing there)
 KmsKeyArn = Annotated[str, StringConstraints(pattern=r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/[A-Za-z0-9-]{1,128}$")]
-
-
-def _looks_like_a_name(value: str) -> bool:
-    return value.startswith(("#", "@")) or value != value.upper()
-
-
-def _channel(value: str | None) -> str | None:
-    if value is None or value == "":
-        return None
-    if not CHANNEL_ID.match(value):
-        hint = " — that looks like a name; open the channel's details in Slack, the id is at the bottom"
-        raise ValueError(
-            f"{value!r} is not a Slack channel id like C0123ABCD" + (hint if _looks_like_a_name(value) else "")
-        )
-    return value
-
-
-def _users(values: list[str]) -> list[str]:
-    for v in values:
-        if not USER_ID.match(v):
-            hint = " — that looks like a name; in Slack, a person's profile → ⋮ → Copy member ID"
-            raise ValueError(f"{v!r} is not a Slack user id like U0123ABCD" + (hint if _looks_like_a_name(v) else ""))
-    return values
-
-
-def _each(values: list[str], pattern: re.Pattern[str], what: str) -> list[str]:
-    for v in values:
-        if not pattern.match(v):
-            raise ValueError(f"{v!r} is not {what}")
-    return values
 
 
 class Route(BaseModel):
@@ -79,10 +57,10 @@ class Route(BaseModel):
     @field_validator("channel")
     @classmethod
     def _channel_id(cls, value: str) -> str:
-        return _channel(value) or ""
+        return channel(value) or ""
 
 
-CSV = ("approvers", "self_arns", "remediations")
+CSV = ("approvers", "approvers_to_notify", "self_arns", "remediations")
 SECRET_FIELDS = ("slack_bot_token", "slack_signing_secret", "slack_app_token", "external_id", "secret_key")
 
 
@@ -100,6 +78,8 @@ class Settings(BaseSettings):
     db_busy_seconds: float = Field(default=5.0, gt=0, le=60)  # how long a write waits for another writer
     alert_channel: str | None = None
     approvers: list[str] = Field(default_factory=list)
+    # the approvers a request pings (a subset of approvers and approver_groups); empty: nobody is pinged
+    approvers_to_notify: UsersOrGroups = Field(default_factory=list)
     sqs_queue_url: str | None = Field(default=None, pattern=r"^https?://\S+$")
     port: int = Field(default=3000, ge=1, le=65535)
     self_arns: list[str] = Field(default_factory=list)  # ARN globs of iambot's own principals
@@ -118,6 +98,8 @@ class Settings(BaseSettings):
     requester_groups: list[str] = Field(default_factory=list)
     people: dict[str, str] = Field(default_factory=dict)  # CloudTrail actor (ARN glob, name or e-mail) → Slack user
     account_names: dict[str, str] = Field(default_factory=dict)  # account id → the name alerts show beside it
+    # account id → a warning on every alert and request of it ("PRODUCTION — management account")
+    account_notes: AccountNotes = Field(default_factory=dict)
     step_up: Literal["destructive", "all", "off"] = "destructive"  # approvals that need a TOTP code
     undo_hours: int = Field(default=24, ge=0, le=14 * 24)  # how long a remediation that succeeded offers Undo
     break_glass: bool = False  # the requester or the actor may approve alone, with a reason (audited, announced)
@@ -172,17 +154,17 @@ class Settings(BaseSettings):
     @field_validator("alert_channel", "approvals_channel", "digest_channel")
     @classmethod
     def _channels(cls, value: str | None) -> str | None:
-        return _channel(value)
+        return channel(value)
 
     @field_validator("approvers", "requesters")
     @classmethod
     def _user_ids(cls, value: list[str]) -> list[str]:
-        return _users(value)
+        return users(value)
 
     @field_validator("people")
     @classmethod
     def _people(cls, value: dict[str, str]) -> dict[str, str]:
-        _users(list(value.values()))
+        users(list(value.values()))
         return value
 
     @field_validator("secret_key")
@@ -210,12 +192,12 @@ class Settings(BaseSettings):
     @field_validator("approver_groups", "requester_groups")
     @classmethod
     def _groups(cls, value: list[str]) -> list[str]:
-        return _each(value, GROUP_ID, "a Slack user group id like S0123ABCD")
+        return each(value, GROUP_ID, "a Slack user group id like S0123ABCD")
 
     @field_validator("lookup_regions")
     @classmethod
     def _regions(cls, value: list[str]) -> list[str]:
-        return _each(value, REGION, "an AWS region like us-east-1")
+        return each(value, REGION, "an AWS region like us-east-1")
 
     @field_validator("remediation_role")
     @classmethod
@@ -242,7 +224,8 @@ class Settings(BaseSettings):
         return value
 
     @model_validator(mode="after")
-    def _schedule(self) -> Settings:
+    def _across_fields(self) -> Settings:
+        notified_are_approvers(self.approvers_to_notify, self.approvers, self.approver_groups)
         try:
             trigger(self.digest_cron, self.digest_timezone)
         except CronError as exc:

@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from bot.store.alerts import AlertRow, Alerts
+from bot.store.alerts import AlertRow, Alerts, AlertStatus, Disposition
 from bot.store.coordination import Leases, Runs
 from bot.store.db import (
     Database,
@@ -40,7 +40,7 @@ from bot.store.mfa import Device, MfaDevices
 from bot.store.outbox import MessageRow, Outbox
 from bot.store.questions import Question, Questions
 from bot.store.records import Audit, Cursors, Snapshots, Suppression, Suppressions
-from bot.store.requests import Request, Requests
+from bot.store.requests import Request, Requests, RequestStatus
 from bot.store.sequences import SequenceRow, Sequences
 from bot.store.sqlite import SqliteDatabase
 from bot.store.url import open_database, redact
@@ -80,16 +80,19 @@ class Store:
 
 __all__ = [
     "AlertRow",
+    "AlertStatus",
     "Audit",
     "Cursors",
     "Database",
     "Device",
+    "Disposition",
     "Leases",
     "MessageRow",
     "Outbox",
     "Question",
     "Questions",
     "Request",
+    "RequestStatus",
     "Requests",
     "Runs",
     "SequenceRow",

@@ -4,16 +4,43 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from bot.store.db import Database, dumps, iso, loads, now
 
 
+class AlertStatus(StrEnum):
+    """Where an alert stands. OPEN and DISMISSED are stored; a view derives REQUESTED (a request is
+    pending) and REMEDIATED (one succeeded) from its requests (bot/workflow/views.py)."""
+
+    OPEN = "open"
+    REQUESTED = "requested"
+    REMEDIATED = "remediated"
+    DISMISSED = "dismissed"
+
+
+class Disposition(StrEnum):
+    """How intake handled a new alert (bot/workflow/noise.py says when each is decided)."""
+
+    CANARY = "canary"
+    CONFIRMATION = "confirmation"
+    SELF = "self"
+    SUPPRESSED = "suppressed"
+    BACKFILL = "backfill"
+    QUIET = "quiet"
+    UNROUTED = "unrouted"
+    REPEAT = "repeat"
+    BURST = "burst"
+    POSTED = "posted"
+    SEQUENCE = "sequence"
+
+
 @dataclass(frozen=True, slots=True)
 class AlertRow:
     key: str
-    status: str  # open | dismissed
-    disposition: str | None  # posted | repeat | burst | suppressed | backfill | quiet | confirmation | self | unrouted
+    status: str  # an AlertStatus: open | dismissed
+    disposition: str | None  # a Disposition
     severity: str | None
     thread_of: str | None
     actor: str | None
@@ -48,6 +75,7 @@ class PostedAlert:
     event_time: str
     channel: str | None
     ts: str | None
+    account_id: str | None = None
 
 
 class Alerts:
@@ -74,8 +102,8 @@ class Alerts:
                 "INSERT INTO alerts (key, status, lines, severity, created_at, updated_at, disposition, thread_of,"
                 " group_key, event_time, actor, assessed) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)"
                 " ON CONFLICT (key) DO NOTHING",
-                (key, "open", "[]", severity, stamp, stamp, disposition, thread_of, group_key, iso(event_time), actor,
-                 judged),
+                (key, AlertStatus.OPEN, "[]", severity, stamp, stamp, disposition, thread_of, group_key,
+                 iso(event_time), actor, judged),
             )
         )  # fmt: skip
 
@@ -144,7 +172,8 @@ class Alerts:
         with their message's place in Slack (the outbox row ``alert:<key>``)."""
         marks = ",".join("?" * len(severities))
         rows = self.db.query(
-            "SELECT a.key, a.severity, a.event_time, e.event_name, e.actor_name, e.summary, m.channel, m.ts"
+            "SELECT a.key, a.severity, a.event_time, e.event_name, e.actor_name, e.summary, e.account_id,"
+            " m.channel, m.ts"
             " FROM alerts a JOIN events e ON e.key = a.key LEFT JOIN messages m ON m.id = 'alert:' || a.key"
             f" WHERE a.status = 'open' AND a.disposition = 'posted' AND a.severity IN ({marks})"
             " AND a.event_time >= ? ORDER BY a.event_time DESC, a.key LIMIT ?",
@@ -152,6 +181,6 @@ class Alerts:
         )
         return [
             PostedAlert(r["key"], r["severity"], r["event_name"], r["actor_name"], r["summary"], r["event_time"],
-                        r["channel"] or None, r["ts"] or None)
+                        r["channel"] or None, r["ts"] or None, r["account_id"] or None)
             for r in rows
         ]  # fmt: skip

@@ -9,13 +9,30 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from bot.store.db import Database, dumps, iso, loads
 
-REQUESTED, APPROVED, RUNNING = "requested", "approved", "running"
-SUCCEEDED, FAILED, DRIFTED = "succeeded", "failed", "drifted"
-DENIED, CANCELLED, EXPIRED = "denied", "cancelled", "expired"
+
+class RequestStatus(StrEnum):
+    """Where a request stands: the one spelling of each state. A StrEnum, so a value read back from
+    the database compares equal to its member and the stored text is unchanged."""
+
+    REQUESTED = "requested"  # waiting for approvals
+    APPROVED = "approved"  # enough approvals; about to run
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    DRIFTED = "drifted"  # live state changed since the request: stopped
+    DENIED = "denied"
+    CANCELLED = "cancelled"  # denied by the person who asked
+    EXPIRED = "expired"
+
+
+REQUESTED, APPROVED, RUNNING = RequestStatus.REQUESTED, RequestStatus.APPROVED, RequestStatus.RUNNING
+SUCCEEDED, FAILED, DRIFTED = RequestStatus.SUCCEEDED, RequestStatus.FAILED, RequestStatus.DRIFTED
+DENIED, CANCELLED, EXPIRED = RequestStatus.DENIED, RequestStatus.CANCELLED, RequestStatus.EXPIRED
 PENDING = (REQUESTED, APPROVED, RUNNING)
 FINAL = (SUCCEEDED, FAILED, DRIFTED, DENIED, CANCELLED, EXPIRED)
 

@@ -20,6 +20,7 @@ from bot.workflow.home import Homes, HomeView
 from bot.workflow.intake import Intake, IntakeResult, Taken
 from bot.workflow.questions import Questions
 from bot.workflow.remediate import Remediations
+from bot.workflow.reports import Reports
 from bot.workflow.suppressions import Suppressions
 from bot.workflow.views import AlertView, RequestView, Views
 
@@ -43,6 +44,7 @@ class Workflow:
     homes: Homes
     canary: Canary
     questions: Questions
+    reports: Reports
 
     @classmethod
     def build(
@@ -64,6 +66,8 @@ class Workflow:
             set(settings.enabled_remediations()),
             settings.account_names,
             settings.undo_hours,
+            settings.account_notes,
+            tuple(settings.approvers_to_notify),
         )
         remediations = Remediations(store, settings, aws, authz, views, clock, notify)
         questions = Questions(store, settings, authz, views, remediations, clock, notify)
@@ -78,9 +82,10 @@ class Workflow:
             remediations=remediations,
             suppressions=Suppressions(store, authz, clock, settings.alert_channel, notify),
             digests=Digests(store, settings, authz, clock, notify),
-            homes=Homes(store, authz, clock, notify),
+            homes=Homes(store, authz, clock, notify, settings.account_notes),
             canary=canary,
             questions=questions,
+            reports=Reports(store, authz, aws, views),
         )
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from bot.store import Store, loads, now
+from bot.store import AlertStatus, Store, loads, now
 from bot.workflow import messages as m
 from bot.workflow.authz import Act, ActorRef, Authorizer, Refused
 from bot.workflow.remediate import closed_text
@@ -51,7 +51,7 @@ class Alerts:
                 refusal = closed_text(view.status, view.dismissed_by, view.requests)
             elif row.severity in REASON_REQUIRED and not reason:
                 refusal = f"Say why this {row.severity} alert was expected: a reason is required to dismiss it."
-            elif not self.store.alerts.move(event_key, "open", "dismissed", at):
+            elif not self.store.alerts.move(event_key, AlertStatus.OPEN, AlertStatus.DISMISSED, at):
                 refusal = "This alert is already closed."
             if refusal:
                 self.store.audit.add("dismiss", user, event_key=event_key, result="refused", detail=refusal, at=at)

@@ -4,11 +4,11 @@ decisions and active mutes. No Slack here; bot/slack/messages/home.py renders it
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from bot.store import Request, Store, Suppression
+from bot.store import Request, RequestStatus, Store, Suppression
 from bot.store.alerts import PostedAlert
 from bot.workflow import messages as m
 from bot.workflow.approvals import actor_of
@@ -37,6 +37,7 @@ class HomeView:
     decided: tuple[RequestLine, ...]  # the last DECISIONS final requests, newest first
     mutes: tuple[Suppression, ...]
     at: datetime
+    notes: Mapping[str, str] = field(default_factory=dict)  # account_notes: shown on each row of that account
 
 
 class Homes:
@@ -45,9 +46,15 @@ class Homes:
     what happens without anyone reopening it."""
 
     def __init__(
-        self, store: Store, authz: Authorizer, clock: Callable[[], datetime], notify: Callable[[], None] = lambda: None
+        self,
+        store: Store,
+        authz: Authorizer,
+        clock: Callable[[], datetime],
+        notify: Callable[[], None] = lambda: None,
+        notes: Mapping[str, str] | None = None,
     ):
         self.store, self.authz, self.clock, self.notify = store, authz, clock, notify
+        self.notes = dict(notes or {})
 
     def opened(self, user: str) -> None:
         """``user`` opened their Home tab: publish it now (and after each change from now on)."""
@@ -60,7 +67,7 @@ class Homes:
         """Waiting for this person: they are an approver, did not ask for it, did not make the change
         it undoes, and have not approved it yet (the approve use case checks all of it again)."""
         return (
-            request.status == "requested"
+            request.status == RequestStatus.REQUESTED
             and user != request.requested_by
             and user not in request.approvals
             and not self.authz.actor_is(actor_of(request), user)
@@ -79,6 +86,7 @@ class Homes:
             decided=_lines(self.store.requests.recent_decisions(DECISIONS)),
             mutes=tuple(self.store.suppressions.active(at)),
             at=at,
+            notes=self.notes,
         )
 
 

@@ -14,7 +14,7 @@ from bot import metrics
 from bot.assess import Alert, Assessor, RiskContext, network_of
 from bot.assess.judgement import judgement
 from bot.events import IamEvent, Rejected, excerpt, normalize
-from bot.store import Store, Suppression, dumps, now
+from bot.store import Disposition, Store, Suppression, dumps, now
 from bot.workflow import messages as m
 from bot.workflow.authz import ActorRef
 from bot.workflow.canary import Canary
@@ -90,7 +90,7 @@ class Intake:
             mutes = self.store.suppressions.active(at)  # once a batch, not once an event
             for event in events:
                 self._one(event, at, result, mutes)
-            if any(t.disposition == "posted" and t.alert.severity in SEVERE for t in result.taken):
+            if any(t.disposition == Disposition.POSTED and t.alert.severity in SEVERE for t in result.taken):
                 self.store.outbox.touch_kind(m.Kind.HOME, at=at)  # listed on every Home: once a batch
             if result.rejected:
                 self.store.rejected.add(result.rejected, source=source or "intake")
@@ -138,7 +138,7 @@ class Intake:
             return
         value = self.canary.recognises(event, alert.risk.is_self) if self.canary is not None else None
         if value is not None:
-            decision = Decision("canary")
+            decision = Decision(Disposition.CANARY)
         else:
             decision = decide(self.store, self.settings, alert, at, mutes)
             decision = observe(self.store, self.settings, alert, decision, at)  # a sequence's member
@@ -162,26 +162,26 @@ class Intake:
     def _queue(self, alert: Alert, decision: Decision, at: datetime) -> None:
         key, outbox = alert.event.key, self.store.outbox
         match decision.disposition:
-            case "posted":
+            case Disposition.POSTED:
                 outbox.put(m.alert_id(key), m.Kind.ALERT, key, str(decision.channel), at=at)
                 if self.ask is not None:
                     self.ask(alert, at)
-            case "unrouted":
+            case Disposition.UNROUTED:
                 outbox.put(m.alert_id(key), m.Kind.ALERT, key, "", at=at)
-            case "repeat":
+            case Disposition.REPEAT:
                 parent = str(decision.parent)
                 reply = m.repeats_id(parent)
                 if not outbox.put(
                     reply, m.Kind.REPEATS, parent, str(decision.channel), thread_of=m.alert_id(parent), at=at
                 ):
                     outbox.touch(reply, at=at)
-            case "burst":
+            case Disposition.BURST:
                 minute = at.strftime("%Y-%m-%dT%H:%M")
                 data = {"since": (at - timedelta(minutes=1)).isoformat(), "limit": self.settings.burst_per_minute}
                 summary = m.burst_id(str(decision.channel), minute)
                 if not outbox.put(summary, m.Kind.BURST, minute, str(decision.channel), data=data, at=at):
                     outbox.touch(summary, at=at)
-            case "confirmation" if decision.request is not None and decision.request.event_key:
+            case Disposition.CONFIRMATION if decision.request is not None and decision.request.event_key:
                 alert_row = outbox.get(m.alert_id(decision.request.event_key))
                 if alert_row is not None:
                     outbox.put(
@@ -193,7 +193,7 @@ class Intake:
                         thread_of=alert_row.id,
                         at=at,
                     )
-            case "suppressed":
+            case Disposition.SUPPRESSED:
                 self.store.suppressions.hit(str(decision.suppression))
             case _:
                 log.info("alert not posted", extra={"event": key, "disposition": decision.disposition})
@@ -215,7 +215,7 @@ class Intake:
                 continue
             with self.store.unit():
                 if self.store.outbox.route(m.alert_id(key), channel):
-                    self.store.alerts.set_disposition(key, "posted")
+                    self.store.alerts.set_disposition(key, Disposition.POSTED)
                     moved += 1
         moved += reroute_sequences(self.store, self.settings)
         if moved:

@@ -27,6 +27,9 @@ from typing import TYPE_CHECKING
 from bot.assess import Alert
 from bot.catalog import SEVERITIES
 from bot.store import Request, Store, Suppression
+from bot.store.alerts import Disposition
+
+D = Disposition
 
 if TYPE_CHECKING:
     from bot.config.settings import Settings
@@ -36,7 +39,7 @@ ALERT = "alert"
 
 @dataclass(frozen=True, slots=True)
 class Decision:
-    disposition: str
+    disposition: Disposition
     channel: str | None = None
     parent: str | None = None  # the alert whose thread a repeat goes into
     request: Request | None = None  # iambot's own request that this event carries out
@@ -104,20 +107,20 @@ def decide(
     e = alert.event
     request = own_request(store, alert)
     if request is not None or alert.risk.is_self:
-        return Decision("confirmation" if request and request.event_key else "self", request=request)
+        return Decision(D.CONFIRMATION if request and request.event_key else D.SELF, request=request)
     if sid := matching(store.suppressions.active(at) if suppressions is None else suppressions, alert):
-        return Decision("suppressed", suppression=sid)
+        return Decision(D.SUPPRESSED, suppression=sid)
     if e.event_time < at - timedelta(hours=settings.backfill_hours):
-        return Decision("backfill")
+        return Decision(D.BACKFILL)
     if SEVERITIES.index(alert.severity) < SEVERITIES.index(settings.min_severity):
-        return Decision("quiet")
+        return Decision(D.QUIET)
     channel = route(settings, alert)
     if not channel:
-        return Decision("unrouted")
+        return Decision(D.UNROUTED)
     if settings.repeat_window_minutes:
         window = timedelta(minutes=settings.repeat_window_minutes)
         if parent := store.alerts.repeat_parent(group_key(alert), e.event_time - window, e.event_time):
-            return Decision("repeat", channel, parent=parent)
+            return Decision(D.REPEAT, channel, parent=parent)
     if store.outbox.count_since(ALERT, channel, at - timedelta(minutes=1)) >= settings.burst_per_minute:
-        return Decision("burst", channel)
-    return Decision("posted", channel)
+        return Decision(D.BURST, channel)
+    return Decision(D.POSTED, channel)

@@ -17,12 +17,12 @@ import orjson
 from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import ValidationError
 
-from bot.store import Request, Store, now
+from bot.store import AlertStatus, Request, Store, now
 from bot.store.requests import DRIFTED, FAILED, SUCCEEDED
 from bot.workflow import approvals
 from bot.workflow import messages as m
 from bot.workflow.authz import Act, ActorRef, Authorizer, Refused, plain_id
-from bot.workflow.stepup import StepUp, StepUpNeeded
+from bot.workflow.stepup import CODE_IN_REASON, StepUp, StepUpNeeded, holds_a_code
 from bot.workflow.undo import ask_undo
 from bot.workflow.views import Views
 from remediations import registry
@@ -246,6 +246,8 @@ class Remediations:
             raise Refused("Break-glass approvals are off (break_glass = true in iambot.toml turns them on).")
         if break_glass and not reason:
             raise Refused("A break-glass approval needs a reason.")
+        if holds_a_code(reason):
+            raise Refused(CODE_IN_REASON)
         if self.needs_code(request_id) and self.authz.is_approver(user):
             if not code:
                 raise StepUpNeeded(f"Approving {plain_id(request_id)} needs a code from your authenticator.")
@@ -327,7 +329,7 @@ class Remediations:
 
 def closed_text(status: str, dismissed_by: str | None, requests: tuple[Request, ...]) -> str:
     """Why a click on a closed alert does nothing: what happened to it."""
-    if status == "dismissed":
+    if status == AlertStatus.DISMISSED:
         return f"This alert is closed: dismissed as expected by <@{dismissed_by or '?'}>. Nothing new was requested."
     done = next((r for r in requests if r.status == SUCCEEDED), None)
     if done is not None:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from bot.assess import Alert
 from bot.assess.sequences import ENUMERATION, SEVERITY, Thresholds, fires, step_of
 from bot.store import Store, iso
+from bot.store.alerts import Disposition
 from bot.store.sequences import sequence_key
 from bot.workflow import messages as m
 from bot.workflow.noise import Decision, route
@@ -21,10 +22,10 @@ if TYPE_CHECKING:
     from bot.config.settings import Settings
 
 # what iambot itself did or a person muted is no part of anyone's attempt
-NOT_OBSERVED = frozenset({"confirmation", "self", "suppressed"})
+NOT_OBSERVED = frozenset({Disposition.CONFIRMATION, Disposition.SELF, Disposition.SUPPRESSED})
 # a member's own message gives way to the sequence's; what was decided otherwise stays
-SHOWN = frozenset({"posted", "repeat", "burst", "unrouted", "quiet"})
-SEQUENCE = "sequence"
+SHOWN = frozenset({Disposition.POSTED, Disposition.REPEAT, Disposition.BURST, Disposition.UNROUTED, Disposition.QUIET})
+SEQUENCE = Disposition.SEQUENCE
 
 
 def observe(store: Store, settings: Settings, alert: Alert, decision: Decision, at: datetime) -> Decision:
@@ -43,7 +44,7 @@ def observe(store: Store, settings: Settings, alert: Alert, decision: Decision, 
         seqs.join(sequence, [step.key], iso(step.at))
         store.outbox.touch(m.sequence_id(sequence), at=at)
     else:
-        if decision.disposition == "backfill":
+        if decision.disposition == Disposition.BACKFILL:
             return decision
         members = seqs.loose(step.kind, step.principal, step.at - window, step.at)
         if not fires(step.kind, (s.name for s in members), limits):

@@ -39,6 +39,18 @@ class StepUpNeeded(Refused):
     """The approval needs a code (the Slack layer asks for it in a dialog)."""
 
 
+def holds_a_code(text: str) -> bool:
+    """A word of six digits: an authenticator's code typed where words go (a break-glass reason is
+    audited and posted to the channel), which must be neither kept nor shown."""
+    return any(len(w) == 6 and w.isascii() and w.isdigit() for w in (w.strip(".,;:!?()[]'\"") for w in text.split()))
+
+
+CODE_IN_REASON = (
+    "That reason holds a six-digit number, like a code from your authenticator: nothing was approved or kept. "
+    "Give the code on its own, and say why in words."
+)
+
+
 @dataclass(frozen=True)
 class Enrolment:
     uri: str  # otpauth://totp/…, what an authenticator app reads from the QR code

@@ -12,8 +12,8 @@ from bot.assess import Alert
 from bot.assess.judgement import restore
 from bot.catalog.model import SEVERITIES
 from bot.events import RecordError, normalize
-from bot.store import Question, Request, Store, StoredEvent, now, parse_iso
-from bot.store.requests import SUCCEEDED
+from bot.store import AlertStatus, Question, Request, Store, StoredEvent, now, parse_iso
+from bot.store.requests import REQUESTED, SUCCEEDED
 from bot.workflow import undo
 from bot.workflow.undo import UndoOffer
 from remediations import registry
@@ -25,13 +25,14 @@ Assess = Callable[[Any], Alert]  # normalize's IamEvent -> Alert
 @dataclass(frozen=True)
 class AlertView:
     alert: Alert
-    status: str  # open | requested | remediated | dismissed
+    status: AlertStatus  # open | requested | remediated | dismissed
     requests: tuple[Request, ...]
     titles: dict[str, str]
     dismissed_by: str | None = None
     dismiss_reason: str = ""
     recorded: tuple[str, ...] = ()  # what iambot's own records add (the thumbprints before a change)
     account_name: str | None = None  # from account_names, when configured
+    account_note: str | None = None  # from account_notes: a warning about the account ("PRODUCTION …")
     question: Question | None = None  # "Was this you?" to the actor, and its answer
 
     @property
@@ -40,7 +41,7 @@ class AlertView:
 
     @property
     def closed(self) -> bool:
-        return self.status in ("remediated", "dismissed")
+        return self.status in (AlertStatus.REMEDIATED, AlertStatus.DISMISSED)
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,8 @@ class RequestView:
     undo: UndoOffer | None = None  # offered while its window is open
     undo_note: str | None = None  # why it cannot be undone (irreversible remediations)
     undoes: str | None = None  # the request this one undoes
+    account_note: str | None = None  # from account_notes, for the request's account
+    ping: tuple[str, ...] = ()  # approvers_to_notify (users and groups) while it waits, its requester left out
 
 
 @dataclass(frozen=True)
@@ -100,12 +103,27 @@ class Views:
         enabled: set[str],
         account_names: Mapping[str, str] | None = None,
         undo_hours: int = 24,
+        account_notes: Mapping[str, str] | None = None,
+        approvers_to_notify: tuple[str, ...] = (),
     ):
         self.store = store
         self._assess = assess
         self.enabled = enabled
         self.account_names = dict(account_names or {})
         self.undo_hours = undo_hours
+        self.account_notes = dict(account_notes or {})
+        self.approvers_to_notify = approvers_to_notify
+
+    def note(self, account_id: str | None) -> str | None:
+        """The account's note (account_notes), shown on everything about that account."""
+        return self.account_notes.get(account_id or "")
+
+    def ping(self, request: Request) -> tuple[str, ...]:
+        """Who a request pings: the approvers to notify while it waits, never the person who asked
+        (who may not approve it). Every approver may still approve; only these are pinged."""
+        if request.status != REQUESTED:
+            return ()
+        return tuple(p for p in self.approvers_to_notify if p != request.requested_by)
 
     def alert(self, event_key: str) -> Alert | None:
         """The alert for a stored event as it was judged when taken in: the event and its catalog
@@ -135,18 +153,20 @@ class Views:
         if alert is None:
             return None
         requests = tuple(self.store.requests.for_event(event_key))
-        status = row.status if row else "open"
-        dismissal = self.store.audit.last("dismiss", event_key) if status == "dismissed" else None
+        status = AlertStatus.DISMISSED if row and row.status == AlertStatus.DISMISSED else AlertStatus.OPEN
+        dismissal = self.store.audit.last("dismiss", event_key) if status == AlertStatus.DISMISSED else None
         dismissed_by, reason = dismissal if dismissal else (None, "")
-        if status == "open" and any(r.status == SUCCEEDED for r in requests):
-            status = "remediated"
-        elif status == "open" and any(r.pending for r in requests):
-            status = "requested"
+        if status == AlertStatus.OPEN and any(r.status == SUCCEEDED for r in requests):
+            status = AlertStatus.REMEDIATED
+        elif status == AlertStatus.OPEN and any(r.pending for r in requests):
+            status = AlertStatus.REQUESTED
         shown = alert.with_offers(tuple(o for o in alert.offers if o.id in self.enabled))
         titles = {rid: title(rid) for rid in {*(o.id for o in shown.offers), *(r.remediation_id for r in requests)}}
-        name = self.account_names.get(alert.event.account_id or "")
+        account = alert.event.account_id or ""
+        name, note = self.account_names.get(account), self.note(account)
         question = self.store.questions.for_event(event_key)
-        return AlertView(shown, status, requests, titles, dismissed_by, reason, self.recorded(shown), name, question)
+        recorded = self.recorded(shown)
+        return AlertView(shown, status, requests, titles, dismissed_by, reason, recorded, name, note, question)
 
     def recorded(self, alert: Alert) -> tuple[str, ...]:
         """For each offer, the parameters only iambot's records supply (prepared, not in the event)."""
@@ -182,6 +202,8 @@ class Views:
             offered,
             cls.undo_note if cls and undo.inverse(request) is None else None,
             undoes.removeprefix("undoes ") if undoes else None,
+            self.note(request.account_id),
+            self.ping(request),
         )
 
     def question_view(self, question_id: str) -> QuestionView | None:

@@ -2,50 +2,25 @@
 
 from __future__ import annotations
 
-from bot.aws import reports
-from bot.slack.messages import Message, done, listing, t, user
-from bot.workflow import Act, Refused, Workflow
+from bot.slack.messages import Message, done
+from bot.slack.messages.reports import audit_message, mfa_message, mutes_message
+from bot.workflow import Workflow
 from bot.workflow.authz import plain_id
+from bot.workflow.reports import AUDIT_MOST, account_id
 from handlers.iam.base import Usage, number, pairs, subcommand
 
 
 @subcommand("audit", "audit [n]", "the latest audit log entries")
 def audit(wf: Workflow, who: str, args: list[str]) -> Message:
-    n = number(args[0], "n", 1, 50) if args else 15
-    rows = wf.store.audit.recent(n)
-    if not rows:
-        return listing("The audit log is empty.", [])
-    items = []
-    for r in rows:
-        actor = [t("iambot")] if r["user_id"] == "iambot" else [user(r["user_id"])]
-        what = f" {r['action']} {r['request_id'] or ''} {r['remediation_id'] or ''} → {r['result']}"
-        items.append([t(r["at"], code=True), t(" "), *actor, t(what + (f": {r['detail']}" if r["detail"] else ""))])
-    return listing(f"The latest {len(rows)} audit entries", items)
+    n = number(args[0], "n", 1, AUDIT_MOST) if args else 15
+    return audit_message(wf.reports.audit(n))
 
 
 @subcommand("mfa", "mfa [account-id]", "users who can sign in without MFA (read-only)", slow=True)
 def mfa(wf: Workflow, who: str, args: list[str]) -> Message:
-    if len(args) > 1 or (args and not (args[0].isascii() and args[0].isdigit() and len(args[0]) == 12)):
+    if len(args) > 1 or (args and not account_id(args[0])):
         raise Usage("/iam mfa [account-id]")
-    if not wf.authz.may(Act.REPORT, who):
-        wf.store.audit.add("report", who, result="refused", detail="mfa: not a requester")
-        raise Refused("Only requesters and approvers can run account reports.")
-    iam = wf.remediations.aws.iam(args[0] if args else None, session_name=f"iambot-report-{who}")
-    users = reports.console_users_without_mfa(iam)
-    root = reports.root_without_mfa(iam)
-    wf.store.audit.add("report", who, detail=f"mfa: {len(users)} console user(s) without MFA")
-    items = [[t("The root user has no MFA." if root else "The root user has MFA.", bold=root)]]
-    if not users:
-        items.append([t("Every user with a console password has MFA.")])
-    else:
-        items.append([t(f"{len(users)} user(s) can sign in to the console without MFA; ask each to add a device:")])
-        items += [[t(u.user, code=True), t(f" (password last used {u.password_last_used})")] for u in users[:30]]
-    footer = (
-        "iambot cannot enable MFA for someone else. To enforce it, attach a policy that denies actions when "
-        "aws:MultiFactorAuthPresent is false (AWS's example: IAM User Guide, reference_policies_examples_aws_"
-        "my-sec-creds-self-manage-mfa-only), or remove console access with disable-console-access."
-    )
-    return listing("MFA report", items, footer)
+    return mfa_message(wf.reports.mfa(who, args[0] if args else None))
 
 
 @subcommand("digest", "digest", "post the digest so far (approvers)", slow=True)
@@ -89,25 +64,7 @@ def mute(wf: Workflow, who: str, args: list[str]) -> Message:
 
 @subcommand("mutes", "mutes", "active suppressions")
 def mutes(wf: Workflow, who: str, args: list[str]) -> Message:
-    found = wf.suppressions.active()
-    if not found:
-        return listing("No active suppressions.", [])
-    items = []
-    for s in found:
-        what = ", ".join(
-            f"{k} = {v}"
-            for k, v in (("event", s.event_name), ("actor", s.actor), ("target", s.target), ("account", s.account_id))
-            if v
-        )
-        items.append(
-            [
-                t(s.id, code=True),
-                t(f" {what} · until {s.expires_at} · {s.hits} hit(s) · "),
-                user(s.created_by),
-                t(f": {s.reason}"),
-            ]
-        )
-    return listing(f"{len(found)} active suppression(s)", items)
+    return mutes_message(wf.suppressions.active())
 
 
 @subcommand("unmute", "unmute <id>", "lift a suppression (approvers)", slow=True)

@@ -5,9 +5,10 @@ from __future__ import annotations
 from bot.catalog import load as load_catalog
 from bot.catalog.explain import explain_text
 from bot.slack.messages import Message, listing, preformatted, t
-from bot.slack.messages.base import Part
+from bot.slack.messages.reports import event_message, events_message, rejected_message
 from bot.workflow import Workflow
 from bot.workflow.authz import plain_id
+from bot.workflow.reports import LIST_MOST
 from handlers.iam.base import SUBCOMMANDS, Usage, number, subcommand
 from remediations import registry
 
@@ -49,62 +50,19 @@ def explain(wf: Workflow, user: str, args: list[str]) -> Message:
 def recent(wf: Workflow, user: str, args: list[str]) -> Message:
     if len(args) > 1:
         raise Usage("/iam recent [n]")
-    n = number(args[0], "n", 1, 50) if args else 10
-    rows = wf.store.events.recent(n)
-    if not rows:
-        return listing("No identity events stored yet.", [])
-    return listing(
-        f"The latest {len(rows)} identity event(s)",
-        (
-            [
-                t(r.event_time, code=True),
-                t(" "),
-                t(r.severity or "?", bold=True),
-                t(" " + (r.summary or r.event_name)),
-                t(" · "),
-                t(r.id, code=True),
-            ]
-            for r in rows
-        ),
-    )
+    return events_message(wf.reports.events(number(args[0], "n", 1, LIST_MOST) if args else 10))
 
 
 @subcommand("show", "show <event-id>", "one event with its risk reasons")
 def show(wf: Workflow, user: str, args: list[str]) -> Message:
     if len(args) != 1:
         raise Usage("give the event id, e.g. /iam show 3d3d4cf5-… (from /iam recent)")
-    alerts = [a for a in map(wf.views.assess, wf.store.events.with_id(args[0][:300])) if a is not None]
+    alerts = wf.reports.event(args[0])
     if not alerts:
         raise Usage(f"no stored event {plain_id(args[0])!r}")
-    items: list[list[Part]] = []
-    for alert in alerts:
-        e = alert.event
-        if len(alerts) > 1:
-            items.append([t(f"{alert.severity.upper()} · {alert.entry.title}", bold=True)])
-        items += [
-            [t(alert.summary)],
-            [t(f"Account {e.account_id or '?'} · actor {e.actor.arn or e.actor.name}")],
-            [t(f"When {e.event_time:%Y-%m-%d %H:%M:%S} UTC · from {e.source_ip or '—'}")],
-            *([t("• " + r)] for r in alert.risk.reasons),
-        ]
-        if alert.offers:
-            items.append([t("Remediations: " + ", ".join(o.id for o in alert.offers))])
-    first = alerts[0]
-    title = (
-        f"{first.severity.upper()} · {first.entry.title}"
-        if len(alerts) == 1
-        else f"{len(alerts)} events with id {plain_id(args[0])}"
-    )
-    return listing(title, items)
+    return event_message(alerts, plain_id(args[0]))
 
 
 @subcommand("rejected", "rejected [n]", "input iambot could not read, and why")
 def rejected(wf: Workflow, user: str, args: list[str]) -> Message:
-    n = number(args[0], "n", 1, 50) if args else 10
-    rows = wf.store.rejected.recent(n)
-    if not rows:
-        return listing("Nothing has been rejected.", [])
-    return listing(
-        f"The latest {len(rows)} rejection(s)",
-        ([t(r["at"], code=True), t(f" {r['source']} {r['where_']}: {r['reason']}")] for r in rows),
-    )
+    return rejected_message(wf.reports.rejected(number(args[0], "n", 1, LIST_MOST) if args else 10))

@@ -2,40 +2,40 @@
 
 from __future__ import annotations
 
-from bot.slack.messages import Message, done, listing, status_text, t, user
+from bot.slack.messages import Message, done
+from bot.slack.messages.reports import remediations_message, waiting_message
+from bot.store import RequestStatus
 from bot.workflow import Workflow
 from handlers.iam.base import Usage, pairs, subcommand
-from remediations import registry
 
 
 @subcommand("requests", "requests", "remediation requests waiting for approval")
 def requests(wf: Workflow, who: str, args: list[str]) -> Message:
-    pending = wf.store.requests.pending()
-    if not pending:
-        return listing("No remediation requests are waiting.", [])
-    return listing(
-        f"{len(pending)} request(s) waiting",
-        (
-            [
-                t(r.id, code=True),
-                t(f" {status_text(r.status)} · "),
-                t(registry.titles().get(r.remediation_id, r.remediation_id), bold=True),
-                t(f" · {len(r.approvals)}/{r.approvals_needed} approvals · asked by "),
-                user(r.requested_by),
-                t(f" · expires {r.expires_at}"),
-            ]
-            for r in pending
-        ),
-    )
+    return waiting_message(wf.reports.waiting(), wf.views.account_notes)
 
 
-@subcommand("approve", "approve <request-id> [code]", "approve a request (approvers only)", slow=True)
+BREAK_GLASS = "--break-glass"
+APPROVE = (
+    "/iam approve <request-id> [the 6-digit code from your authenticator, where step-up asks for it]"
+    " [--break-glass <reason>, where the policy would not let you approve alone]"
+)
+
+
+@subcommand(
+    "approve", "approve <request-id> [code] [--break-glass <reason>]", "approve a request (approvers only)", slow=True
+)
 def approve(wf: Workflow, who: str, args: list[str]) -> Message:
+    reason = ""
+    if BREAK_GLASS in args:  # everything after it is the reason, audited and told to every approver
+        at = args.index(BREAK_GLASS)
+        args, reason = args[:at], " ".join(args[at + 1 :])
+        if not reason.strip():
+            raise Usage(f"{BREAK_GLASS} needs a reason: /iam approve <request-id> [code] {BREAK_GLASS} <why>")
     code = args[1] if len(args) == 2 else ""
     if len(args) not in (1, 2) or (code and not (len(code) == 6 and code.isascii() and code.isdigit())):
-        raise Usage("/iam approve <request-id> [the 6-digit code from your authenticator, where step-up asks for it]")
-    request = wf.remediations.approve(args[0][:20], who, code)
-    if request.status == "requested":
+        raise Usage(APPROVE)
+    request = wf.remediations.approve(args[0][:20], who, code, break_glass=reason)
+    if request.status == RequestStatus.REQUESTED:
         return done(
             f"Approved {request.id}; it needs {request.approvals_needed - len(request.approvals)} more approval(s)."
         )
@@ -74,12 +74,4 @@ def remediate(wf: Workflow, who: str, args: list[str]) -> Message:
 
 @subcommand("remediations", "remediations", "the remediations and their parameters")
 def remediations(wf: Workflow, who: str, args: list[str]) -> Message:
-    items = []
-    for rid, cls in registry.REMEDIATIONS.items():
-        if rid not in wf.remediations.enabled or cls.undo_only:
-            continue
-        fields = " ".join(f"{n}=…" if f.is_required() else f"[{n}=…]" for n, f in cls.Params.model_fields.items())
-        items.append(
-            [t(f"{rid} {fields}", code=True), t(f" — {cls.title}" + (" (irreversible)" if cls.destructive else ""))]
-        )
-    return listing("Remediations", items, "Add account=<12 digits> to act in another account of the organization.")
+    return remediations_message(wf.remediations.enabled)

@@ -64,6 +64,8 @@ def test_the_readme_example_loads_and_every_key_lands_where_meant(tmp_path):
     s = load_settings()
     assert s.approvals_channel == "C0APPROVALS"
     assert s.approver_groups == ["S0SECURITY"]
+    assert s.approvers_to_notify == ["S0SECURITY"]
+    assert s.account_notes == {"111122223333": "PRODUCTION — management account"}
     assert s.requesters == []
     assert (s.approvals_required, s.destructive_approvals_required, s.request_ttl_minutes) == (1, 2, 60)
     assert s.min_severity == "low" and s.confirm_with_actor == "medium"
@@ -94,6 +96,7 @@ def test_the_readme_example_loads_and_every_key_lands_where_meant(tmp_path):
         "hunt_output",
         "approvals_channel",
         "approver_groups",
+        "approvers_to_notify",
         "requesters",
         "approvals_required",
         "destructive_approvals_required",
@@ -317,3 +320,30 @@ def test_account_names_are_read_from_the_file_and_checked(tmp_path, monkeypatch)
         given(account_names={"prod": "prod"})
     with pytest.raises(ConfigError, match=r"account_names: .*must be 1 to 64 characters"):
         given(account_names={"111122223333": " "})
+
+
+def test_approvers_to_notify_is_read_like_approvers_and_must_be_approvers(monkeypatch):
+    monkeypatch.setenv("IAMBOT_APPROVERS", "U0ANA0001,U0BOB0001,U0CAT0001")
+    monkeypatch.setenv("IAMBOT_APPROVERS_TO_NOTIFY", "U0ANA0001, S0SECURITY")
+    s = load_settings(approver_groups=["S0SECURITY"])
+    assert s.approvers_to_notify == ["U0ANA0001", "S0SECURITY"]
+    # someone pinged who cannot approve: a user not in IAMBOT_APPROVERS, a group not in approver_groups
+    assert re.search(r"approvers_to_notify: S0SECURITY not an approver.*approver_groups", refused())
+    message = refused(IAMBOT_APPROVERS_TO_NOTIFY="U0DAN0001", approver_groups=["S0SECURITY"])
+    assert "approvers_to_notify: U0DAN0001 not an approver" in message and "IAMBOT_APPROVERS" in message
+    # ids, never names
+    assert "looks like a name" in refused(IAMBOT_APPROVERS_TO_NOTIFY="@ana")
+    assert "IAMBOT_APPROVERS_TO_NOTIFY" in refused(IAMBOT_APPROVERS_TO_NOTIFY="@ana")
+    assert load_settings(IAMBOT_APPROVERS_TO_NOTIFY="").approvers_to_notify == []
+
+
+def test_account_notes_are_read_from_the_file_checked_and_clipped(tmp_path, monkeypatch):
+    config(tmp_path, '[account_notes]\n"111122223333" = "  PRODUCTION —\\n management account "\n')
+    monkeypatch.setenv("IAMBOT_CONFIG", str(tmp_path / "iambot.toml"))
+    assert load_settings().account_notes == {"111122223333": "PRODUCTION — management account"}
+    with pytest.raises(ConfigError, match=r"account_notes: .*'11112222333' is not a 12-digit account id"):
+        given(account_notes={"11112222333": "prod"})
+    with pytest.raises(ConfigError, match=r"account_notes: .*the note of 111122223333 is empty"):
+        given(account_notes={"111122223333": " \n "})
+    long = given(account_notes={"111122223333": "x" * 500}).account_notes["111122223333"]
+    assert len(long) == 150 and long.endswith("…")

@@ -11,7 +11,7 @@ import time_machine
 
 from tests.conftest import ALERTS, APPROVER, APPROVER2, REQUESTER, STRANGER
 from tests.support.harness import block_actions
-from tests.support.records import access_key_event, key_status
+from tests.support.records import MOTO_ACCOUNT, access_key_event, key_status
 from tests.support.state import audit_actions, buttons, pending, request_row, request_status, shown
 
 
@@ -255,3 +255,18 @@ def test_undo_on_a_finished_request_asks_for_its_inverse(runtime, http, slack, a
     http.click("approve", undo.id, APPROVER2)
     slack.wait_for(lambda s: runtime.store.requests.get(undo.id).status == "succeeded")
     assert key_status(iam, key) == "Active"
+
+
+def test_only_the_approvers_to_notify_are_pinged_and_any_approver_may_approve(runtime_for, http_for, slack, aws):
+    runtime = runtime_for(IAMBOT_APPROVERS_TO_NOTIFY=APPROVER, account_notes={MOTO_ACCOUNT: "PRODUCTION"})
+    http = http_for(runtime)
+    rid, key, iam = requested(runtime, http, slack, aws)
+    approval = shown(slack, runtime, f"approval:{rid}")
+    [ping] = [b for b in approval["blocks"] if "For your approval" in json.dumps(b)]
+    assert [e.get("user_id") for e in ping["elements"][0]["elements"] if e["type"] == "user"] == [APPROVER]
+    assert f"⚠ Account {MOTO_ACCOUNT}: PRODUCTION" in json.dumps(approval["blocks"], ensure_ascii=False)
+    http.click("approve", rid, APPROVER2)  # an approver who was not pinged
+    slack.wait_for(lambda s: request_status(runtime) == "succeeded" and pending(runtime) == 0)
+    assert key_status(iam, key) == "Inactive"
+    assert ("approve", APPROVER2, "ok") in audit_actions(runtime)
+    assert "For your approval" not in json.dumps(shown(slack, runtime, f"approval:{rid}")["blocks"])

@@ -182,6 +182,9 @@ def test_break_glass_opens_a_dialog_that_needs_a_reason(runtime_for, http_for, s
     _status, body = http.submit(view, APPROVER)
     assert json.loads(body)["errors"] == {"reason": "Say why: a break-glass approval needs a reason."}
     assert request_status(runtime) == "requested"
+    _status, body = http.submit(view, APPROVER, typed("my code is 123456"))  # typed in the wrong field
+    assert json.loads(body)["errors"] == {"reason": "That looks like a code from your authenticator: say why in words."}
+    assert request_status(runtime) == "requested"
     http.submit(view, APPROVER, typed("the key is leaking, INC-7"))
     slack.wait_for(lambda s: request_status(runtime) == "succeeded")
     assert key_status(iam, key) == "Inactive"

@@ -21,6 +21,7 @@ from bot.store.requests import (
     REQUESTED,
     RUNNING,
     SUCCEEDED,
+    RequestStatus,
 )
 from tests.support.store import add_alert, alert_of
 
@@ -75,6 +76,18 @@ def test_statuses():
     assert PENDING == (REQUESTED, APPROVED, RUNNING)
     assert set(FINAL) == {SUCCEEDED, FAILED, DRIFTED, DENIED, CANCELLED, EXPIRED}
     assert not set(PENDING) & set(FINAL)
+    assert set(PENDING) | set(FINAL) == set(RequestStatus)  # every state is pending or final
+
+
+def test_a_status_is_stored_as_the_text_it_always_was(store):
+    # a StrEnum: rows written before the enum, and by it, hold the same words; no migration
+    assert [str(s) for s in RequestStatus] == [
+        "requested", "approved", "running", "succeeded", "failed", "drifted", "denied", "cancelled", "expired"
+    ]  # fmt: skip
+    ask(store)
+    assert store.requests.move("RAAAAAA", RequestStatus.REQUESTED, RequestStatus.DENIED, at=T0, decided_by="U0APPROVE")
+    assert store.db.one("SELECT status FROM requests WHERE id = 'RAAAAAA'")["status"] == "denied"
+    assert store.requests.get("RAAAAAA").status == RequestStatus.DENIED == "denied"
 
 
 def test_add_and_get(store):

@@ -61,6 +61,11 @@ def rich_texts(message):
     ]
 
 
+def context_texts(blocks):
+    """The text of every element of the context blocks among ``blocks`` (a message's or a view's)."""
+    return [e["text"] for b in blocks if b["type"] == "context" for e in b["elements"]]
+
+
 def all_rich_text(message):
     return "".join(rich_texts(message))
 
@@ -158,4 +163,5 @@ def assert_shown_literally(msg, where):
     assert not {"link", "broadcast", "channel", "usergroup"} & set(element_types(msg)) - ({"link"} if where == "digest"
                                                                                         else set()), where
     assert "<!channel>" not in msg.text and "<@U0EVIL1>" not in msg.text and "<https://evil" not in msg.text
-    assert "&lt;!channel&gt;" in msg.text or where in ("request", "digest", "home")  # a view has no notification text
+    # a view has no notification text, a listing only its title
+    assert "&lt;!channel&gt;" in msg.text or where in ("request", "digest", "home", "listing")

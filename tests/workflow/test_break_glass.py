@@ -67,3 +67,17 @@ def test_the_person_who_made_the_change_may_break_glass_but_a_stranger_may_not(r
         runtime.workflow.remediations.approve(request.id, STRANGER, break_glass="I insist")
     runtime.workflow.remediations.approve(request.id, APPROVER2, break_glass="erin is on call and alone")
     assert key_status(iam, key) == "Inactive"
+
+
+def test_a_reason_holding_a_six_digit_code_is_refused_and_kept_nowhere(runtime_for, aws, slack):
+    runtime = runtime_for(break_glass=True)
+    request, key, iam = asked(runtime, aws)
+    for reason in ("leaking 482913", "code: 654321.", "(000000) urgent"):
+        with pytest.raises(Refused, match="six-digit number, like a code from your authenticator"):
+            runtime.workflow.remediations.approve(request.id, APPROVER, break_glass=reason)
+    assert runtime.store.requests.get(request.id).status == "requested" and key_status(iam, key) == "Active"
+    assert not [a for a in audit_actions(runtime) if a[0] == "break-glass"]
+    assert "482913" not in json.dumps(runtime.store.db.query("SELECT * FROM audit"))
+    # a number that is not a code on its own is words: a ticket, a longer id
+    done = runtime.workflow.remediations.approve(request.id, APPROVER, break_glass="INC-123456, case 1234567")
+    assert done.status == "succeeded"

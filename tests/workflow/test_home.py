@@ -61,6 +61,7 @@ def test_alerts_of_the_last_seven_days_with_their_message(runtime):
         view = runtime.workflow.homes.for_user(APPROVER)
     assert recent.severity in ("high", "critical")
     assert [(a.key, a.channel, a.ts) for a in view.alerts] == [(recent.event.key, "C0ALERTS", "1700000000.000100")]
+    assert view.alerts[0].account_id == recent.event.account_id is not None  # the row's account_notes note
 
 
 def test_decisions_and_mutes(runtime):

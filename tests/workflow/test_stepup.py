@@ -14,7 +14,7 @@ import time_machine
 from cryptography.fernet import Fernet
 
 from bot.workflow import Refused
-from bot.workflow.stepup import StepUpNeeded, qr_text
+from bot.workflow.stepup import StepUpNeeded, holds_a_code, qr_text
 from tests.conftest import APPROVER, APPROVER2, REQUESTER, TEST_SECRET_KEY
 from tests.support.records import access_key_event, key_status
 
@@ -139,3 +139,12 @@ def test_the_qr_code_is_drawn_with_half_blocks_in_a_square():
     assert {len(row) for row in drawn} == {width} and set("".join(drawn)) <= set("█▀▄ ")
     assert abs(width - 2 * len(drawn)) <= 2  # one character is a module wide and two tall
     assert drawn[0].strip() == "" and drawn[-1].strip() == ""  # the quiet zone
+
+
+@pytest.mark.parametrize(
+    ("text", "held"),
+    [("123456", True), ("it is 123456.", True), ('"654321"', True), ("INC-123456", False), ("1234567", False),
+     ("12345", False), ("１２３４５６", False), ("", False)],
+)  # fmt: skip
+def test_a_six_digit_word_is_taken_for_a_code(text, held):
+    assert holds_a_code(text) is held

@@ -24,6 +24,7 @@ from bot.slack.messages.base import (
     SEVERITY_EMOJI,
     Message,
     Part,
+    account_note,
     bullets,
     emoji,
     header,
@@ -35,6 +36,7 @@ from bot.slack.messages.base import (
 from bot.slack.messages.questions import answer_line
 from bot.slack.messages.request import request_line
 from bot.slack.text import clean
+from bot.store import AlertStatus
 from bot.workflow import AlertView
 
 TARGET_ORDER = ("user", "access_key_id", "certificate_id", "role", "group", "policy_arn", "policy_name")
@@ -123,7 +125,7 @@ def _status(view: AlertView) -> list[Block]:
     said = answer_line(view.question) if view.question is not None else None
     if said is not None:
         lines.append(said)
-    if view.status == "dismissed":
+    if view.status == AlertStatus.DISMISSED:
         reason = [t(": "), t(view.dismiss_reason, italic=True, limit=300)] if view.dismiss_reason else []
         lines.append(
             line(emoji("white_check_mark"), t(" Dismissed as expected by "), _user(view.dismissed_by), *reason)
@@ -141,6 +143,7 @@ def alert_message(view: AlertView, destructive: frozenset[str] = frozenset()) ->
         header(f"{sev.upper()}{attempt} · {entry.title}"),
         rich(line(emoji(SEVERITY_EMOJI[sev]), t(" "), t(alert.summary, bold=True))),
         ContextBlock(elements=[PlainTextObject(text=clean(context_text(view), 300), emoji=False)]),
+        *account_note(e.account_id, view.account_note),
     ]
     reasons = risk.reasons
     if reasons:
@@ -150,7 +153,7 @@ def alert_message(view: AlertView, destructive: frozenset[str] = frozenset()) ->
         blocks.append(rich(bullets(shown)))
     blocks += _status(view)
     buttons: list[ButtonElement] = []
-    if view.status in ("open", "requested") and not risk.is_self:
+    if view.status in (AlertStatus.OPEN, AlertStatus.REQUESTED) and not risk.is_self:
         buttons = [_button(view, o.id, o.id in destructive) for o in alert.offers][: ACTION_ELEMENTS - 2]
         buttons.append(
             ButtonElement(

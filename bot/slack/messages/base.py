@@ -15,6 +15,7 @@ from typing import Any
 from slack_sdk.errors import SlackObjectFormationError
 from slack_sdk.models.blocks import (
     Block,
+    ContextBlock,
     HeaderBlock,
     PlainTextObject,
     RichTextBlock,
@@ -140,6 +141,15 @@ def permalink(channel: str | None, ts: str | None) -> str | None:
 
 def header(text: str) -> HeaderBlock:
     return HeaderBlock(text=PlainTextObject(text=clean(text, HEADER_TEXT), emoji=False))
+
+
+def account_note(account_id: str | None, note: str | None) -> list[Block]:
+    """The context line every alert, request and Details of an account carries when account_notes has
+    one for it, so that a look-alike request in another account is not approved by mistake. Plain
+    text, which Slack never reads as markup; cleaned of hidden characters."""
+    if not note:
+        return []
+    return [ContextBlock(elements=[PlainTextObject(text=clean(f"⚠ Account {account_id}: {note}", 300), emoji=False)])]
 
 
 def message(text: str, blocks: Sequence[Block], mentions: bool = False) -> Message:

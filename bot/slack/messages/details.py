@@ -21,7 +21,7 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.slack.messages.alert import actor_text, target_text
-from bot.slack.messages.base import RICH_TEXT, Part, br, bullets, header, line, rich, t, titled
+from bot.slack.messages.base import RICH_TEXT, Part, account_note, br, bullets, header, line, rich, t, titled
 from bot.slack.messages.request import request_line
 from bot.workflow import AlertView
 
@@ -48,6 +48,7 @@ def details_view(view: AlertView) -> dict[str, Any]:
     ]
     blocks: list[Block] = [
         header(f"{alert.severity.upper()} · {entry.title}"),
+        *account_note(e.account_id, view.account_note),
         rich(line(t(alert.summary, bold=True))),
         titled("What happened", " ".join(entry.meaning.split())),
         titled("Why it matters", " ".join(entry.why.split())),

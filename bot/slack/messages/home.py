@@ -6,7 +6,7 @@ Each list is cut short with "and N more" so the view stays under Slack's 100-blo
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, ConfirmObject, ContextBlock, PlainTextObject
@@ -50,11 +50,17 @@ def _list(title: str, items: Sequence[Sequence[Part]], total: int, empty: str, h
     return rich(line(t(f"{title} ({total})", bold=True)), bullets(shown))
 
 
-def _request_parts(item: RequestLine, with_status: bool = False) -> list[Part]:
+def _note(notes: Mapping[str, str], account_id: str | None) -> list[Part]:
+    """The account's note (account_notes) on its row, as on the alert and the request."""
+    note = notes.get(account_id or "")
+    return [t(f" ⚠ {note}", bold=True, limit=200)] if note else []
+
+
+def _request_parts(item: RequestLine, notes: Mapping[str, str], with_status: bool = False) -> list[Part]:
     r = item.request
     parts: list[Part] = [t(item.title, bold=True), t(f" ({r.id})")]
     if r.account_id:
-        parts.append(t(f" in {r.account_id}"))
+        parts += [t(f" in {r.account_id}"), *_note(notes, r.account_id)]
     parts += [t(" requested by "), user(r.requested_by)]
     if with_status:
         parts.append(t(f" · {status_text(r.status)}"))
@@ -63,15 +69,15 @@ def _request_parts(item: RequestLine, with_status: bool = False) -> list[Part]:
     return parts
 
 
-def _waiting(items: tuple[RequestLine, ...]) -> list[Block]:
+def _waiting(items: tuple[RequestLine, ...], notes: Mapping[str, str]) -> list[Block]:
     blocks: list[Block] = [rich(line(t(f"Waiting for your approval ({len(items)})", bold=True)))]
     if not items:
         blocks.append(rich(line(t("Nothing waits for you.", italic=True))))
     for item in items[:WAITING_SHOWN]:
         r = item.request
         plan = " ".join(r.plan)
-        blocks.append(rich(line(*_request_parts(item), t(f" · approvals {len(r.approvals)} of {r.approvals_needed}")),
-                           line(t(plan or "—", italic=True))))  # fmt: skip
+        counted = t(f" · approvals {len(r.approvals)} of {r.approvals_needed}")
+        blocks.append(rich(line(*_request_parts(item, notes), counted), line(t(plan or "—", italic=True))))
         cls = registry.get(r.remediation_id)
         confirm = None
         if cls is not None and cls.destructive:
@@ -104,7 +110,7 @@ def _alerts(view: HomeView) -> Block:
         url = permalink(a.channel, a.ts)
         parts: list[Part] = [emoji(SEVERITY_EMOJI.get(a.severity, "white_circle")), t(f" {a.event_time} ")]
         parts.append(link(url, a.event_name) if url else t(a.event_name, bold=True))
-        parts += [t(" by "), t(a.actor or "?")]
+        parts += [t(" by "), t(a.actor or "?"), *_note(view.notes, a.account_id)]
         if a.summary:
             parts.append(t(f": {a.summary}", limit=300))
         items.append(parts)
@@ -133,11 +139,11 @@ def home_view(view: HomeView) -> dict[str, Any]:
             emoji=False)]),
     ]  # fmt: skip
     if view.approver:
-        blocks += _waiting(view.waiting)
-    mine = [_request_parts(i, with_status=True) for i in view.mine]
+        blocks += _waiting(view.waiting, view.notes)
+    mine = [_request_parts(i, view.notes, with_status=True) for i in view.mine]
     blocks.append(_list("Your open requests", mine, len(view.mine), "You have no open requests."))
     blocks.append(_alerts(view))
-    decided = [_request_parts(i, with_status=True) for i in view.decided]
+    decided = [_request_parts(i, view.notes, with_status=True) for i in view.decided]
     blocks.append(_list("Recent decisions", decided, len(decided), "No decisions yet."))
     blocks.append(_mutes(view))
     return View(type="home", callback_id="iambot-home", blocks=blocks[:MAX_VIEW_BLOCKS]).to_dict()

@@ -5,24 +5,48 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, ConfirmObject, ContextBlock, PlainTextObject
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    ConfirmObject,
+    ContextBlock,
+    PlainTextObject,
+    RichTextElementParts,
+)
 
+from bot.config.checks import GROUP_ID
 from bot.slack.ids import Action
-from bot.slack.messages.base import Message, Part, br, emoji, header, line, message, rich, t, titled, user
+from bot.slack.messages.base import (
+    Message,
+    Part,
+    account_note,
+    br,
+    emoji,
+    header,
+    line,
+    message,
+    rich,
+    t,
+    titled,
+    user,
+)
 from bot.slack.text import clean
-from bot.store import Request
+from bot.store import Request, RequestStatus
+from bot.store.requests import PENDING
 from bot.workflow import RequestView
 
-REQUEST_STATUS = {
-    "requested": ("hourglass_flowing_sand", "Waiting for approval"),
-    "approved": ("white_check_mark", "Approved, starting"),
-    "running": ("gear", "Running"),
-    "succeeded": ("white_check_mark", "Done"),
-    "failed": ("x", "Failed"),
-    "drifted": ("octagonal_sign", "Stopped: live state changed since approval"),
-    "denied": ("no_entry", "Denied"),
-    "cancelled": ("leftwards_arrow_with_hook", "Cancelled by the requester"),
-    "expired": ("alarm_clock", "Expired without enough approvals"),
+S = RequestStatus
+REQUEST_STATUS: dict[str, tuple[str, str]] = {
+    S.REQUESTED: ("hourglass_flowing_sand", "Waiting for approval"),
+    S.APPROVED: ("white_check_mark", "Approved, starting"),
+    S.RUNNING: ("gear", "Running"),
+    S.SUCCEEDED: ("white_check_mark", "Done"),
+    S.FAILED: ("x", "Failed"),
+    S.DRIFTED: ("octagonal_sign", "Stopped: live state changed since approval"),
+    S.DENIED: ("no_entry", "Denied"),
+    S.CANCELLED: ("leftwards_arrow_with_hook", "Cancelled by the requester"),
+    S.EXPIRED: ("alarm_clock", "Expired without enough approvals"),
 }
 
 
@@ -37,6 +61,15 @@ def _users(ids: tuple[str, ...] | list[str]) -> list[Part]:
             out.append(t(", "))
         out.append(user(uid))
     return out
+
+
+def _ping(ids: tuple[str, ...]) -> list[Block]:
+    """The approvers_to_notify as mentions, users and groups alike: "For your approval: @ana @security"."""
+    parts: list[Part] = []
+    for pid in ids:
+        mention = RichTextElementParts.UserGroup(usergroup_id=pid) if GROUP_ID.match(pid) else user(pid)
+        parts += [t(" "), mention] if parts else [mention]
+    return [rich(line(t("For your approval: ", bold=True), *parts))] if parts else []
 
 
 def request_line(request: Request, title: str) -> Any:
@@ -78,7 +111,9 @@ def request_message(view: RequestView) -> Message:
         asks.append(t(f", undoing {view.undoes}", bold=True))
     blocks: list[Block] = [
         header(f"Remediation request {request.id} · {title}"),
+        *account_note(request.account_id, view.account_note),
         rich(line(*asks)),
+        *_ping(view.ping),
         titled("Plan (dry run against live AWS state)", "\n".join(request.plan)),
     ]
     if request.impact:
@@ -91,7 +126,7 @@ def request_message(view: RequestView) -> Message:
                 )
             )
         )
-    if view.undo_note and request.status in ("requested", "approved", "running"):
+    if view.undo_note and request.status in PENDING:
         blocks.append(rich(line(t("It cannot be undone: ", bold=True), t(view.undo_note))))
     approvals = _users(request.approvals) or [t("none yet")]
     blocks.append(
@@ -104,7 +139,7 @@ def request_message(view: RequestView) -> Message:
             line(t("Parameters", bold=True), br(), t(_params_text(request.params), multiline=True)),
         )
     )
-    if request.decided_by and request.status in ("denied", "cancelled"):
+    if request.decided_by and request.status in (S.DENIED, S.CANCELLED):
         reason = [t(": " + request.reason)] if request.reason else []
         blocks.append(rich(line(t(f"{status} by "), user(request.decided_by), *reason)))
     if request.outcome:
@@ -118,7 +153,7 @@ def request_message(view: RequestView) -> Message:
             )
         )
         blocks.append(rich(line(t(f"Undo asks for {view.undo.title}, approved like any request, until {until}."))))
-    if request.status == "requested":
+    if request.status == S.REQUESTED:
         confirm = None
         if view.destructive:
             confirm = ConfirmObject(

@@ -69,3 +69,19 @@ def test_a_destructive_approval_by_command_takes_the_code(stepped, stepped_http,
     status, ack = stepped_http.slash(f"approve {request.id} {code}", APPROVER)
     assert code not in said(json.loads(ack))  # the acknowledgement does not repeat the code
     slack.wait_for(lambda s: request_status(stepped) == "succeeded")
+
+
+def test_break_glass_by_command_takes_the_code_before_the_reason(runtime_for, http_for, slack, aws):
+    with time_machine.travel(T0, tick=False):
+        runtime = runtime_for(step_up="destructive", secret_key=TEST_SECRET_KEY, destructive_approvals_required=2,
+                              break_glass=True)  # fmt: skip
+        http = http_for(runtime)
+        secret = re.search(r"Key: ([A-Z2-7]{32})", said(enrol(http, slack))).group(1)
+        event, _key = access_key_event(aws.client("iam"))
+        runtime.workflow.intake.take([event])
+        request = runtime.workflow.remediations.ask_from_alert("delete-access-key", event.key, APPROVER)
+        code = pyotp.TOTP(secret).at(T0)
+        status, ack = http.slash(f"approve {request.id} {code} --break-glass the key is public, INC-9", APPROVER)
+        assert status == 200 and said(json.loads(ack)) == f"Working on /iam approve {request.id} •••…\n"
+        slack.wait_for(lambda s: request_status(runtime) == "succeeded")  # alone, though two are needed
+    assert runtime.store.db.one("SELECT detail FROM audit WHERE action = 'break-glass'")["detail"].endswith("INC-9")

@@ -159,3 +159,29 @@ def test_remediations_lists_the_enabled_ones_with_their_parameters(runtime_for):
     optional = ask(runtime_for(), "remediations")
     assert "revert-server-certificate-rename current_name=… original_name=… [original_path=…]" in optional
     assert "is not enabled here (IAMBOT_REMEDIATIONS)" in ask(runtime, "remediate quarantine-user user_name=x")
+
+
+def test_break_glass_by_command_approves_alone_with_the_reason(runtime_for, http_for, slack, aws):
+    runtime = runtime_for(break_glass=True, IAMBOT_APPROVERS=f"{REQUESTER},{APPROVER}")
+    http = http_for(runtime)
+    rid, key, iam_client = requested(runtime, aws)  # asked by REQUESTER, an approver here
+    status, ack = http.slash(f"approve {rid} --break-glass the key is leaking, INC-7", REQUESTER)
+    assert status == 200 and said(json.loads(ack)) == f"Working on /iam approve {rid} •••…\n"  # reason not echoed
+    slack.wait_for(lambda s: request_status(runtime) == "succeeded")
+    assert key_status(iam_client, key) == "Inactive"
+    row = runtime.store.db.one("SELECT user_id, detail FROM audit WHERE action = 'break-glass'")
+    assert row == {"user_id": REQUESTER, "detail": "break-glass: the key is leaking, INC-7"}
+
+
+def test_a_break_glass_reason_holding_a_code_or_none_is_refused(runtime_for, http_for, slack, aws):
+    runtime = runtime_for(break_glass=True, IAMBOT_APPROVERS=f"{REQUESTER},{APPROVER}")
+    http = http_for(runtime)
+    rid, key, iam_client = requested(runtime, aws)
+    before = len(slack.responses)
+    http.slash(f"approve {rid} --break-glass urgent 482913", REQUESTER)
+    answer = said(slack.wait_for(lambda s: s.responses[before:])[0])
+    assert "six-digit number, like a code from your authenticator: nothing was approved or kept" in answer
+    assert "482913" not in json.dumps(slack.responses) + json.dumps(runtime.store.db.query("SELECT * FROM audit"))
+    assert request_status(runtime) == "requested" and key_status(iam_client, key) == "Active"
+    assert "--break-glass needs a reason" in ask(runtime, f"approve {rid} --break-glass", user=REQUESTER)
+    assert "/iam approve <request-id>" in ask(runtime, f"approve {rid} 12345 --break-glass why", user=REQUESTER)

@@ -235,3 +235,16 @@ def test_alert_from_the_runtimes_own_view(runtime, aws):
     check_limits(msg)
     assert "request:deactivate-access-key" in [x["action_id"] for x in buttons(msg)]
     assert "legacy-etl" in all_rich_text(msg)
+
+
+def test_the_accounts_note_is_a_context_line_under_the_first(assessor):
+    alert = alert_of("UpdateAccessKey__authored__1.json", assessor)
+    note = "PRODUCTION — management account"
+    msg = alert_message(replace(view_of(alert), account_note=note))
+    check_limits(msg)
+    assert [b["type"] for b in msg.blocks[:4]] == ["header", "rich_text", "context", "context"]
+    assert msg.blocks[3]["elements"] == [
+        {"type": "plain_text", "text": f"⚠ Account {alert.event.account_id}: {note}", "emoji": False}
+    ]
+    plain = alert_message(view_of(alert))
+    assert len(plain.blocks) == len(msg.blocks) - 1 and "⚠ Account" not in json.dumps(plain.blocks)

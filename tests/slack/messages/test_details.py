@@ -89,3 +89,15 @@ def test_huge_input_stays_within_a_modals_limits(assessor, size):
 
 def test_the_gone_modal_is_well_formed():
     well_formed(gone_view())
+
+
+def test_the_accounts_note_is_a_context_line_under_the_header(assessor):
+    alert = alert_of("UpdateAccessKey__authored__1.json", assessor)
+    note = "PRODUCTION — management account"
+    modal = details_view(replace(view_of(alert), account_note=note))
+    well_formed(modal)
+    assert modal["blocks"][1] == {
+        "type": "context",
+        "elements": [{"type": "plain_text", "text": f"⚠ Account {alert.event.account_id}: {note}", "emoji": False}],
+    }
+    assert "⚠ Account" not in json.dumps(details_view(view_of(alert)))

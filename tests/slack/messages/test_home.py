@@ -79,3 +79,29 @@ def test_hostile_text_is_shown_literally():
     view = home_view(home(alerts=(alert(actor=HOSTILE, summary=HOSTILE, channel=None, ts=None),),
                           mutes=(mute(reason=HOSTILE, actor=HOSTILE),)))  # fmt: skip
     assert_shown_literally(Message("", view["blocks"]), "home")
+
+
+NOTE = "PRODUCTION — management account"
+
+
+def test_the_accounts_note_is_on_each_row_of_that_account_only():
+    prod, other = request("RPROD01"), request("ROTHER1", account_id="444455556666")
+    prod_alert = PostedAlert("k1", "high", "CreateAccessKey", "erin", "erin created a key", "2026-11-18T10:00:00Z",
+                             "C0ALERTS", "1700000000.000100", "111122223333")  # fmt: skip
+    other_alert = PostedAlert("k2", "high", "CreateAccessKey", "dan", "dan created a key", "2026-11-18T10:00:00Z",
+                              "C0ALERTS", "1700000000.000200", "444455556666")  # fmt: skip
+    view = home_view(home(waiting=(RequestLine(prod, TITLE), RequestLine(other, TITLE)),
+                          mine=(RequestLine(prod, TITLE),), alerts=(prod_alert, other_alert),
+                          notes={"111122223333": NOTE}))  # fmt: skip
+    rows = [b for b in view["blocks"] if b["type"] == "rich_text"]
+
+    def row(marker):
+        return [json.dumps(r, ensure_ascii=False) for r in rows if marker in json.dumps(r)]
+
+    [waiting_prod] = [r for r in row("RPROD01") if "approvals 0 of 1" in r]
+    assert f"⚠ {NOTE}" in waiting_prod
+    assert all(NOTE not in r for r in row("ROTHER1"))
+    [alerts] = row("erin created a key")
+    items = [json.dumps(i, ensure_ascii=False) for i in json.loads(alerts)["elements"][1]["elements"]]
+    assert NOTE in items[0] and NOTE not in items[1]  # erin's alert is in the noted account, dan's is not
+    assert NOTE not in json.dumps(home_view(home(waiting=(RequestLine(prod, TITLE),))), ensure_ascii=False)

@@ -2,9 +2,23 @@
 
 from __future__ import annotations
 
+import json
+
 from bot.slack.messages import request_message
+from bot.slack.text import clean
 from bot.workflow import RequestView
-from tests.support.blocks import HOSTILE, assert_shown_literally, check_limits, request, rich_texts
+from tests.conftest import REQUESTER
+from tests.support.blocks import (
+    HIDDEN,
+    HOSTILE,
+    all_rich_text,
+    assert_shown_literally,
+    check_limits,
+    context_texts,
+    request,
+    rich_texts,
+    users,
+)
 
 IMPACT = (
     "Key last used: 2026-11-20 09:12 UTC (2 days ago), s3 in eu-west-1",
@@ -48,3 +62,42 @@ def test_names_from_aws_in_the_blast_radius_are_shown_literally():
     msg = request_message(RequestView(request(impact=(f"Groups (1): {HOSTILE}",)), "Deactivate", False, None))
     assert_shown_literally(msg, "request")
     assert any(text.startswith("Groups (1): ") for text in rich_texts(msg))
+
+
+NOTE = "PRODUCTION — management account"
+
+
+def test_the_approvers_to_notify_are_mentioned_users_and_groups():
+    view = RequestView(request(), "Deactivate the access key", False, None, ping=("U0ANA0001", "S0SECURITY"))
+    msg = request_message(view)
+    check_limits(msg)
+    [ping] = [b for b in msg.blocks if b["type"] == "rich_text" and "For your approval: " in json.dumps(b)]
+    parts = ping["elements"][0]["elements"]
+    assert parts[0]["text"] == "For your approval: "
+    assert [p for p in parts if p["type"] in ("user", "usergroup")] == [
+        {"type": "user", "user_id": "U0ANA0001"},
+        {"type": "usergroup", "usergroup_id": "S0SECURITY"},
+    ]
+    assert msg.blocks.index(ping) == 2  # under who asks, above the plan: read before the buttons
+
+
+def test_nobody_to_notify_no_ping_line():
+    msg = request_message(RequestView(request(), "Deactivate the access key", False, None))
+    assert "For your approval" not in all_rich_text(msg)
+    assert "usergroup" not in json.dumps(msg.blocks) and users(msg) == [REQUESTER]
+
+
+def test_the_accounts_note_is_a_context_line_under_the_header():
+    msg = request_message(RequestView(request(), "Deactivate the access key", False, None, account_note=NOTE))
+    check_limits(msg)
+    assert msg.blocks[1]["type"] == "context"
+    assert context_texts(msg.blocks)[0] == f"⚠ Account 111122223333: {NOTE}"
+    plain = request_message(RequestView(request(), "Deactivate the access key", False, None))
+    assert not [c for c in context_texts(plain.blocks) if c.startswith("⚠ Account")]
+
+
+def test_a_hostile_note_is_shown_literally():
+    msg = request_message(RequestView(request(), "Deactivate", False, None, account_note=HOSTILE))
+    [note] = [c for c in context_texts(msg.blocks) if c.startswith("⚠ Account")]
+    assert clean(HOSTILE) in note and not [c for c in HIDDEN if c in json.dumps(msg.blocks, ensure_ascii=False)]
+    assert msg.blocks[1]["elements"][0]["type"] == "plain_text"  # Slack reads no markup in it
