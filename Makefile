@@ -1,9 +1,10 @@
 # Two commands a newcomer needs: `make demo` and `make test`. Each creates .venv if missing.
-# `make test` runs ruff, mypy and the suite.
+# `make test` runs ruff, mypy and the suite, on every core (`make test TEST_JOBS=0`: in one process).
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+TEST_JOBS ?= auto
 
 # The lock (issue 16): every package `make demo`, `make test` and `make bench` install, exact
 # versions with hashes, compiled by uv for every platform and Python >= 3.11 from pyproject.toml's
@@ -35,7 +36,7 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check bot handlers remediations tests bench
 	$(BIN)/mypy
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_JOBS)
 
 # Benchmarks (issues 5, 12): a table of figures beside peers measured in the same run. Installs the
 # `bench` extra (DuckDB) and jq from Debian when missing. `make bench ARGS=--quick` for a smoke run.
