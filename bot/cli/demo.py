@@ -315,12 +315,12 @@ def run_demo(show_updates: bool = False, out: Path | None = Path("iambot-demo"))
         row = store.alerts.get(renamed)
         facts["dismissed"] = row.status if row else None
 
-        home = home_view(wf.homes.for_user(APPROVER))  # what Bob sees on iambot's Home tab
-        facts["home_blocks"] = len(home["blocks"])
-        console.print(render_message(home["blocks"], title="Bob opens iambot's Home tab"))
-
         console.rule("[bold]7. Was this you? Dana says yes, with a reason; Erin says no")
         facts.update(was_this_you(console, wf, iam, t["UpdateAccessKey"], _record))
+        bobs = wf.homes.for_user(APPROVER)  # what Bob sees on iambot's Home tab: Erin's quarantine waits
+        home = home_view(bobs)
+        facts["home_blocks"], facts["home_waiting"] = len(home["blocks"]), len(bobs.waiting)
+        console.print(render_message(home["blocks"], title="Bob opens iambot's Home tab"))
         console.rule("[bold]8. The audit log")
         for row in reversed(store.audit.recent(10)):
             line = (

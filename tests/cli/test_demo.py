@@ -93,7 +93,7 @@ def test_demo_facts(tmp_path):
     assert facts["undo"] == "succeeded" and facts["key_status_after_undo"] == "Active"
     assert facts["dismissed"] == "dismissed"
     assert facts["details_blocks"] >= 8  # the Details modal, one tap away
-    assert facts["home_blocks"] >= 4  # Bob's Home tab
+    assert facts["home_blocks"] >= 4 and facts["home_waiting"] == 1  # Bob's Home tab: the quarantine waits for him
     assert facts["digest_total"] == 7  # and two more for "Was this you?"
     assert (facts["asked"], facts["yes"], facts["no"], facts["raised_to"]) == (2, "yes", "no", "high")
     assert facts["quarantine"] == ("deactivate-access-key", "requested")  # it still needs an approval
