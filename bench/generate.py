@@ -10,7 +10,7 @@ other regions carry regional services and the regional identity sources (IAM Ide
 Roles Anywhere). Files follow CloudTrail's layout, AWSLogs/<account>/CloudTrail/<region>/Y/M/D/,
 with a varying number of records each, gzipped as CloudTrail does.
 
-Usage: python bench/generate.py OUT RECORDS [SEED]
+Usage: python bench/generate.py OUT RECORDS [SEED] [--identity-share 0.25]
 """
 
 from __future__ import annotations
@@ -38,6 +38,8 @@ REGIONS = (("us-east-1", 0.40), ("us-west-2", 0.25), ("eu-west-1", 0.20), ("ap-s
 GLOBAL = frozenset({"iam", "sts", "signin", "organizations", "cloudfront", "route53"})
 SHARE_HOME = 0.045  # identity share in us-east-1 files (global + regional identity sources)
 SHARE_REGIONAL = 0.003  # elsewhere: regional identity sources only; about 2% overall
+HOME_WEIGHT = dict(REGIONS)["us-east-1"]
+DEFAULT_SHARE = HOME_WEIGHT * SHARE_HOME + (1 - HOME_WEIGHT) * SHARE_REGIONAL  # 0.0198
 PLACEHOLDER = "000011112222"
 ROLES = ("ci-deployer", "AWSReservedSSO_AdministratorAccess_0123456789abcdef", "lambda-exec", "eks-node", "Admin")
 USERS = ("alice", "bob", "terraform", "erin@example.com", "backup-svc")
@@ -77,6 +79,18 @@ def templates() -> Templates:
         wanted = selection.wants(record["eventSource"], record.get("eventName"))
         groups[(wanted, service in GLOBAL)].append(text.encode())
     return Templates(groups[(True, True)], groups[(True, False)], groups[(False, True)], groups[(False, False)])
+
+
+def shares(identity_share: float | None) -> tuple[float, float]:
+    """(us-east-1's identity share, the other regions') for an overall share: today's two scaled
+    alike, us-east-1's capped at every record and the rest carried by the other regions."""
+    if identity_share is None:
+        return SHARE_HOME, SHARE_REGIONAL
+    if not 0 <= identity_share <= 1:
+        raise ValueError(f"identity share {identity_share} is not between 0 and 1")
+    home = min(1.0, SHARE_HOME * identity_share / DEFAULT_SHARE)
+    regional = (identity_share - HOME_WEIGHT * home) / (1 - HOME_WEIGHT)
+    return home, min(1.0, regional)
 
 
 def _hex(r: random.Random, n: int) -> str:
@@ -161,8 +175,8 @@ def _file_sizes(r: random.Random, total: int) -> list[int]:
     return sizes
 
 
-def _chunk(args: tuple[Path, int, int, list[int]]) -> tuple[int, int, int]:
-    out, seed, chunk, sizes = args
+def _chunk(args: tuple[Path, int, int, list[int], tuple[float, float]]) -> tuple[int, int, int]:
+    out, seed, chunk, sizes, (share_home, share_regional) = args
     r = random.Random(seed * 1_000_003 + chunk)
     t = templates()
     start = datetime(2026, 11, 1, tzinfo=UTC) + timedelta(hours=6 * chunk)
@@ -175,7 +189,7 @@ def _chunk(args: tuple[Path, int, int, list[int]]) -> tuple[int, int, int]:
         batch = []
         for _ in range(size):
             home = region == "us-east-1"
-            share = SHARE_HOME if home else SHARE_REGIONAL
+            share = share_home if home else share_regional
             is_identity = r.random() < share
             if is_identity:
                 pool = t.identity_regional if not home or r.random() < 0.15 else t.identity_global
@@ -195,20 +209,25 @@ def _chunk(args: tuple[Path, int, int, list[int]]) -> tuple[int, int, int]:
     return records, identity, raw_bytes
 
 
-def generate(out: Path, records: int, seed: int = 7, processes: int = 2) -> dict[str, Any]:
-    """Write ``records`` records under ``out`` (cached: a finished set is reused); its manifest."""
+def generate(
+    out: Path, records: int, seed: int = 7, processes: int = 2, identity_share: float | None = None
+) -> dict[str, Any]:
+    """Write ``records`` records under ``out`` (cached: a finished set is reused); its manifest.
+    ``identity_share``: the share of identity events (None: today's, about 2%)."""
     manifest = out.with_name(out.name + ".json")  # beside the logs, not among them
     if manifest.exists():
         return json.loads(manifest.read_text())  # type: ignore[no-any-return]
     r = random.Random(seed)
     sizes = _file_sizes(r, records)
     per_chunk = 40
-    jobs = [(out, seed, c, sizes[i : i + per_chunk]) for c, i in enumerate(range(0, len(sizes), per_chunk))]
+    split = shares(identity_share)
+    jobs = [(out, seed, c, sizes[i : i + per_chunk], split) for c, i in enumerate(range(0, len(sizes), per_chunk))]
     with ProcessPoolExecutor(processes) as pool:
         done = list(pool.map(_chunk, jobs))
     info = {
         "version": VERSION,
         "seed": seed,
+        "identity_share": identity_share,
         "records": sum(d[0] for d in done),
         "identity": sum(d[1] for d in done),
         "bytes": sum(d[2] for d in done),
@@ -247,7 +266,14 @@ def describe(out: Path, sample_files: int = 40) -> dict[str, Any]:
 
 
 if __name__ == "__main__":
+    import argparse
+
     sys.path.insert(0, str(ROOT))
-    target = Path(sys.argv[1])
-    print(generate(target, int(sys.argv[2]), int(sys.argv[3]) if len(sys.argv) > 3 else 7))
-    print(describe(target))
+    parser = argparse.ArgumentParser(description="Seeded CloudTrail S3 deliveries from the fixtures")
+    parser.add_argument("out", type=Path)
+    parser.add_argument("records", type=int)
+    parser.add_argument("seed", type=int, nargs="?", default=7)
+    parser.add_argument("--identity-share", type=float, default=None, help="share of identity events (about 0.02)")
+    args = parser.parse_args()
+    print(generate(args.out, args.records, args.seed, identity_share=args.identity_share))
+    print(describe(args.out))

@@ -2,14 +2,17 @@
 
 1. triage on records built from the real fixtures, against jq, DuckDB, a bare Python filter and
    zcat on one and two processes, in interleaved rounds (min/median/max), process-tree RSS, and
-   an output check against jq's event ids; both formats and --db; memory as the input grows
+   an output check against jq's event ids; both formats and --db; memory as the input grows;
+   then where identity events are many (a quarter of the records, --identity-share): iambot
+   against DuckDB's bare filter, and the cost of one identity event (normalize, assess, render)
 2. intake: events a second with 0, 10k and 100k events stored, beside the queue alone
 3. Slack: acknowledgement latency, event → message, a burst against the rate limit, footprint
 4. PostgreSQL: intake with history on 1, 2 and 4 replicas beside SQLite, `iambot db copy`, and
    the acknowledgement latency on both backends (skipped where no PostgreSQL answers)
 
-Usage: python bench/run.py [--quick] [--only triage,intake,slack,replicas]
+Usage: python bench/run.py [--quick] [--only triage,intake,slack,replicas] [--identity-share 0.25]
    --quick: small inputs and two rounds, a smoke run of every measurement (about 3 minutes)
+   --only identity: only the triage case where identity events are many
 """
 
 from __future__ import annotations
@@ -56,6 +59,15 @@ def machine() -> str:
         f"{model}, {usable} usable cores, {mem:.0f} GiB RAM, {platform.system()} {platform.release()}, "
         f"Python {platform.python_version()}, {jq}, {duck}"
     )
+
+
+def section_identity(quick: bool, tmp: Path, share: float) -> None:
+    import section_identity as si
+
+    size, rounds = (20_000, 2) if quick else (1_000_000, 3)
+    print(f"\n1b. triage where identity events are {share:.0%}, {size:,} records, {rounds} interleaved rounds",
+          flush=True)
+    si.run(size, rounds, tmp, row, share, 1000 if quick else 3000)
 
 
 def section_triage(quick: bool, tmp: Path) -> None:
@@ -116,8 +128,12 @@ def section_slack(quick: bool, tmp: Path, slack: object, endpoint: str) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true", help="small inputs: a smoke run of every measurement")
-    parser.add_argument("--only", default="triage,intake,slack,replicas", help="which sections, comma-separated")
+    parser.add_argument("--only", default="triage,intake,slack,replicas", help="which sections, comma-separated "
+                        "(identity: only triage's case where identity events are many)")
+    parser.add_argument("--identity-share", type=float, default=0.25, help="identity events' share in that case")
     args = parser.parse_args()
+    if not 0 < args.identity_share <= 1:
+        parser.error("--identity-share: a share above 0 and at most 1 (0.25: a quarter of the records)")
     only = set(args.only.split(","))
     from moto.server import ThreadedMotoServer
 
@@ -133,6 +149,8 @@ def main() -> None:
         tmp = Path(name)
         if "triage" in only:
             section_triage(args.quick, tmp)
+        if "triage" in only or "identity" in only:
+            section_identity(args.quick, tmp, args.identity_share)
         if "intake" in only:
             section_intake(args.quick, tmp, slack.url)
         if "slack" in only:

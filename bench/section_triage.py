@@ -41,14 +41,16 @@ def jq_filter(sel: dict[str, Any]) -> str:
     return f".Records[] | select((.eventSource | IN({whole})) or {named or 'false'})"
 
 
-def dataset(records: int) -> tuple[Path, dict[str, Any]]:
+def dataset(records: int, identity_share: float | None = None) -> tuple[Path, dict[str, Any]]:
+    """The generated data set (built once, cached in bench/.data); ``identity_share`` None: today's ~2%."""
     from generate import VERSION, describe, generate
 
-    folder = DATA / f"ct-v{VERSION}-s7-{records}"
+    share = "" if identity_share is None else f"-i{identity_share:g}"
+    folder = DATA / f"ct-v{VERSION}-s7-{records}{share}"
     fresh = not folder.with_name(folder.name + ".json").exists()
     if fresh:
         print(f"  generating {records:,} records from the fixtures (once; cached in {DATA})", flush=True)
-    info = generate(folder, records)
+    info = generate(folder, records, identity_share=identity_share)
     manifest = folder.with_name(folder.name + ".json")
     if "shape" not in info:
         info["shape"] = describe(folder)
@@ -77,14 +79,15 @@ def contenders(folder: Path, tmp: Path, files: int, with_peers: bool = True) -> 
         for suffix in ("", "-wal", "-shm"):
             Path(f"{db}{suffix}").unlink(missing_ok=True)
 
+    iambot = f"PYTHONPATH={ROOT} {BIN}/iambot"  # this checkout's code, whichever the venv installed
     found = [
-        Contender("iambot json", f"{BIN}/iambot triage --format json {folder} > {tmp}/iambot.jsonl"),
-        Contender("iambot table", f"{BIN}/iambot triage {folder} > {tmp}/iambot.txt"),
+        Contender("iambot json", f"{iambot} triage --format json {folder} > {tmp}/iambot.jsonl"),
+        Contender("iambot table", f"{iambot} triage {folder} > {tmp}/iambot.txt"),
     ]
     if not with_peers:
         return found
     found += [
-        Contender("iambot json --db", f"{BIN}/iambot triage --format json --db {db} {folder} > /dev/null", fresh_db),
+        Contender("iambot json --db", f"{iambot} triage --format json --db {db} {folder} > /dev/null", fresh_db),
         Contender("jq (bare filter)", f"xargs -0 zcat < {listing} | jq -c '{jq_filter(sel)}' > {tmp}/jq.jsonl"),
         Contender("duckdb read_json_auto", f"{py}/peer_duckdb.py {folder} {quoted_sel} {tmp}/duck.jsonl"),
         Contender("python zlib+orjson ×2", f"{py}/peer_python.py {listing} {quoted_sel} > {tmp}/py.jsonl"),

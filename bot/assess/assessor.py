@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
-from bot.assess.factors import FACTORS, GENERIC, Factor, RiskContext
+from bot.assess.factors import FACTORS, GENERIC, Factor, FactorFn, RiskContext
 from bot.catalog import SEVERITIES, Catalog, CatalogError, Entry
 from bot.catalog import load as load_catalog
 from bot.catalog.fields import Subject, lookup, matches, render, resolve_targets, resolves, show
@@ -111,14 +111,28 @@ def summarize(case: Summary, subject: Subject) -> str:
     return f"{text} ({event.error_code})" if event.failed else text
 
 
+_GENERIC_FNS = tuple(FACTORS[n] for n in GENERIC)
+_FNS: dict[tuple[str, ...], tuple[FactorFn, ...]] = {}
+
+
+def _factors_of(entry: Entry) -> tuple[FactorFn, ...]:
+    """The generic factors and the entry's, as functions: looked up once for each list of names."""
+    if not entry.factors:
+        return _GENERIC_FNS
+    names = tuple(entry.factors)
+    fns = _FNS.get(names)
+    if fns is None:
+        fns = _FNS[names] = _GENERIC_FNS + tuple(FACTORS[n] for n in names)
+    return fns
+
+
 def score(entry: Entry, case: Summary, subject: Subject, context: RiskContext) -> Risk:
     """Severity: the case's (or entry's) base, moved by the factors; iambot's own calls are info."""
     base = case.severity or entry.base_severity
     if context.is_self(subject.event):
         reason = Factor("bot-principal", 0, "Made by iambot's own principal: a remediation, not a threat")
         return Risk("info", base, (reason,), is_self=True)
-    names = (*GENERIC, *entry.factors)
-    found = tuple(f for f in (FACTORS[n](subject, context) for n in names) if f is not None)
+    found = tuple(f for f in (fn(subject, context) for fn in _factors_of(entry)) if f is not None)
     severity = step(base, sum(f.delta for f in found))
     for factor in found:
         severity = at_least(severity, factor.at_least)

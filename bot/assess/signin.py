@@ -29,9 +29,11 @@ def network_of(ip: str | None) -> str | None:
 
 def new_network(s: Subject, ctx: RiskContext) -> Factor | None:
     e = s.event
+    if ctx.history is None or e.failed:  # before parsing the address: without history that is all
+        return None
     net = network_of(e.source_ip)
     who = e.actor.arn or e.actor.name
-    if ctx.history is None or net is None or e.failed:
+    if net is None:
         return None
     ips, nets = ctx.history.sign_in_sources(who, e.event_source, e.event_time)
     if not ips or e.source_ip in ips:
