@@ -199,3 +199,23 @@ def test_a_disowned_critical_alert_stays_critical(runtime_for, slack):
     runtime.workflow.questions.no(runtime.store.questions.for_event(event.key).id, "UMALLORY1")
     assert runtime.store.alerts.get(event.key).severity == "critical"
     assert ("quarantine", "UMALLORY1", "refused") in audit_actions(runtime)  # that key is not in moto's account
+
+
+def test_the_person_who_said_no_decides_nothing_about_the_quarantine_not_even_by_break_glass(runtime_for, slack, aws):
+    iam = aws.client("iam")
+    runtime = runtime_for(confirm_with_actor="medium", people={CAROL_ARN: CAROL}, approvals_channel=APPROVALS,
+                          IAMBOT_APPROVERS=f"{APPROVER},{CAROL}", break_glass=True)  # fmt: skip
+    event, key = own_key_event(iam)
+    runtime.workflow.intake.take([event])
+    rem = runtime.workflow.remediations
+    request_id = runtime.workflow.questions.no(runtime.store.questions.for_event(event.key).id, CAROL).request_id
+    assert request_id and not rem.break_glass_offered(request_id, CAROL)  # requester and actor: nothing to offer
+    decisions = (lambda: rem.approve(request_id, CAROL, break_glass="it is my key, quick"),
+                 lambda: rem.approve(request_id, CAROL), lambda: rem.deny(request_id, CAROL, "never mind"))  # fmt: skip
+    for decide in decisions:
+        with pytest.raises(Refused, match="other approvers decide it"):
+            decide()
+    assert request_row(runtime)["status"] == "requested" and key_status(iam, key, "carol") == "Active"
+    assert [a for a in audit_actions(runtime) if a[:2] in (("approve", CAROL), ("deny", CAROL))] == [
+        ("approve", CAROL, "refused"), ("approve", CAROL, "refused"), ("deny", CAROL, "refused")]  # fmt: skip
+    assert rem.approve(request_id, APPROVER).status == "succeeded"  # another approver decides it as usual
