@@ -6,8 +6,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from slack_sdk.models.blocks import ActionsBlock, ButtonElement, ConfirmObject, ContextBlock, PlainTextObject
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    ButtonElement,
+    ConfirmObject,
+    ContextBlock,
+    PlainTextObject,
+    RichTextElementParts,
+)
 
+from bot.config.checks import GROUP_ID
 from bot.slack.ids import Action
 from bot.slack.messages.base import BUTTON_VALUE, Message, Part, emoji, header, line, message, rich, t, user
 from bot.slack.messages.dialogs import REASON_LENGTH
@@ -87,6 +95,8 @@ def disowned_message(view: QuestionView, data: dict[str, Any]) -> Message:
     ping: list[Part] = []
     for uid in [u for u in data.get("approvers") or [] if isinstance(u, str)]:
         ping += [user(uid), t(" ")]
+    for gid in [g for g in data.get("groups") or [] if isinstance(g, str) and GROUP_ID.match(g)]:
+        ping += [RichTextElementParts.UserGroup(usergroup_id=gid), t(" ")]  # approver_groups: each group pinged
     summary = t(view.summary, bold=True, limit=500)
     parts = [emoji("rotating_light"), t(" "), *ping, user(q.person or "?"), t(" says this wasn't them: "), summary]
     lines = [line(*parts), line(t(f"The alert is raised to {view.severity}."))]
