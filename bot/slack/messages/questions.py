@@ -20,6 +20,7 @@ from bot.slack.ids import Action
 from bot.slack.messages.base import BUTTON_VALUE, Message, Part, emoji, header, line, message, rich, t, user
 from bot.slack.messages.dialogs import REASON_LENGTH
 from bot.slack.messages.request import REQUEST_STATUS
+from bot.slack.text import MENTION
 from bot.store import Question
 from bot.workflow.views import QuestionView, RequestView
 
@@ -107,8 +108,9 @@ def disowned_message(view: QuestionView, data: dict[str, Any]) -> Message:
         lines.append(line(emoji(icon), quarantine, user(q.person or "?"), t(f"'s answer: {status}.")))
     elif isinstance(data.get("quarantine"), str):
         lines.append(line(t("No quarantine was opened: "), t(data["quarantine"], italic=True, limit=500)))
-    text = f"<@{q.person or '?'}> says this wasn't them: {view.summary}"
-    return message(text, [rich(*lines)], mentions=True)
+    said = MENTION.sub(lambda found: f"@{found.group(1)}", view.summary)  # event text pings nobody
+    text = f"<@{q.person or '?'}> says this wasn't them: {said}"
+    return message(text, [rich(*lines)], mentions=True)  # only the mention iambot wrote
 
 
 def outcome_message(view: RequestView) -> Message:
