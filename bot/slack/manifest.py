@@ -15,10 +15,12 @@ from bot.slack.http import EVENTS_PATH
 # usergroups.users.list (approver and requester groups), users.lookupByEmail (who a CloudTrail
 # actor is in Slack; Slack asks for users:read together with users:read.email). views.publish (the
 # Home tab) needs no scope of its own; a refusal of a click on the Home is answered in the app's
-# messages tab (chat:write), which is read-only: iambot reads no direct messages. files:write only
+# messages tab (chat:write), which is read-only. files:write only
 # with digest_chart: the digest's chart is uploaded (files.getUploadURLExternal +
 # files.completeUploadExternal) into the digest's thread. im:write: conversations.open, the direct
-# message of "Was this you?" and of a request's outcome; channels:read and groups:read:
+# message of "Was this you?" and of a request's outcome; im:history: conversations.history in that
+# direct message, to find a DM a crash interrupted instead of sending it twice (without it Slack
+# answers missing_scope and the retry posts again); channels:read and groups:read:
 # conversations.members (whether a requester was in the channel where their request was decided).
 CHART_SCOPES = ("files:write",)
 BOT_SCOPES = (
@@ -31,6 +33,7 @@ BOT_SCOPES = (
     "users:read",
     "users:read.email",
     "im:write",
+    "im:history",
     "channels:read",
     "groups:read",
 )

@@ -23,7 +23,7 @@ from bot.slack.messages.home import home_view
 from bot.slack.messages.hunt import hunt_message
 from bot.slack.messages.questions import disowned_message, outcome_message, question_message
 from bot.slack.messages.sequence import sequence_message
-from bot.store import MessageRow
+from bot.store import MessageRow, RequestStatus
 from bot.workflow import Digest
 from bot.workflow import messages as m
 from bot.workflow.home import Homes
@@ -66,8 +66,10 @@ class Renderer:
         if row.kind == m.Kind.OUTCOME:
             request = store.requests.get(row.ref)
             decided = store.outbox.get(m.request_id(row.ref))
-            if request is None:
-                return None
+            if request is None or (
+                request.status == RequestStatus.CANCELLED and request.decided_by == request.requested_by
+            ):
+                return None  # they cancelled it themselves: they saw it end
             where = decided.channel if decided is not None else ""
             members = self.directory.members(where) if self.directory is not None and where else None
             return None if members is not None and request.requested_by in members else request.requested_by

@@ -80,6 +80,11 @@ class Questions:
         row = self.db.one("SELECT * FROM questions WHERE event_key = ? ORDER BY asked_at LIMIT 1", (event_key,))
         return Question.of(row) if row else None
 
+    def disowned(self, event_key: str, person: str) -> bool:
+        """Whether ``person`` answered "no, this wasn't me" about this event."""
+        sql = "SELECT 1 AS x FROM questions WHERE event_key = ? AND person = ? AND status = 'no' LIMIT 1"
+        return self.db.one(sql, (event_key, person)) is not None
+
     def assign(self, id: str, person: str) -> bool:
         """The Slack user an e-mail resolved to, set once (before the DM is sent)."""
         return bool(self.db.execute("UPDATE questions SET person = ? WHERE id = ? AND person IS NULL", (person, id)))

@@ -179,9 +179,21 @@ def conflicted(store: Store, authz: Authorizer, request_id: str, user: str) -> b
     """An approver who may not approve this request in the usual way: they asked for it, or they
     made the change it undoes (break-glass may let them, with a reason)."""
     request = store.requests.get(request_id.strip().upper())
-    if request is None or not request.pending or not authz.is_approver(user):
-        return False
+    if request is None or not request.pending or not authz.is_approver(user) or disowning(store, request, user):
+        return False  # a person who said "this wasn't me" may not approve at all: nothing to offer
     return user == request.requested_by or authz.actor_is(actor_of(request), user)
+
+
+DISOWNED = (
+    "You said this change wasn't you, so iambot asked for this on your answer: other approvers decide it, "
+    "not you (nor by break-glass)."
+)
+
+
+def disowning(store: Store, request: Request, user: str) -> bool:
+    """``user`` answered "no, this wasn't me" about the request's event: they are both the one on whose
+    answer it was asked and the CloudTrail actor, so neither approval, break-glass nor a cancel is theirs."""
+    return bool(request.event_key) and store.questions.disowned(request.event_key or "", user)
 
 
 def approve(
@@ -200,6 +212,8 @@ def approve(
     author = authz.actor_is(actor_of(store.requests.get(request_id.strip().upper())), user)
     with _deciding(store, "approve", user, at) as r:
         request = _open(store, r, request_id, at)
+        if disowning(store, request, user):
+            raise r.refuse(DISOWNED, request)
         glass = bool(break_glass) and (user == request.requested_by or author)
         if user == request.requested_by and not glass:
             raise r.refuse("You asked for this remediation; someone else must approve it.", request)
@@ -245,6 +259,8 @@ def deny(
     with _deciding(store, "deny", user, at) as r:
         request = _open(store, r, request_id, at)
         own = user == request.requested_by
+        if disowning(store, request, user):
+            raise r.refuse(DISOWNED, request)
         if not own and not allowed:
             raise r.refuse("Only an approver, or the person who asked, can stop a request.", request)
         status = CANCELLED if own else DENIED

@@ -242,12 +242,11 @@ class Remediations:
         needed, run the remediation. ``break_glass`` is the reason of an emergency approval by the
         person who asked or who made the change: it approves at once, and every approver is told."""
         reason = " ".join(break_glass.split())[:500]
-        if break_glass and not self.settings.break_glass:
-            raise Refused("Break-glass approvals are off (break_glass = true in iambot.toml turns them on).")
-        if break_glass and not reason:
-            raise Refused("A break-glass approval needs a reason.")
-        if holds_a_code(reason):
-            raise Refused(CODE_IN_REASON)
+        refusal = _glass_refusal(break_glass, reason, self.settings.break_glass)
+        if refusal:  # audited like every refused approval; the reason itself is never kept
+            self.store.audit.add("approve", user, request_id=plain_id(request_id, 20).upper(), result="refused",
+                                 detail=refusal, at=self.clock())  # fmt: skip
+            raise Refused(refusal)
         if self.needs_code(request_id) and self.authz.is_approver(user):
             if not code:
                 raise StepUpNeeded(f"Approving {plain_id(request_id)} needs a code from your authenticator.")
@@ -325,6 +324,14 @@ class Remediations:
             return FAILED, [f"AWS refused: {error_code(exc)}: {message}"]
         except (BotoCoreError, ValidationError) as exc:
             return FAILED, [f"{type(exc).__name__}: {exc}"]
+
+
+def _glass_refusal(break_glass: str, reason: str, enabled: bool) -> str | None:
+    if break_glass and not enabled:
+        return "Break-glass approvals are off (break_glass = true in iambot.toml turns them on)."
+    if break_glass and not reason:
+        return "A break-glass approval needs a reason."
+    return CODE_IN_REASON if holds_a_code(reason) else None
 
 
 def closed_text(status: str, dismissed_by: str | None, requests: tuple[Request, ...]) -> str:

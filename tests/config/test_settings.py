@@ -9,12 +9,16 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import given as examples
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from bot.cli import cli
 from bot.config.settings import ENVIRONMENT, ConfigError, Settings, given, load_settings
 from bot.runtime.wiring import build
 from remediations.aws import Aws
 from tests.conftest import REQUESTER
+from tests.support.mutations import EXAMPLES
 
 # README.md's iambot.toml example, with the six keys it listed after [[routes]] placed before
 # the tables, where TOML keeps them top-level, and its "C0PROD" (too short for a channel id:
@@ -347,3 +351,30 @@ def test_account_notes_are_read_from_the_file_checked_and_clipped(tmp_path, monk
         given(account_notes={"111122223333": " \n "})
     long = given(account_notes={"111122223333": "x" * 500}).account_notes["111122223333"]
     assert len(long) == 150 and long.endswith("…")
+
+
+ANY_TOML = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=14), inner, max_size=3),
+    max_leaves=8,
+)
+PEOPLE = st.sampled_from(["U0APPROVE1", "U0APPROVE2", "S0SECURITY", "alice", "", "U0APPROVE1,U0APPROVE2"])
+
+ACCOUNTS = st.from_regex(r"\A[0-9]{10,13}\Z") | st.text(max_size=13)
+NOTES = st.one_of(ANY_TOML, st.dictionaries(ACCOUNTS, st.text(max_size=400) | ANY_TOML, max_size=3))
+
+
+@hypothesis_settings(max_examples=EXAMPLES, deadline=None)
+@examples(
+    notes=NOTES,
+    notify=st.one_of(ANY_TOML, st.lists(PEOPLE, max_size=3), PEOPLE),
+)
+def test_account_notes_and_approvers_to_notify_are_read_or_refused_with_a_reason(notes, notify):
+    try:
+        s = given(account_notes=notes, approvers_to_notify=notify, approvers=["U0APPROVE1", "U0APPROVE2"],
+                  approver_groups=["S0SECURITY"])  # fmt: skip
+    except ConfigError as exc:
+        assert str(exc).strip()  # a reason, never a traceback
+        return
+    assert all(len(a) == 12 and a.isdigit() and n and "\n" not in n for a, n in s.account_notes.items())
+    assert set(s.approvers_to_notify) <= {"U0APPROVE1", "U0APPROVE2", "S0SECURITY"}

@@ -23,6 +23,8 @@ FAST = {"help", "explain", "recent", "show", "rejected", "requests", "remediatio
 # AWS calls or state changes
 SLOW = {"approve", "deny", "remediate", "undo", "mfa", "mfa-enroll", "digest", "mute", "unmute"}
 INTERNAL = "internal error"
+# the bare words they read; --break-glass and a code reach /iam approve's break-glass parsing
+LITERALS = ["R1", "deactivate-access-key", "0", "-1", "999999999999", '"', "=", "x=", "--break-glass", "123456"]
 WORDS = ["event", "actor", "target", "account", "for", "reason", "user_name", "access_key_id", "unused_days"]
 
 
@@ -123,7 +125,7 @@ def test_bad_arguments_say_how_and_change_nothing(runtime, text):
         st.lists(  # the words the subcommands read, in any order and with any values
             st.one_of(
                 st.sampled_from(WORDS).flatmap(lambda w: st.text(max_size=12).map(lambda v: f"{w}={v}")),
-                st.sampled_from(["R1", "deactivate-access-key", "0", "-1", "999999999999", '"', "=", "x="]),
+                st.sampled_from(LITERALS),
             ),
             max_size=6,
         ).map(" ".join),

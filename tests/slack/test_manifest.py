@@ -23,6 +23,7 @@ SCOPES = [
     "users:read",
     "users:read.email",
     "im:write",  # conversations.open: "Was this you?" and a request's outcome, in a DM
+    "im:history",  # conversations.history in that DM: an interrupted DM is found, not sent twice
     "channels:read",  # conversations.members: was the requester where it was decided
     "groups:read",
 ]

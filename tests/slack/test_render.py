@@ -50,3 +50,13 @@ def test_a_requester_who_saw_it_decided_gets_no_dm(runtime, slack, aws):
 def test_when_membership_cannot_be_read_the_requester_is_told(runtime, slack, aws):
     decided(runtime, slack, aws)  # the fake knows no members of the alert channel: channel_not_found
     assert len(slack.posted("D" + REQUESTER[1:])) == 1
+
+
+def test_a_requester_who_cancelled_their_own_request_gets_no_dm(runtime, slack, aws):
+    slack.members[ALERTS] = [APPROVER]  # not in the channel: they cancelled it from elsewhere (Home)
+    event, _ = access_key_event(aws.client("iam"))
+    runtime.workflow.intake.take([event])
+    request = runtime.workflow.remediations.ask_from_alert("deactivate-access-key", event.key, REQUESTER)
+    assert runtime.workflow.remediations.deny(request.id, REQUESTER, "wrong key").status == "cancelled"
+    slack.wait_for(lambda s: pending(runtime) == 0)
+    assert slack.posted("D" + REQUESTER[1:]) == [] and runtime.store.outbox.get(f"outcome:{request.id}").ts == "-"

@@ -81,3 +81,21 @@ def test_a_reason_holding_a_six_digit_code_is_refused_and_kept_nowhere(runtime_f
     # a number that is not a code on its own is words: a ticket, a longer id
     done = runtime.workflow.remediations.approve(request.id, APPROVER, break_glass="INC-123456, case 1234567")
     assert done.status == "succeeded"
+
+
+def test_a_break_glass_refused_for_being_off_is_audited(runtime, aws):
+    request, _key, _iam = asked(runtime, aws)
+    with pytest.raises(Refused, match="Break-glass approvals are off"):
+        runtime.workflow.remediations.approve(request.id, APPROVER, break_glass="urgent")
+    assert audit_actions(runtime)[-1] == ("approve", APPROVER, "refused")
+
+
+def test_every_refused_break_glass_is_audited_without_its_reason(runtime_for, aws, slack):
+    runtime = runtime_for(break_glass=True)
+    request, _key, _iam = asked(runtime, aws)
+    for reason in ("   ", "leaking 482913"):
+        with pytest.raises(Refused):
+            runtime.workflow.remediations.approve(request.id, APPROVER, break_glass=reason)
+    refused = [r for r in runtime.store.audit.recent(50) if r["action"] == "approve" and r["result"] == "refused"]
+    assert len(refused) == 2 and {r["request_id"] for r in refused} == {request.id}
+    assert "482913" not in json.dumps(runtime.store.db.query("SELECT * FROM audit"))

@@ -10,14 +10,17 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from bot.assess import Assessor
 from bot.assess.base import Factor
-from bot.config.settings import given
+from bot.config.settings import given as settings_given
 from bot.events import normalize
 from bot.workflow import Refused
 from bot.workflow.questions import clean_reason, credential, is_person, quarantine, worth_asking
 from tests.conftest import ALERTS, APPROVALS, APPROVER, APPROVER2, STRANGER
+from tests.support.mutations import EXAMPLES
 from tests.support.records import access_key_event, as_account, by_iam_user, key_status, load, own_key_event
 from tests.support.state import audit_actions, request_row, shown
 
@@ -32,15 +35,15 @@ def assessed(name: str = "CreateAccessKey__authored__1.json", key: str = "AKIAIO
 def test_asked_from_the_floor_up_and_never_for_iambot_automation_or_services():
     medium = assessed()
     assert medium.severity == "medium"
-    assert worth_asking(medium, given(confirm_with_actor="medium"))
-    assert not worth_asking(medium, given(confirm_with_actor="high"))
-    assert not worth_asking(medium, given(confirm_with_actor="off"))
-    assert not worth_asking(replace(medium, risk=replace(medium.risk, is_self=True)), given())
+    assert worth_asking(medium, settings_given(confirm_with_actor="medium"))
+    assert not worth_asking(medium, settings_given(confirm_with_actor="high"))
+    assert not worth_asking(medium, settings_given(confirm_with_actor="off"))
+    assert not worth_asking(replace(medium, risk=replace(medium.risk, is_self=True)), settings_given())
     automation = Factor("automation", -1, "a configured automation principal")
-    assert not worth_asking(replace(medium, risk=replace(medium.risk, factors=(automation,))), given())
+    assert not worth_asking(replace(medium, risk=replace(medium.risk, factors=(automation,))), settings_given())
     service = replace(medium.event.actor, type="AWSService")
     assert not is_person(service)
-    assert not worth_asking(replace(medium, event=replace(medium.event, actor=service)), given())
+    assert not worth_asking(replace(medium, event=replace(medium.event, actor=service)), settings_given())
     assert not is_person(replace(medium.event.actor, invoked_by="cloudformation.amazonaws.com"))
 
 
@@ -199,3 +202,56 @@ def test_a_disowned_critical_alert_stays_critical(runtime_for, slack):
     runtime.workflow.questions.no(runtime.store.questions.for_event(event.key).id, "UMALLORY1")
     assert runtime.store.alerts.get(event.key).severity == "critical"
     assert ("quarantine", "UMALLORY1", "refused") in audit_actions(runtime)  # that key is not in moto's account
+
+
+def test_the_person_who_said_no_decides_nothing_about_the_quarantine_not_even_by_break_glass(runtime_for, slack, aws):
+    iam = aws.client("iam")
+    runtime = runtime_for(confirm_with_actor="medium", people={CAROL_ARN: CAROL}, approvals_channel=APPROVALS,
+                          IAMBOT_APPROVERS=f"{APPROVER},{CAROL}", break_glass=True)  # fmt: skip
+    event, key = own_key_event(iam)
+    runtime.workflow.intake.take([event])
+    rem = runtime.workflow.remediations
+    request_id = runtime.workflow.questions.no(runtime.store.questions.for_event(event.key).id, CAROL).request_id
+    assert request_id and not rem.break_glass_offered(request_id, CAROL)  # requester and actor: nothing to offer
+    decisions = (lambda: rem.approve(request_id, CAROL, break_glass="it is my key, quick"),
+                 lambda: rem.approve(request_id, CAROL), lambda: rem.deny(request_id, CAROL, "never mind"))  # fmt: skip
+    for decide in decisions:
+        with pytest.raises(Refused, match="other approvers decide it"):
+            decide()
+    assert request_row(runtime)["status"] == "requested" and key_status(iam, key, "carol") == "Active"
+    assert [a for a in audit_actions(runtime) if a[:2] in (("approve", CAROL), ("deny", CAROL))] == [
+        ("approve", CAROL, "refused"), ("approve", CAROL, "refused"), ("deny", CAROL, "refused")]  # fmt: skip
+    assert rem.approve(request_id, APPROVER).status == "succeeded"  # another approver decides it as usual
+
+
+@pytest.fixture
+def asked_carol(runtime_for, slack, aws):
+    runtime = runtime_for(confirm_with_actor="medium", people={CAROL_ARN: CAROL}, approvals_channel=APPROVALS)
+    event, _key = own_key_event(aws.client("iam"))
+    runtime.workflow.intake.take([event])
+    return runtime, runtime.store.questions.for_event(event.key).id
+
+
+@settings(max_examples=min(EXAMPLES, 60), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    how=st.sampled_from(["yes", "no", "reason_for"]),
+    which=st.one_of(st.just("real"), st.text(max_size=30)),
+    user=st.one_of(st.sampled_from([CAROL, APPROVER, STRANGER, ""]), st.text(max_size=12)),
+    reason=st.text(st.characters(codec="utf-8"), max_size=400),
+)
+def test_any_answer_is_recorded_or_refused_with_an_audited_reason(asked_carol, how, which, user, reason):
+    runtime, real = asked_carol
+    qid = real if which == "real" else which
+    refusals = lambda: runtime.store.db.one("SELECT COUNT(*) AS n FROM audit WHERE result = 'refused'")["n"]  # noqa: E731
+    before = refusals()
+    questions = runtime.workflow.questions
+    answer = {"yes": lambda: questions.yes(qid, user, reason), "no": lambda: questions.no(qid, user),
+              "reason_for": lambda: questions.reason_for(qid, user)}[how]  # fmt: skip
+    try:
+        found = answer()
+    except Refused as exc:
+        assert str(exc) and refusals() == before + 1
+        return
+    assert (qid, user) == (real, CAROL) and found.person == CAROL  # only the person asked gets through
+    if how == "yes":
+        assert found.reason == clean_reason(reason) and len(found.reason or "") <= 300

@@ -6,12 +6,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from slack_sdk.models.blocks import ActionsBlock, ButtonElement, ConfirmObject, ContextBlock, PlainTextObject
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    ButtonElement,
+    ConfirmObject,
+    ContextBlock,
+    PlainTextObject,
+    RichTextElementParts,
+)
 
+from bot.config.checks import GROUP_ID
 from bot.slack.ids import Action
 from bot.slack.messages.base import BUTTON_VALUE, Message, Part, emoji, header, line, message, rich, t, user
 from bot.slack.messages.dialogs import REASON_LENGTH
 from bot.slack.messages.request import REQUEST_STATUS
+from bot.slack.text import MENTION
 from bot.store import Question
 from bot.workflow.views import QuestionView, RequestView
 
@@ -87,6 +96,8 @@ def disowned_message(view: QuestionView, data: dict[str, Any]) -> Message:
     ping: list[Part] = []
     for uid in [u for u in data.get("approvers") or [] if isinstance(u, str)]:
         ping += [user(uid), t(" ")]
+    for gid in [g for g in data.get("groups") or [] if isinstance(g, str) and GROUP_ID.match(g)]:
+        ping += [RichTextElementParts.UserGroup(usergroup_id=gid), t(" ")]  # approver_groups: each group pinged
     summary = t(view.summary, bold=True, limit=500)
     parts = [emoji("rotating_light"), t(" "), *ping, user(q.person or "?"), t(" says this wasn't them: "), summary]
     lines = [line(*parts), line(t(f"The alert is raised to {view.severity}."))]
@@ -97,8 +108,9 @@ def disowned_message(view: QuestionView, data: dict[str, Any]) -> Message:
         lines.append(line(emoji(icon), quarantine, user(q.person or "?"), t(f"'s answer: {status}.")))
     elif isinstance(data.get("quarantine"), str):
         lines.append(line(t("No quarantine was opened: "), t(data["quarantine"], italic=True, limit=500)))
-    text = f"<@{q.person or '?'}> says this wasn't them: {view.summary}"
-    return message(text, [rich(*lines)], mentions=True)
+    said = MENTION.sub(lambda found: f"@{found.group(1)}", view.summary)  # event text pings nobody
+    text = f"<@{q.person or '?'}> says this wasn't them: {said}"
+    return message(text, [rich(*lines)], mentions=True)  # only the mention iambot wrote
 
 
 def outcome_message(view: RequestView) -> Message:

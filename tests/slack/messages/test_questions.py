@@ -76,6 +76,13 @@ def test_the_approvers_are_mentioned_and_told_what_was_asked_for():
     check_limits(waiting)
     assert {APPROVER, APPROVER2, ERIN} <= set(users(waiting)) and "RQUARAN" in json.dumps(waiting.blocks)
     assert f"<@{ERIN}>" in waiting.text  # the notification names who disowned it
+    hostile = view(question("no"), summary=f"erin created user <@{APPROVER}> <!channel>")
+    text = disowned_message(hostile, data).text
+    assert text.startswith(f"<@{ERIN}>") and f"<@{APPROVER}>" not in text and "<!channel>" not in text
+    grouped = disowned_message(view(question("no")), {"approvers": [], "groups": ["S0SECURITY", "not-a-group"]})
+    groups = [e["usergroup_id"] for b in grouped.blocks for s in b.get("elements", []) for e in s.get("elements", [])
+              if e.get("type") == "usergroup"]  # fmt: skip
+    assert groups == ["S0SECURITY"]  # approver_groups are pinged too, and only as the ids they are
     refused = disowned_message(view(question("no")), {**data, "quarantine": "revoke-role-sessions is not enabled"})
     assert "No quarantine was opened" in json.dumps(refused.blocks) and "not enabled" in json.dumps(refused.blocks)
 
