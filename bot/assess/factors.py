@@ -35,9 +35,15 @@ IAC_AGENTS = (
 
 
 def root_actor(s: Subject, ctx: RiskContext) -> Factor | None:
-    if s.event.actor.is_root:
-        return Factor("root-actor", 1, "Done with the account's root user, which no IAM policy can restrict")
-    return None
+    """Any use of the root user is worth a look now (CIS AWS Foundations 1.7 and its root-usage
+    alarm), so its calls are at least high; a sign-in keeps its entry's judgement (a failed one is
+    somebody trying, a sign-in with MFA is routine root use), and so does a call an AWS service
+    made for root (``invokedBy``), which the CIS alarm leaves out too."""
+    e = s.event
+    if not e.actor.is_root:
+        return None
+    floor = None if e.event_source == "signin.amazonaws.com" or e.actor.invoked_by else "high"
+    return Factor("root-actor", 1, "Done with the account's root user, which no IAM policy can restrict", floor)
 
 
 def console_without_mfa(s: Subject, ctx: RiskContext) -> Factor | None:

@@ -82,7 +82,7 @@ def test_root_actor_factor(assessor):
     alert = assess(assessor, "CreateUser__panther__3.json")
     assert factors(alert) == ["root-actor"]
     assert alert.risk.reasons == ["Done with the account's root user, which no IAM policy can restrict"]
-    assert alert.severity == "medium"
+    assert alert.severity == "high"  # low + 1 is medium; any root use is at least high
 
 
 def test_first_class_signing_certificate_offers_use_response_ids(assessor):
@@ -144,7 +144,8 @@ def test_unknown_read_is_info(assessor):
          {"resource_arn": "arn:aws:iam::123456789012:role/FooBar"}, ["failed-call"]),
         ("GetRole__panther__2.json", "tester", "info", "tester tried to call GetRole (AccessDenied)",
          {"resource_arn": "arn:aws:iam::123456789012:role/FooBar"}, ["failed-call"]),
-        ("ListAccessKeys__panther__1.json", "root", "low", "root called ListAccessKeys", {}, ["root-actor"]),
+        # the root user's read has no entry: the root entry (medium), root-actor +1 and at least high
+        ("ListAccessKeys__panther__1.json", "root", "high", "root called iam:ListAccessKeys", {}, ["root-actor"]),
     ],
 )
 def test_reads_without_an_entry(assessor, name, actor, severity, summary, targets, found):

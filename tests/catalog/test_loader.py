@@ -123,6 +123,22 @@ def test_unlisted_source_is_described_plainly():
     assert odd.source == "unknown.amazonaws.com"
 
 
+def test_the_root_users_call_without_an_entry_gets_the_root_entry():
+    catalog = load()
+    entry = catalog.get("s3.amazonaws.com", "PutBucketPolicy", root=True)
+    assert entry.generic and entry.source == "s3.amazonaws.com" and entry.name == "PutBucketPolicy"
+    assert entry.title == "Root user called s3:PutBucketPolicy"
+    assert entry.attack == ["T1078.004"] and entry.base_severity == "medium"
+    assert "CIS AWS Foundations Benchmark (1.7)" in entry.why and "no IAM policy limits it" in entry.why
+    assert entry.docs == ["https://docs.aws.amazon.com/IAM/latest/UserGuide/id_root-user.html",
+                          "https://docs.aws.amazon.com/IAM/latest/UserGuide/root-user-tasks.html"]  # fmt: skip
+    assert entry.summary[0].text == "{actor} called s3:PutBucketPolicy"
+    # a covered source's call without an entry is root's too; a call with an entry keeps it
+    assert catalog.get(IAM, "ListAccessKeys", read_only=True, root=True).title == "Root user called iam:ListAccessKeys"
+    assert catalog.get(IAM, "CreateUser", root=True) is catalog.get(IAM, "CreateUser")
+    assert catalog.get("not a source", "RunInstances", root=True).source == "unknown.amazonaws.com"
+
+
 def test_generic_entry_is_modest_and_correct():
     iam = load().sources[IAM]
     read = generic_entry(iam, "ListRoles", read_only=True)
@@ -146,7 +162,7 @@ def test_every_identity_event_in_the_fixtures_has_a_specific_entry_or_is_a_read(
         data = json.loads(path.read_text())
         records = data["Records"] if isinstance(data, dict) and "Records" in data else data
         for record in records if isinstance(records, list) else [records]:
-            if selection.wants(record.get("eventSource"), record.get("eventName")):
+            if selection.wants(record.get("eventSource"), record.get("eventName")):  # root's: the root entry
                 names.add((record["eventSource"], record["eventName"], record.get("errorCode") is not None))
     missing = {(s, n) for s, n, failed in names if (s, n) not in catalog and not failed}
     assert all(n.startswith(("List", "Get")) for _, n in missing), missing  # reads are generic
