@@ -2,7 +2,8 @@
 knows beyond it, returning a step up or down with a reason a person can read, or None.
 
 Generic factors apply to every event; the rest apply where a catalog entry lists them. The
-policy factors are in ``policies.py``, the sign-in and history factors in ``signin.py``.
+policy factors are in ``policies.py``, the sign-in and history factors in ``signin.py``, the
+feed's integrity in ``feed.py``.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import fnmatch
 
 from bot.assess.base import Factor, FactorFn, History, RiskContext
+from bot.assess.feed import own_feed, selectors_drop_management, trail_weakened
 from bot.assess.policies import (
     admin_policy,
     aws_quarantine,
@@ -158,6 +160,9 @@ LISTED: dict[str, FactorFn] = {
     "repeated-failures": repeated_failures,
     "federation-unscoped": federation_unscoped,
     "secret-scanner": secret_scanner,
+    "own-feed": own_feed,
+    "selectors-drop-management": selectors_drop_management,
+    "trail-weakened": trail_weakened,
 }
 FACTORS: dict[str, FactorFn] = {**GENERIC, **LISTED}
 

@@ -77,9 +77,22 @@ def test_triage_reports_the_root_user_in_any_service(tmp_path):
     rows = {r["event_name"]: r for r in map(json.loads, result.stdout.splitlines())}
     assert set(rows) == {"RunInstances", "PutBucketPolicy"}
     assert rows["RunInstances"]["title"] == "Root user called ec2:RunInstances"
-    assert rows["PutBucketPolicy"]["summary"] == "root called s3:PutBucketPolicy"
+    assert rows["RunInstances"]["attack"] == ["T1078.004"]
+    # S3's PutBucketPolicy has an entry of its own (the trail bucket's policy): root keeps it, at least high
+    assert rows["PutBucketPolicy"]["summary"] == "root replaced the bucket policy of S3 bucket amzn-s3-demo-bucket"
     assert {r["severity"] for r in rows.values()} == {"high"}
-    assert all(r["attack"] == ["T1078.004"] and r["actor"]["type"] == "Root" for r in rows.values())
+    assert all(r["actor"]["type"] == "Root" and "root-actor" in r["factors"] for r in rows.values())
+
+
+def test_triage_reports_what_could_blind_iambot():
+    """The measured gap of issue 21 item 2, on Stratus Red Team's detonations and a DisableRule on
+    the template's rule: each is now an identity event, at least high; stopping the trail critical."""
+    paths = [DETONATIONS / f"aws.defense-evasion.cloudtrail-{n}.json" for n in ("stop", "delete", "event-selectors")]
+    result = invoke("triage", "--format", "json", *map(str, paths), str(AUTHORED / "DisableRule__authored__1.json"))
+    assert result.exit_code == 0, result.stderr
+    rows = {r["event_name"]: r["severity"] for r in map(json.loads, result.stdout.splitlines())}
+    assert rows == {"StopLogging": "critical", "DeleteTrail": "critical", "PutEventSelectors": "high",
+                    "DisableRule": "high"}  # fmt: skip
 
 
 def summary_line(out: str) -> str:

@@ -119,7 +119,8 @@ def test_the_root_users_calls_are_taken_in_from_any_service():
 
 @pytest.mark.parametrize("identity", ["Root", ["Root"], None, 7, {"type": "root"}, {"type": ["Root"]}, {}])
 def test_only_an_identity_of_type_root_is_the_root_user(identity):
-    record = {**load("PutBucketPolicy__authored__1.json"), "userIdentity": identity}
+    run = detonation("aws.execution.ec2-launch-unusual-instances.json", "RunInstances")
+    record = {**run, "userIdentity": identity}
     assert not is_root(identity) and not SELECTION.keeps(record)
     items, stats = from_bytes(json.dumps(record).encode())
     assert items == [] and stats.skipped == 1

@@ -224,8 +224,13 @@ def test_the_lookup_plan_covers_every_source_where_its_events_are_recorded():
         assert by_source[source] == {"eu-central-1"}, source
     # STS by event name only (AssumeRole alone runs to millions a day), in every lookup region
     assert not any(lk.key == "EventSource" and lk.value == "sts.amazonaws.com" for lk in lookups)
-    sts = {lk.value for lk in lookups if lk.key == "EventName"}
-    assert sts == set(catalog.names("sts.amazonaws.com"))
+    named = {lk.value for lk in lookups if lk.key == "EventName"}
+    sts = named & set(catalog.names("sts.amazonaws.com"))
+    # what can blind iambot, by name too, where it is recorded (never all of S3 or KMS)
+    feed = {n for s in ("cloudtrail", "events", "sqs", "kms", "s3") for n in catalog.names(f"{s}.amazonaws.com")}
+    assert named == sts | feed and "PutObject" not in named and "LookupEvents" not in named
+    assert {"StopLogging", "DisableRule", "PurgeQueue", "ScheduleKeyDeletion", "PutBucketPolicy"} <= feed
+    assert all(by_source["sts:" + name] == {"us-east-1", "eu-west-1"} for name in feed)
     assert {"AssumeRoleWithWebIdentity", "AssumeRoleWithSAML", "GetSessionToken", "AssumeRoot"} <= sts
     assert "AssumeRole" not in sts
     assert all(by_source["sts:" + name] == {"us-east-1", "eu-west-1"} for name in sts)
