@@ -49,7 +49,10 @@ class Lookup:
         return f"lookup:{self.region}:{self.key}:{self.value}"
 
 
-ROOT_USERNAME = "root"  # the user name LookupEvents gives the root user's events
+# The user name asked for the root user's calls. The API reference does not say which Username
+# LookupEvents files root's events under; "root" is what records and the console show. A root
+# call filed otherwise is still found here when its source is looked up, and by files and the hunt.
+ROOT_USERNAME = "root"
 
 
 def plan(catalog: Catalog, regions: list[str], home: str | None) -> list[Lookup]:
