@@ -178,7 +178,7 @@ class Assessor:
         return Assessor(self.catalog, context)
 
     def __call__(self, event: IamEvent) -> Alert:
-        entry = self.catalog.get(event.event_source, event.event_name, event.read_only)
+        entry = self.catalog.get(event.event_source, event.event_name, event.read_only, event.actor.is_root)
         subject = Subject(event, resolve_targets(entry, event))
         case = case_for(entry, subject)
         risk = score(entry, case, subject, self.context)

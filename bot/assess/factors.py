@@ -2,7 +2,8 @@
 knows beyond it, returning a step up or down with a reason a person can read, or None.
 
 Generic factors apply to every event; the rest apply where a catalog entry lists them. The
-policy factors are in ``policies.py``, the sign-in and history factors in ``signin.py``.
+policy factors are in ``policies.py``, the sign-in and history factors in ``signin.py``, the
+feed's integrity in ``feed.py``.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import fnmatch
 
 from bot.assess.base import Factor, FactorFn, History, RiskContext
+from bot.assess.feed import own_feed, selectors_drop_management, trail_weakened
 from bot.assess.policies import (
     admin_policy,
     aws_quarantine,
@@ -36,9 +38,15 @@ IAC_AGENTS = (
 
 
 def root_actor(s: Subject, ctx: RiskContext) -> Factor | None:
-    if s.event.actor.is_root:
-        return Factor("root-actor", 1, "Done with the account's root user, which no IAM policy can restrict")
-    return None
+    """Any use of the root user is worth a look now (CIS AWS Foundations 1.7 and its root-usage
+    alarm), so its calls are at least high; a sign-in keeps its entry's judgement (a failed one is
+    somebody trying, a sign-in with MFA is routine root use), and so does a call an AWS service
+    made for root (``invokedBy``), which the CIS alarm leaves out too."""
+    e = s.event
+    if not e.actor.is_root:
+        return None
+    floor = None if e.event_source == "signin.amazonaws.com" or e.actor.invoked_by else "high"
+    return Factor("root-actor", 1, "Done with the account's root user, which no IAM policy can restrict", floor)
 
 
 def console_without_mfa(s: Subject, ctx: RiskContext) -> Factor | None:
@@ -170,6 +178,9 @@ LISTED: dict[str, FactorFn] = {
     "repeated-failures": repeated_failures,
     "federation-unscoped": federation_unscoped,
     "secret-scanner": secret_scanner,
+    "own-feed": own_feed,
+    "selectors-drop-management": selectors_drop_management,
+    "trail-weakened": trail_weakened,
 }
 FACTORS: dict[str, FactorFn] = {**GENERIC, **LISTED}
 

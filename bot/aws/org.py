@@ -36,9 +36,10 @@ def regional_patterns(catalog: Catalog) -> dict[str, dict[str, Any]]:
     what a region other than the home region can have to forward."""
     only_home = {s.eventbridge_source for s in catalog.sources.values() if s.recorded == "global"}
     found = {
-        name: {**p, "source": [s for s in p["source"] if s not in only_home]} for name, p in patterns(catalog).items()
+        name: {**p, "source": [s for s in p["source"] if s not in only_home]} if "source" in p else p
+        for name, p in patterns(catalog).items()
     }
-    return {name: p for name, p in found.items() if p["source"]}
+    return {name: p for name, p in found.items() if p.get("source", True)}  # the root user's: any source
 
 
 def _policy_statements(doc: dict[str, Any]) -> list[dict[str, Any]]:

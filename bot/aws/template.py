@@ -31,7 +31,9 @@ ALL_MANAGEMENT_EVENTS = "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS"
 
 
 def patterns(catalog: Catalog) -> dict[str, dict[str, Any]]:
-    """One EventBridge pattern for every source taken whole, one for the STS calls iambot explains."""
+    """One EventBridge pattern for every source taken whole, one per source of which iambot takes
+    only the calls it explains (STS), and one for the root user's calls in any service (a root
+    call of a source taken whole matches two rules: the store keeps one copy)."""
     whole = sorted(s.eventbridge_source for s in catalog.sources.values() if not s.named_only)
     found: dict[str, dict[str, Any]] = {"Identity": {"source": whole, "detail-type": DETAIL_TYPES}}
     for s in sorted(catalog.sources.values(), key=lambda s: s.service):
@@ -41,12 +43,13 @@ def patterns(catalog: Catalog) -> dict[str, dict[str, Any]]:
                 "detail-type": ["AWS API Call via CloudTrail"],
                 "detail": {"eventName": catalog.names(s.source)},
             }
+    found["Root"] = {"detail-type": DETAIL_TYPES, "detail": {"userIdentity": {"type": ["Root"]}}}
     return found
 
 
 def rules_for(found: dict[str, dict[str, Any]], target: dict[str, Any]) -> dict[str, Any]:
-    """One rule per pattern, all sending to ``target``; STS's by every management event, since the
-    read-only calls iambot explains reach a rule only in that state."""
+    """One rule per pattern, all sending to ``target``; all but the identity sources' by every
+    management event, since read-only calls (STS's, the root user's) reach a rule only in that state."""
     rules = {}
     for name, pattern in found.items():
         rules[f"{name}Rule"] = {

@@ -1,6 +1,7 @@
 """Loading the catalog: the sources, one TOML file per event (``events/<service>/<Name>.toml``) and
 the tables of read operations (``reads/*.toml``, see ``bot.catalog.reads``), validated at load.
-Events of a covered source without an entry get a modest generic one."""
+Events of a covered source without an entry get a modest generic one; the root user's calls
+without an entry, in any service, get the root entry instead."""
 
 from __future__ import annotations
 
@@ -81,17 +82,58 @@ def generic_entry(source: Source, event_name: str, read_only: bool) -> Entry:
     )
 
 
+ROOT_DOCS = [
+    "https://docs.aws.amazon.com/IAM/latest/UserGuide/id_root-user.html",
+    "https://docs.aws.amazon.com/IAM/latest/UserGuide/root-user-tasks.html",
+]
+
+
+def root_entry(source: str, event_name: str) -> Entry:
+    """What iambot says of a root user's call that has no entry of its own, in any service: the
+    use itself is the finding (CIS AWS Foundations 1.7 and its root-usage alarm). It starts at
+    medium; the root-actor factor takes every such call to at least high."""
+    service = source.split(".", 1)[0] if re.fullmatch(r"[a-z0-9-]+\.amazonaws\.com", source) else "unknown"
+    call = f"{service}:{event_name}"
+    return Entry(
+        source=source if service != "unknown" else "unknown.amazonaws.com",
+        name=event_name,
+        title=f"Root user called {call}"[:80],
+        base_severity="medium",
+        attack=["T1078.004"],
+        docs=ROOT_DOCS,
+        meaning=(
+            f"The account's root user made a {call} call. iambot has no specific entry for it, so it "
+            "reports the facts CloudTrail recorded; the call's own effect is whatever the service's "
+            "reference says of it."
+        ),
+        why=(
+            "The root user has complete, unrestricted access to every resource of the account, and no IAM "
+            "policy limits it. AWS advises using it only for the few tasks that require it, and the CIS AWS "
+            "Foundations Benchmark (1.7) to eliminate its everyday use and to alarm on any use. Check who "
+            "holds the root credentials and whether this task needed them; if nobody expected it, treat "
+            "the credentials as compromised."
+        ),
+        summary=[Summary(text="{actor} called " + call, attempt="{actor} tried to call " + call)],
+        generic=True,
+    )
+
+
 class Catalog:
-    """Entries by (source, event name), with a generic fallback for covered sources."""
+    """Entries by (source, event name), with a generic fallback for covered sources and one for the
+    root user's calls."""
 
     def __init__(self, sources: dict[str, Source], entries: dict[tuple[str, str], Entry]):
         self.sources = sources
         self.entries = entries
 
-    def get(self, source: str, event_name: str, read_only: bool = False) -> Entry:
+    def get(self, source: str, event_name: str, read_only: bool = False, root: bool = False) -> Entry:
+        """The event's entry; without one, the root entry for a root user's call (``root``), else a
+        generic entry of its source."""
         entry = self.entries.get((source, event_name))
         if entry is not None:
             return entry
+        if root:
+            return root_entry(source, event_name)
         known = self.sources.get(source) or _unlisted(source)
         return generic_entry(known, event_name, read_only)
 

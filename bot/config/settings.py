@@ -128,6 +128,10 @@ class Settings(BaseSettings):
     identity_center_region: str | None = None  # IAM Identity Center's home region
     trail_buckets: list[str] = Field(default_factory=list)  # S3 buckets of CloudTrail logs iambot may read
     trail_kms_keys: list[str] = Field(default_factory=list)  # KMS keys those logs are encrypted with
+    # iambot's own feed: a call that stops, narrows or removes one of these is at least high
+    feed_trails: list[str] = Field(default_factory=list)  # trail / event data store names, ARNs or globs; empty: any
+    feed_rules: list[str] = Field(default_factory=lambda: ["iambot-*"])  # EventBridge rule name globs
+    feed_queues: list[str] = Field(default_factory=lambda: ["iambot-*"])  # SQS queue name globs (and sqs_queue_url's)
     watch: str | None = Field(
         default=None, pattern=r"^(s3://[a-z0-9][a-z0-9.-]{1,62}(/\S*)?|[^\x00]+)$"
     )  # read on a schedule

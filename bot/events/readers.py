@@ -5,7 +5,8 @@ array, JSON Lines, the EventBridge envelope (``detail-type`` "AWS API Call via C
 "AWS Console Signin via CloudTrail"), records in Athena's shape (lower-case keys, JSON text
 columns: :mod:`bot.events.lower`), and folders of these. Bad input never stops the rest: it
 comes out as a :class:`Rejected` item naming where it was and what is wrong. Only records of the
-sources iambot explains (a :class:`Selection`) are normalized; the rest are counted.
+sources iambot explains (a :class:`Selection`), and the root user's in any service, are
+normalized; the rest are counted.
 """
 
 from __future__ import annotations
@@ -38,10 +39,17 @@ EXCERPT = 200
 Location = tuple[str, int | None, int | None]  # file, line (JSON Lines), index in its document
 
 
+def is_root(identity: Any) -> bool:
+    """True when a record's ``userIdentity`` is the account's root user: any call it makes, in any
+    service, is taken in (no IAM policy restricts root; CIS asks for an alarm on every use)."""
+    return type(identity) is dict and identity.get("type") == "Root"
+
+
 @dataclass(frozen=True, slots=True)
 class Selection:
     """Which records are identity events: every call of ``sources``, and of ``named`` sources only
-    the listed event names (STS: the few calls worth explaining, not millions of AssumeRole)."""
+    the listed event names (STS: the few calls worth explaining, not millions of AssumeRole); and,
+    whatever the source, every call of the root user (:func:`is_root`)."""
 
     sources: frozenset[str]
     named: dict[str, frozenset[str]]
@@ -53,6 +61,13 @@ class Selection:
             return True
         names = self.named.get(source)
         return bool(names and isinstance(name, str) and name in names)
+
+    def keeps(self, record: Any) -> bool:
+        """True when a decoded record is one the readers normalize (a dict of a wanted source and
+        name, or the root user's)."""
+        if type(record) is not dict:
+            return False
+        return self.wants(record.get("eventSource"), record.get("eventName")) or is_root(record.get("userIdentity"))
 
     @property
     def every_source(self) -> frozenset[str]:
@@ -163,7 +178,8 @@ def select(
                 if type(source) is str and source not in sources:
                     names = named.get(source)
                     name = record.get("eventName")
-                    if not names or type(name) is not str or name not in names:
+                    wanted = names and type(name) is str and name in names
+                    if not wanted and not is_root(record.get("userIdentity")):
                         skipped += 1
                         continue
             yield normalized(record, location(loc), stats)

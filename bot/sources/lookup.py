@@ -4,7 +4,8 @@ LookupEvents takes one lookup attribute per request, so each poll runs one looku
 and region where that source's events are recorded: IAM and Organizations in us-east-1;
 sign-in, STS and Roles Anywhere in ``lookup_regions``; IAM Identity Center in its home region.
 STS is asked by event name, for the calls iambot explains only (AssumeRole alone runs to
-millions a day). Each lookup reads from its own cursor minus an overlap (events reach
+millions a day). The root user's calls, in any service, are asked by user name in each of those
+regions. Each lookup reads from its own cursor minus an overlap (events reach
 LookupEvents minutes late), pages (50 a page) no faster than CloudTrail's 2 requests a second
 per region, hands the events to the sink (which commits them), and only then moves its cursor.
 """
@@ -48,8 +49,15 @@ class Lookup:
         return f"lookup:{self.region}:{self.key}:{self.value}"
 
 
+# The user name asked for the root user's calls. The API reference does not say which Username
+# LookupEvents files root's events under; "root" is what records and the console show. A root
+# call filed otherwise is still found here when its source is looked up, and by files and the hunt.
+ROOT_USERNAME = "root"
+
+
 def plan(catalog: Catalog, regions: list[str], home: str | None) -> list[Lookup]:
-    """Every (region, attribute) whose events iambot explains."""
+    """Every (region, attribute) whose events iambot explains, and the root user's calls in every
+    region looked at (any service: LookupEvents' Username attribute)."""
     found: list[Lookup] = []
     for source in sorted(catalog.sources.values(), key=lambda s: s.service):
         if source.recorded == "global":
@@ -63,7 +71,9 @@ def plan(catalog: Catalog, regions: list[str], home: str | None) -> list[Lookup]
                 found += [Lookup(region, "EventName", name) for name in catalog.names(source.source)]
             else:
                 found.append(Lookup(region, "EventSource", source.source))
-    return found
+    for region in dict.fromkeys([GLOBAL_REGION, *regions, *([home] if home else [])]):
+        found.append(Lookup(region, "Username", ROOT_USERNAME))
+    return list(dict.fromkeys(found))  # an event name two named sources share is looked up once
 
 
 class LookupSource:
@@ -154,7 +164,7 @@ class LookupSource:
                 where = f"lookup:{lookup.region}:{item.get('EventId', '?')}"
                 try:
                     record = orjson.loads(item["CloudTrailEvent"])
-                    if not self.deps.selection.wants(record.get("eventSource"), record.get("eventName")):
+                    if not self.deps.selection.keeps(record):  # another service's call, not root's
                         continue
                     event = normalize(record, origin=where)
                 except (RecordError, orjson.JSONDecodeError, KeyError, TypeError, AttributeError) as exc:

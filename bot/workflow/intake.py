@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from bot import metrics
 from bot.assess import Alert, Assessor, RiskContext, network_of
+from bot.assess.base import Feed
 from bot.assess.judgement import judgement
 from bot.events import IamEvent, Rejected, excerpt, normalize
 from bot.store import Disposition, Store, Suppression, dumps, now
@@ -52,6 +53,7 @@ def make_assessor(settings: Settings, store: Store | None, assessor: Assessor | 
         self_arns=tuple(settings.self_arns),
         automation_arns=tuple(settings.automation_arns),
         history=store.events if store is not None else None,
+        feed=Feed.from_settings(settings),
     )
     return assessor.with_context(context) if assessor is not None else Assessor(context=context)
 
@@ -78,9 +80,7 @@ class Intake:
         """iambot's own principal (learnt from STS): its calls are confirmations, never threats."""
         context = self.assessor.context
         if glob not in context.self_arns:
-            self.assessor = self.assessor.with_context(
-                RiskContext((*context.self_arns, glob), context.automation_arns, context.history)
-            )
+            self.assessor = self.assessor.with_context(replace(context, self_arns=(*context.self_arns, glob)))
 
     def take(self, events: Iterable[IamEvent], source: str = "") -> IntakeResult:
         """Assess and store every event once, and queue what Slack should show, in one unit of work."""

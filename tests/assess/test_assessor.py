@@ -82,7 +82,7 @@ def test_root_actor_factor(assessor):
     alert = assess(assessor, "CreateUser__panther__3.json")
     assert factors(alert) == ["root-actor"]
     assert alert.risk.reasons == ["Done with the account's root user, which no IAM policy can restrict"]
-    assert alert.severity == "medium"
+    assert alert.severity == "high"  # low + 1 is medium; any root use is at least high
 
 
 def test_first_class_signing_certificate_offers_use_response_ids(assessor):
@@ -145,8 +145,9 @@ def test_unknown_read_is_info(assessor):
         ("GetRole__panther__2.json", "tester", "info",
          "tester tried to read IAM role FooBar, with its trust policy (AccessDenied)",
          {"role": "FooBar", "resource_arn": "arn:aws:iam::123456789012:role/FooBar"}, ["failed-call"]),
-        # requestParameters null on a success: no user was named, so the row's default case
-        ("ListAccessKeys__panther__1.json", "root", "low",
+        # requestParameters null on a success: no user was named, so the row's default case; the
+        # root user's call: root-actor +1 and at least high (issue 21 item 1)
+        ("ListAccessKeys__panther__1.json", "root", "high",
          "root read the access key ids of an IAM user (the caller's own when no user is named)", {}, ["root-actor"]),
     ],
 )

@@ -26,8 +26,17 @@ def test_factor_tables():
 
 def test_root_actor():
     found = f.root_actor(subject("CreateUser__panther__3.json"), CTX)
-    assert found == f.Factor("root-actor", 1, "Done with the account's root user, which no IAM policy can restrict")
+    reason = "Done with the account's root user, which no IAM policy can restrict"
+    assert found == f.Factor("root-actor", 1, reason, "high")  # any root use: at least high
     assert f.root_actor(subject(KEY_EVENT), CTX) is None
+
+
+def test_root_actor_leaves_sign_ins_and_calls_a_service_made_for_root_to_their_entries():
+    reason = "Done with the account's root user, which no IAM policy can restrict"
+    assert f.root_actor(subject("ConsoleLogin__awsdocs__6.json"), CTX) == f.Factor("root-actor", 1, reason)
+    record = load_record("CreateUser__panther__3.json")
+    helped = subject(record, userIdentity={**record["userIdentity"], "invokedBy": "support.amazonaws.com"})
+    assert f.root_actor(helped, CTX) == f.Factor("root-actor", 1, reason)
 
 
 def test_console_without_mfa_for_iam_users_and_root():

@@ -15,7 +15,10 @@ from bot.aws.template import DETAIL_TYPES, forwarder, irsa_trust, patterns, temp
 from bot.catalog import load as load_catalog
 from bot.config.settings import given
 from tests.support.cfn import lint
-from tests.support.records import as_account, load
+from tests.support.records import as_account, as_root, detonation, load
+
+# what can blind iambot: one rule per service, by the names the catalog explains
+FEED_RULES = {"CloudtrailRule", "EventsRule", "SqsRule", "KmsRule", "S3Rule"}
 
 QUEUE_ARN = {"Fn::GetAtt": ["EventQueue", "Arn"]}
 
@@ -59,7 +62,7 @@ def test_forwarder_template_passes_cfn_lint(tmp_path):
     result = lint(doc, tmp_path, "forwarder.json")
     assert result.returncode == 0, result.stdout + result.stderr
     rules = {k: v for k, v in doc["Resources"].items() if v["Type"] == "AWS::Events::Rule"}
-    assert set(rules) == {"IdentityRule", "StsRule"}
+    assert set(rules) == {"IdentityRule", "StsRule", "RootRule", *FEED_RULES}
     for rule in rules.values():
         [target] = rule["Properties"]["Targets"]
         assert "us-east-1" in target["Arn"]["Fn::Sub"] and target["RoleArn"] == {"Fn::GetAtt": ["ForwardRole", "Arn"]}
@@ -153,10 +156,15 @@ def test_the_rules_take_identity_sources_whole_and_sts_by_name():
     # read-only STS calls reach EventBridge only through a rule in this state
     assert rules["StsRule"]["State"] == "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS"
     assert rules["IdentityRule"]["State"] == "ENABLED"
+    # the root user's calls in any service, reads included (CIS's root-usage alarm)
+    assert rules["RootRule"]["EventPattern"] == {
+        "detail-type": DETAIL_TYPES,
+        "detail": {"userIdentity": {"type": ["Root"]}},
+    }
+    assert rules["RootRule"]["State"] == "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS"
     queue_policy = doc["Resources"]["EventQueuePolicy"]["Properties"]["PolicyDocument"]["Statement"][0]
     assert queue_policy["Condition"]["ArnEquals"]["aws:SourceArn"] == [
-        {"Fn::GetAtt": ["IdentityRule", "Arn"]},
-        {"Fn::GetAtt": ["StsRule", "Arn"]},
+        {"Fn::GetAtt": [name, "Arn"]} for name in sorted(rules)
     ]
 
 
@@ -193,6 +201,40 @@ def test_the_rules_deliver_what_iambot_explains_in_moto(delivered):
     assert delivered(assume_role) == []  # routine STS traffic never reaches the queue
     ec2 = {**web, "eventSource": "ec2.amazonaws.com", "eventName": "RunInstances"}
     assert delivered(ec2) == []
+
+
+def test_the_feeds_integrity_rules_take_the_calls_iambot_explains_by_name():
+    catalog = load_catalog()
+    found = patterns(catalog)
+    for service, source in [("Cloudtrail", "cloudtrail"), ("Events", "events"), ("Sqs", "sqs"), ("Kms", "kms"),
+                            ("S3", "s3")]:  # fmt: skip
+        pattern = found[service]
+        assert pattern["source"] == [f"aws.{source}"]
+        assert pattern["detail"]["eventName"] == catalog.names(f"{source}.amazonaws.com")
+    assert found["S3"]["detail"]["eventName"] == ["PutBucketPolicy"]  # never every S3 call
+    assert {"StopLogging", "DeleteTrail", "PutEventSelectors"} <= set(found["Cloudtrail"]["detail"]["eventName"])
+    assert "LookupEvents" not in found["Cloudtrail"]["detail"]["eventName"]  # iambot's own polls
+
+
+def test_what_could_blind_iambot_reaches_the_queue_in_moto(delivered):
+    """The measured gap of issue 21: Stratus Red Team's StopLogging, DeleteTrail and PutEventSelectors
+    detonations, and a DisableRule on iambot's rule, reach the queue; S3's other calls do not."""
+    for file, name in [("aws.defense-evasion.cloudtrail-stop.json", "StopLogging"),
+                       ("aws.defense-evasion.cloudtrail-delete.json", "DeleteTrail"),
+                       ("aws.defense-evasion.cloudtrail-event-selectors.json", "PutEventSelectors")]:  # fmt: skip
+        assert delivered(as_account(detonation(file, name))) == [name]
+    assert delivered(as_account(load("DisableRule__authored__1.json"))) == ["DisableRule"]
+    put = as_account({**load("PutBucketPolicy__authored__2.json"), "eventName": "PutObject"})
+    assert delivered(put) == []
+
+
+def test_the_root_users_calls_in_any_service_reach_the_queue_in_moto(delivered):
+    run = as_account(as_root(detonation("aws.execution.ec2-launch-unusual-instances.json", "RunInstances")))
+    assert delivered(run) == ["RunInstances"]
+    policy = as_account(load("PutBucketPolicy__authored__1.json"))
+    assert delivered(policy) == ["PutBucketPolicy"] * 2  # the S3 rule's and the root rule's: stored once
+    # another principal's RunInstances is not iambot's business
+    assert delivered(as_account(detonation("aws.execution.ec2-launch-unusual-instances.json", "RunInstances"))) == []
 
 
 ISSUER = "oidc.eks.us-east-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE"

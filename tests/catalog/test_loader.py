@@ -49,6 +49,15 @@ SOURCES = {
     "rolesanywhere.amazonaws.com",
     "sso-oauth.amazonaws.com",
 }
+# what can blind iambot (issue 21 item 2): only the calls the catalog explains are taken in
+FEED = {
+    "cloudtrail.amazonaws.com": {"StopLogging", "DeleteTrail", "UpdateTrail", "PutEventSelectors",
+                                 "PutInsightSelectors", "StopEventDataStoreIngestion", "DeleteEventDataStore"},
+    "events.amazonaws.com": {"DisableRule", "DeleteRule", "RemoveTargets", "PutRule"},
+    "sqs.amazonaws.com": {"SetQueueAttributes", "RemovePermission", "PurgeQueue", "DeleteQueue"},
+    "kms.amazonaws.com": {"ScheduleKeyDeletion", "DisableKey"},
+    "s3.amazonaws.com": {"PutBucketPolicy"},
+}  # fmt: skip
 
 
 def test_catalog_loads_and_has_every_required_entry():
@@ -56,7 +65,7 @@ def test_catalog_loads_and_has_every_required_entry():
     assert set(catalog.names(IAM)) >= REQUIRED
     assert {e.name for e in catalog.first_class()} == FIRST_CLASS
     assert {e.source for e in catalog.first_class()} == {IAM}
-    assert set(catalog.sources) == SOURCES
+    assert set(catalog.sources) == SOURCES | set(FEED)
     assert all(not e.generic for e in catalog)
 
 
@@ -104,7 +113,11 @@ def test_selection_takes_whole_sources_and_named_sts_calls():
     selection = catalog.selection()
     assert isinstance(selection, Selection)
     assert selection.sources == SOURCES - {"sts.amazonaws.com"}
-    assert selection.named == {"sts.amazonaws.com": frozenset(catalog.names("sts.amazonaws.com"))}
+    assert selection.named == {
+        "sts.amazonaws.com": frozenset(catalog.names("sts.amazonaws.com")),
+        **{source: frozenset(names) for source, names in FEED.items()},
+    }
+    assert not selection.wants("s3.amazonaws.com", "PutObject")  # one S3 call, never every S3 call
     assert "AssumeRole" not in selection.named["sts.amazonaws.com"]
 
 
@@ -126,6 +139,24 @@ def test_unlisted_source_is_described_plainly():
     assert entry.docs[0].startswith("https://docs.aws.amazon.com/awscloudtrail/")
     odd = load().get("not a source", "RunInstances")
     assert odd.source == "unknown.amazonaws.com"
+
+
+def test_the_root_users_call_without_an_entry_gets_the_root_entry():
+    catalog = load()
+    entry = catalog.get("s3.amazonaws.com", "PutBucketAcl", root=True)
+    assert entry.generic and entry.source == "s3.amazonaws.com" and entry.name == "PutBucketAcl"
+    assert entry.title == "Root user called s3:PutBucketAcl"
+    assert entry.attack == ["T1078.004"] and entry.base_severity == "medium"
+    assert "CIS AWS Foundations Benchmark (1.7)" in entry.why and "no IAM policy limits it" in entry.why
+    assert entry.docs == ["https://docs.aws.amazon.com/IAM/latest/UserGuide/id_root-user.html",
+                          "https://docs.aws.amazon.com/IAM/latest/UserGuide/root-user-tasks.html"]  # fmt: skip
+    assert entry.summary[0].text == "{actor} called s3:PutBucketAcl"
+    # a covered source's call without an entry is root's too; a call with an entry keeps it
+    # (every IAM operation has an entry now: a call AWS adds after the lock stands for one without)
+    assert catalog.get(IAM, "ListWidgets", read_only=True, root=True).title == "Root user called iam:ListWidgets"
+    assert catalog.get(IAM, "ListAccessKeys", root=True) is catalog.get(IAM, "ListAccessKeys")
+    assert catalog.get(IAM, "CreateUser", root=True) is catalog.get(IAM, "CreateUser")
+    assert catalog.get("not a source", "RunInstances", root=True).source == "unknown.amazonaws.com"
 
 
 def test_generic_entry_is_modest_and_correct():

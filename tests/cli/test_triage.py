@@ -14,7 +14,7 @@ import pytest
 from bot.catalog import SEVERITIES
 from bot.catalog import load as load_catalog
 from tests.support.cli import clean_environment, invoke, one_line_error, records_in
-from tests.support.records import AUTHORED, DETONATIONS, FIXTURES, RECORDS
+from tests.support.records import AUTHORED, DETONATIONS, FIXTURES, RECORDS, as_root, detonation, load
 
 ONE = AUTHORED / "UpdateAccessKey__authored__1.json"
 REQUIRED = {
@@ -41,7 +41,7 @@ def isolated(monkeypatch, tmp_path):
 
 def wanted(records):
     selection = load_catalog().selection()
-    return [r for r in records if selection.wants(r.get("eventSource"), r.get("eventName"))]
+    return [r for r in records if selection.keeps(r)]  # the root user's calls in any service too
 
 
 def test_triage_json_has_the_documented_fields():
@@ -63,6 +63,36 @@ def test_triage_json_has_the_documented_fields():
     assert first["event_time"] == "2026-11-20T10:02:11Z"
     assert first["target"] == {"user": "legacy-etl", "access_key_id": "AKIAEXAMPLELEGACY001"}
     assert "deactivate-access-key" in first["remediations"]
+
+
+def test_triage_reports_the_root_user_in_any_service(tmp_path):
+    """The measured gap of issue 21: root acting in S3 (PutBucketPolicy) or EC2 (RunInstances) was
+    skipped as another service's record; now each is an identity event, at least high."""
+    run = as_root(detonation("aws.execution.ec2-launch-unusual-instances.json", "RunInstances"))
+    other = detonation("aws.execution.ec2-launch-unusual-instances.json", "RunInstances")  # a role's: skipped
+    log = tmp_path / "delivery.json"
+    log.write_text(json.dumps({"Records": [run, load("PutBucketPolicy__authored__1.json"), other]}))
+    result = invoke("triage", "--format", "json", str(log))
+    assert result.exit_code == 0, result.stderr
+    rows = {r["event_name"]: r for r in map(json.loads, result.stdout.splitlines())}
+    assert set(rows) == {"RunInstances", "PutBucketPolicy"}
+    assert rows["RunInstances"]["title"] == "Root user called ec2:RunInstances"
+    assert rows["RunInstances"]["attack"] == ["T1078.004"]
+    # S3's PutBucketPolicy has an entry of its own (the trail bucket's policy): root keeps it, at least high
+    assert rows["PutBucketPolicy"]["summary"] == "root replaced the bucket policy of S3 bucket amzn-s3-demo-bucket"
+    assert {r["severity"] for r in rows.values()} == {"high"}
+    assert all(r["actor"]["type"] == "Root" and "root-actor" in r["factors"] for r in rows.values())
+
+
+def test_triage_reports_what_could_blind_iambot():
+    """The measured gap of issue 21 item 2, on Stratus Red Team's detonations and a DisableRule on
+    the template's rule: each is now an identity event, at least high; stopping the trail critical."""
+    paths = [DETONATIONS / f"aws.defense-evasion.cloudtrail-{n}.json" for n in ("stop", "delete", "event-selectors")]
+    result = invoke("triage", "--format", "json", *map(str, paths), str(AUTHORED / "DisableRule__authored__1.json"))
+    assert result.exit_code == 0, result.stderr
+    rows = {r["event_name"]: r["severity"] for r in map(json.loads, result.stdout.splitlines())}
+    assert rows == {"StopLogging": "critical", "DeleteTrail": "critical", "PutEventSelectors": "high",
+                    "DisableRule": "high"}  # fmt: skip
 
 
 def summary_line(out: str) -> str:

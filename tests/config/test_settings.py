@@ -80,6 +80,7 @@ def test_the_readme_example_loads_and_every_key_lands_where_meant(tmp_path):
     assert (s.repeat_window_minutes, s.burst_per_minute, s.backfill_hours) == (60, 20, 24.0)
     assert s.lookup_regions == ["us-east-1", "eu-west-1"] and s.identity_center_region == "eu-west-1"
     assert s.trail_buckets == ["org-trail-logs"]
+    assert (s.feed_trails, s.feed_rules, s.feed_queues) == (["org-trail"], ["iambot-*"], ["iambot-*"])
     assert (s.hunt_table, s.hunt_workgroup, s.hunt_output, s.hunt_lake) == (
         "cloudtrail.org_trail",
         "primary",
@@ -95,6 +96,9 @@ def test_the_readme_example_loads_and_every_key_lands_where_meant(tmp_path):
     # every key the example sets is one of these (a key it adds must be checked here too)
     top = {line.split("=")[0].strip() for line in example.splitlines() if re.match(r"^[a-z_]+ *=", line)}
     assert top == {
+        "feed_trails",
+        "feed_rules",
+        "feed_queues",
         "hunt_table",
         "hunt_workgroup",
         "hunt_output",

@@ -103,6 +103,12 @@ EC2 = next(
     r for r in records_of(DETONATIONS / "aws.execution.ec2-user-data.json") if r["eventSource"] == "ec2.amazonaws.com"
 )
 STS = {**ONE, "eventSource": "sts.amazonaws.com", "eventName": "AssumeRole"}
+ROOT = {
+    "type": "Root",
+    "principalId": "111122223333",
+    "arn": "arn:aws:iam::111122223333:root",
+    "accountId": "111122223333",
+}
 GOOD = delivery([EC2, ONE])
 SKIPPED = json.dumps(EC2).encode()
 
@@ -154,6 +160,21 @@ MALFORMED = {
         b'"eventName": "AssumeRole"', b'"eventName": "AssumeRole", "eventName": "GetSessionToken"'
     ),
     "no eventSource": delivery([{k: v for k, v in ONE.items() if k != "eventSource"}]),
+    # the root user's calls are taken in from any service; the identity is read only where "Root" may be
+    "the root user in EC2, and a role in EC2": delivery([{**EC2, "userIdentity": ROOT}, EC2]),
+    "an escaped Root": delivery([{**EC2, "userIdentity": ROOT}]).replace(b'"Root"', b'"R\\u006fot"'),
+    "Root elsewhere than the identity": delivery([{**EC2, "requestParameters": {"type": "Root"}}]),
+    "an identity that is not an object": delivery(
+        [{**EC2, "userIdentity": v} for v in ("Root", ["Root"], None, 5, {"type": ["Root"]}, {"type": "root"})]
+    ),
+    "userIdentity twice, root last": delivery([EC2]).replace(
+        b'"userIdentity": {', b'"userIdentity": {"type": "Root"}, "userIdentity": {', 1
+    ),
+    "userIdentity twice, root first": delivery([{**EC2, "userIdentity": ROOT}]).replace(
+        b'"userIdentity": {', b'"userIdentity": {"type": "IAMUser"}, "userIdentity": {', 1
+    ),
+    "the root user's STS call that is not named": delivery([{**STS, "userIdentity": ROOT}, STS]),
+    "a root record among records that are not objects": delivery([1, {**EC2, "userIdentity": ROOT}, "x"]),
     "wanted records that normalize refuses": delivery([{**ONE, "eventTime": "yesterday"}, {**ONE, "eventName": "x y"}]),
     "a wanted record nested too deep to normalize": delivery([{**ONE, "requestParameters": json.loads(deep(70))}]),
     # at the depth limit, where the fast reader's bracket count stops vouching for the record
@@ -199,6 +220,18 @@ def test_the_fast_path_decodes_the_wanted_records_only(monkeypatch, fast_path_ta
     items, stats, _ = read(fast_events_from_bytes, data)
     assert len(items) == 1 and [json.loads(d) for d in decoded] == [ONE]
     assert (stats.records, stats.kept, stats.skipped) == (101, 1, 100)
+
+
+def test_the_root_users_call_in_another_service_takes_the_fast_path(monkeypatch, fast_path_taken):
+    """Only the record itself is decoded: its identity's type is read with the heads."""
+    root = {**EC2, "userIdentity": ROOT}
+    data = delivery([EC2] * 20 + [root] + [EC2] * 20)
+    assert [i[2].actor.type for i in same(data)] == ["Root"]
+    decoded: list[Any] = []
+    real = fast.orjson.loads
+    monkeypatch.setattr(fast.orjson, "loads", lambda data: decoded.append(bytes(data)) or real(data))
+    read(fast_events_from_bytes, data)
+    assert [json.loads(d) for d in decoded] == [root]
 
 
 def test_without_the_wheels_the_reference_reader_is_used(monkeypatch):

@@ -21,13 +21,14 @@ from bot.events import (
     decode_bytes,
     events_from_bytes,
     excerpt,
+    is_root,
     iter_files,
     location,
     read_bytes,
     read_file,
     records_from_document,
 )
-from tests.support.records import DETONATIONS, FIXTURES, all_record_files, load
+from tests.support.records import DETONATIONS, FIXTURES, all_record_files, as_root, detonation, load
 
 SELECTION = load_catalog().selection()
 
@@ -44,11 +45,18 @@ def from_bytes(data, selection=SELECTION):
 
 
 def identity_records_in(path):
-    """Counted independently of the readers: records of the sources the catalog selects."""
+    """Counted independently of the readers: records of the sources the catalog selects, and the
+    root user's in any service."""
     data = json.loads(path.read_text())
     records = data["Records"] if isinstance(data, dict) and "Records" in data else data
     records = records if isinstance(records, list) else [records]
-    return [r for r in records if SELECTION.wants(r.get("eventSource"), r.get("eventName"))], len(records)
+    kept = [
+        r
+        for r in records
+        if SELECTION.wants(r.get("eventSource"), r.get("eventName"))
+        or (isinstance(r.get("userIdentity"), dict) and r["userIdentity"].get("type") == "Root")
+    ]
+    return kept, len(records)
 
 
 def test_every_fixture_file_parses_without_rejections():
@@ -94,6 +102,29 @@ def test_a_record_of_an_unselected_source_is_skipped_and_odd_ones_are_normalized
     assert items[0].reason == "CreateUser record has no eventSource"
     assert items[1].reason == "expected a JSON object, got str"
     assert stats.skipped == 1 and stats.rejected == 2 and stats.records == 3
+
+
+def test_the_root_users_calls_are_taken_in_from_any_service():
+    """The measured gap of issue 21: root in EC2 (RunInstances) or S3 (PutBucketPolicy) was skipped."""
+    run = detonation("aws.execution.ec2-launch-unusual-instances.json", "RunInstances")
+    policy = load("PutBucketPolicy__authored__1.json")
+    items, stats = from_bytes(json.dumps([as_root(run), policy, run]).encode())
+    assert [(i.event_source, i.event_name, i.actor.type) for i in items] == [
+        ("ec2.amazonaws.com", "RunInstances", "Root"),
+        ("s3.amazonaws.com", "PutBucketPolicy", "Root"),
+    ]
+    assert stats.kept == 2 and stats.skipped == 1  # the role's RunInstances is another service's record
+    assert SELECTION.keeps(as_root(run)) and SELECTION.keeps(policy) and not SELECTION.keeps(run)
+
+
+@pytest.mark.parametrize("identity", ["Root", ["Root"], None, 7, {"type": "root"}, {"type": ["Root"]}, {}])
+def test_only_an_identity_of_type_root_is_the_root_user(identity):
+    run = detonation("aws.execution.ec2-launch-unusual-instances.json", "RunInstances")
+    record = {**run, "userIdentity": identity}
+    assert not is_root(identity) and not SELECTION.keeps(record)
+    items, stats = from_bytes(json.dumps(record).encode())
+    assert items == [] and stats.skipped == 1
+    assert not SELECTION.keeps("text") and not SELECTION.keeps(None)
 
 
 @pytest.mark.parametrize("source", [["iam.amazonaws.com"], {"a": 1}])

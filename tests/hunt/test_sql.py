@@ -37,6 +37,18 @@ def test_the_query_asks_for_the_selection_whole_sources_sts_by_name_and_root_any
     assert 'json_format(CAST("useridentity" AS JSON)) AS "useridentity"' in text
 
 
+def test_the_query_asks_for_what_could_blind_iambot_by_name_only():
+    text = sql()
+    for source, wanted in [("cloudtrail", {"StopLogging", "DeleteTrail", "PutEventSelectors"}),
+                           ("events", {"DisableRule"}), ("sqs", {"PurgeQueue"}), ("kms", {"ScheduleKeyDeletion"}),
+                           ("s3", {"PutBucketPolicy"})]:  # fmt: skip
+        names = text.split(f"eventsource = '{source}.amazonaws.com' AND eventname IN (")[1].split(")")[0]
+        found = {n.strip(" '") for n in names.split(",")}
+        assert found == set(SELECTION.named[f"{source}.amazonaws.com"]) and wanted <= found
+        assert f"'{source}.amazonaws.com'" not in text.split("eventsource IN (")[1].split(")")[0]  # never whole
+    assert "'LookupEvents'" not in text and "'PutObject'" not in text
+
+
 def test_the_window_is_pushed_down_to_the_projected_date_and_to_eventtime():
     text = sql(since="3d")
     assert "\"timestamp\" BETWEEN '2026/12/04' AND '2026/12/07'" in text

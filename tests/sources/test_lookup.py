@@ -14,6 +14,7 @@ from botocore.stub import Stubber
 from bot.catalog import load as load_catalog
 from bot.sources import Deps, LookupSource
 from bot.sources.lookup import LEGACY_CURSOR, Lookup, plan
+from tests.support.records import as_account, as_root, detonation
 from tests.support.sources import Clock, lookup_item, record_at
 
 IAM = Lookup("us-east-1", "EventSource", "iam.amazonaws.com")
@@ -153,6 +154,29 @@ def test_each_lookup_has_its_own_cursor(runtime, aws_session):
     assert [e.event_id for e in sink.events] == ["evt-iam", "evt-web"]
 
 
+def test_the_root_users_calls_are_looked_up_by_user_name_in_any_service(runtime, cloudtrail):
+    """The measured gap of issue 21 through LookupEvents: the root user's RunInstances is taken in;
+    another principal's call that the Username lookup could return is not."""
+    root = Lookup("us-east-1", "Username", "root")
+    clock = Clock(datetime(2026, 11, 22, 10, 0, tzinfo=UTC))
+    sink = Recording(runtime.workflow.intake)
+    src = LookupSource(lambda region: cloudtrail, [root], deps(runtime, sink), clock=clock, sleep=lambda s: None)
+    run = as_account(as_root(detonation("aws.execution.ec2-launch-unusual-instances.json", "RunInstances")))
+    run.update(eventTime="2026-11-22T09:30:00Z", eventID="evt-root-run")
+    role = {**as_account(detonation("aws.execution.ec2-launch-unusual-instances.json", "RunInstances")),
+            "eventTime": "2026-11-22T09:31:00Z", "eventID": "evt-role-run"}  # fmt: skip
+    with Stubber(cloudtrail) as stub:
+        stub.add_response(
+            "lookup_events",
+            {"Events": [lookup_item(run), lookup_item(role)]},
+            request(root, clock.t - timedelta(hours=1), clock.t),
+        )
+        src.poll(threading.Event())
+        stub.assert_no_pending_responses()
+    assert [(e.event_id, e.actor.type) for e in sink.events] == [("evt-root-run", "Root")]
+    assert runtime.store.cursors.get(root.cursor) == "2026-11-22T09:30:00Z"
+
+
 def test_the_cursor_of_an_older_iambot_is_where_the_iam_lookup_resumes(runtime, cloudtrail):
     with runtime.store.unit():
         runtime.store.cursors.set(LEGACY_CURSOR, "2026-11-22T09:00:00Z")
@@ -187,7 +211,8 @@ def test_the_lookup_plan_covers_every_source_where_its_events_are_recorded():
     assert len(set(lookups)) == len(lookups)
     by_source = {}
     for lk in lookups:
-        by_source.setdefault(lk.value if lk.key == "EventSource" else "sts:" + lk.value, set()).add(lk.region)
+        if lk.key != "Username":
+            by_source.setdefault(lk.value if lk.key == "EventSource" else "sts:" + lk.value, set()).add(lk.region)
     # IAM and Organizations are global: us-east-1 only, whatever lookup_regions says
     assert by_source["iam.amazonaws.com"] == {"us-east-1"}
     assert by_source["organizations.amazonaws.com"] == {"us-east-1"}
@@ -199,12 +224,21 @@ def test_the_lookup_plan_covers_every_source_where_its_events_are_recorded():
         assert by_source[source] == {"eu-central-1"}, source
     # STS by event name only (AssumeRole alone runs to millions a day), in every lookup region
     assert not any(lk.key == "EventSource" and lk.value == "sts.amazonaws.com" for lk in lookups)
-    sts = {lk.value for lk in lookups if lk.key == "EventName"}
-    assert sts == set(catalog.names("sts.amazonaws.com"))
+    named = {lk.value for lk in lookups if lk.key == "EventName"}
+    sts = named & set(catalog.names("sts.amazonaws.com"))
+    # what can blind iambot, by name too, where it is recorded (never all of S3 or KMS)
+    feed = {n for s in ("cloudtrail", "events", "sqs", "kms", "s3") for n in catalog.names(f"{s}.amazonaws.com")}
+    assert named == sts | feed and "PutObject" not in named and "LookupEvents" not in named
+    assert {"StopLogging", "DisableRule", "PurgeQueue", "ScheduleKeyDeletion", "PutBucketPolicy"} <= feed
+    assert all(by_source["sts:" + name] == {"us-east-1", "eu-west-1"} for name in feed)
     assert {"AssumeRoleWithWebIdentity", "AssumeRoleWithSAML", "GetSessionToken", "AssumeRoot"} <= sts
     assert "AssumeRole" not in sts
     assert all(by_source["sts:" + name] == {"us-east-1", "eu-west-1"} for name in sts)
-    assert {lk.key for lk in lookups} == {"EventSource", "EventName"}
+    # the root user's calls, in any service, by user name: in every region looked at
+    root = {lk.region for lk in lookups if lk.key == "Username"}
+    assert root == {"us-east-1", "eu-west-1", "eu-central-1"}
+    assert {lk.value for lk in lookups if lk.key == "Username"} == {"root"}
+    assert {lk.key for lk in lookups} == {"EventSource", "EventName", "Username"}
 
 
 def test_without_identity_center_region_its_events_are_not_looked_up():

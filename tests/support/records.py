@@ -39,6 +39,23 @@ def all_record_files() -> list[Path]:
     return sorted(RECORDS.glob("*.json")) + sorted(AUTHORED.glob("*.json"))
 
 
+def detonation(file: str, name: str) -> dict[str, Any]:
+    """The first record named ``name`` in a Stratus Red Team detonation log (detonation-logs/)."""
+    records = json.loads((DETONATIONS / file).read_text())
+    return next(r for r in records if r.get("eventName") == name)  # type: ignore[no-any-return]
+
+
+def as_root(record: dict[str, Any]) -> dict[str, Any]:
+    """A published record as the account's root user would have made it: Panther's root identity
+    (the compromised-root scenario's StopLogging) in the record's account, the call succeeding
+    (no IAM policy denies root)."""
+    account = record.get("recipientAccountId") or MOTO_ACCOUNT
+    identity = {**load("StopLogging__panther__1.json")["userIdentity"], "accountId": account}
+    identity.update(principalId=account, arn=f"arn:aws:iam::{account}:root")
+    found = {k: v for k, v in record.items() if k not in ("errorCode", "errorMessage")}
+    return {**found, "userIdentity": identity}
+
+
 def as_account(record: dict[str, Any], account: str = MOTO_ACCOUNT) -> dict[str, Any]:
     """A fixture record moved into another account id (moto's, by default)."""
     text = json.dumps(record)
