@@ -229,10 +229,19 @@ class Questions:
             channel, thread = posted.channel, posted.id
         else:
             channel, thread = self.settings.alert_channel or "", None
-        data = {"approvers": list(self.settings.approvers), "groups": list(self.settings.approver_groups)}
+        data = self._pinged()
         self.store.outbox.put(m.disowned_id(question.id), m.Kind.DISOWNED, question.id, channel, data=data,
                               thread_of=thread, at=at)  # fmt: skip
         self.store.outbox.touch_kind(m.Kind.HOME, at=at)
+
+    def _pinged(self) -> dict[str, list[str]]:
+        """Who the "no" notice pings: approvers_to_notify when it is set, as for a request;
+        otherwise every approver and approver group (nobody pinged would leave a "not me" unseen)."""
+        s = self.settings
+        chosen = s.approvers_to_notify
+        approvers = [a for a in s.approvers if not chosen or a in chosen]
+        groups = [g for g in s.approver_groups if not chosen or g in chosen]
+        return {"approvers": approvers, "groups": groups}
 
     def _note(self, question: Question, why: str, at: datetime) -> None:
         """Why no quarantine was opened, on the approvers' notice (its data keeps who to ping)."""

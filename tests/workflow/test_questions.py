@@ -151,6 +151,17 @@ def test_no_raises_the_alert_tells_the_approvers_and_asks_for_a_quarantine(runti
     assert "You said this wasn't you" in dm and request["id"] in dm
 
 
+def test_the_no_notice_pings_only_the_approvers_to_notify_when_they_are_set(runtime_for, slack, aws):
+    runtime = runtime_for(confirm_with_actor="medium", people={CAROL_ARN: CAROL}, approvals_channel=APPROVALS,
+                          approvers_to_notify=[APPROVER2])  # fmt: skip
+    event, _ = own_key_event(aws.client("iam"))
+    runtime.workflow.intake.take([event])
+    qid = runtime.store.questions.for_event(event.key).id
+    runtime.workflow.questions.no(qid, CAROL)
+    notice = json.dumps(shown(slack, runtime, f"disowned:{qid}"))
+    assert APPROVER2 in notice and APPROVER not in notice
+
+
 def test_a_no_whose_quarantine_a_crash_left_unasked_is_settled_once_by_the_sweep(runtime_for, slack, aws, monkeypatch):
     runtime = runtime_for(confirm_with_actor="medium", people={CAROL_ARN: CAROL}, approvals_channel=APPROVALS)
     event, _ = own_key_event(aws.client("iam"))
