@@ -9,10 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
-from bot.assess.factors import FACTORS, GENERIC, Factor, FactorFn, RiskContext
+from bot.assess.factors import FACTORS, GENERIC, Factor, RiskContext
+from bot.assess.plan import Plan, holds_all, plan_of
 from bot.catalog import SEVERITIES, Catalog, CatalogError, Entry
 from bot.catalog import load as load_catalog
-from bot.catalog.fields import Subject, lookup, matches, render, resolve_targets, resolves, show
+from bot.catalog.fields import Subject
 from bot.catalog.model import Summary
 from bot.events import IamEvent
 
@@ -93,46 +94,23 @@ def at_least(severity: str, floor: str | None) -> str:
 
 
 def case_for(entry: Entry, subject: Subject) -> Summary:
-    """The first case whose conditions match and whose fields the event supplies; failing that,
-    the first match (a denied call often has null parameters: a vaguer case reads better)."""
-    failed = subject.event.failed
-    first = None
-    for case in entry.summary:
-        if matches(case.when, subject):
-            if resolves(case.attempt if failed else case.text, subject):
-                return case
-            first = first or case
-    return first or entry.summary[-1]  # the loader requires a last case without conditions
-
-
-def summarize(case: Summary, subject: Subject) -> str:
-    event = subject.event
-    text = render(case.attempt if event.failed else case.text, subject)
-    return f"{text} ({event.error_code})" if event.failed else text
-
-
-_GENERIC_FNS = tuple(FACTORS[n] for n in GENERIC)
-_FNS: dict[tuple[str, ...], tuple[FactorFn, ...]] = {}
-
-
-def _factors_of(entry: Entry) -> tuple[FactorFn, ...]:
-    """The generic factors and the entry's, as functions: looked up once for each list of names."""
-    if not entry.factors:
-        return _GENERIC_FNS
-    names = tuple(entry.factors)
-    fns = _FNS.get(names)
-    if fns is None:
-        fns = _FNS[names] = _GENERIC_FNS + tuple(FACTORS[n] for n in names)
-    return fns
+    """The case that describes the event (see :meth:`Plan.describe`)."""
+    return plan_of(entry).describe(subject)[0]
 
 
 def score(entry: Entry, case: Summary, subject: Subject, context: RiskContext) -> Risk:
     """Severity: the case's (or entry's) base, moved by the factors; iambot's own calls are info."""
-    base = case.severity or entry.base_severity
+    return _score(plan_of(entry), case, subject, context)
+
+
+def _score(plan: Plan, case: Summary, subject: Subject, context: RiskContext) -> Risk:
+    base = case.severity or plan.entry.base_severity
     if context.is_self(subject.event):
         reason = Factor("bot-principal", 0, "Made by iambot's own principal: a remediation, not a threat")
         return Risk("info", base, (reason,), is_self=True)
-    found = tuple(f for f in (fn(subject, context) for fn in _factors_of(entry)) if f is not None)
+    found = tuple(f for f in (fn(subject, context) for fn in plan.factors) if f is not None)
+    if not found:
+        return Risk(base, base, ())
     severity = step(base, sum(f.delta for f in found))
     for factor in found:
         severity = at_least(severity, factor.at_least)
@@ -140,20 +118,23 @@ def score(entry: Entry, case: Summary, subject: Subject, context: RiskContext) -
 
 
 def offers(entry: Entry, subject: Subject, risk: Risk) -> tuple[Offer, ...]:
+    """Remediations that apply (see :func:`_offers`)."""
+    return _offers(plan_of(entry), subject, risk)
+
+
+def _offers(plan: Plan, subject: Subject, risk: Risk) -> tuple[Offer, ...]:
     """Remediations that apply: none for failed calls (nothing changed) or the bot's own calls;
     an offer whose parameters the event does not supply is left out."""
-    if subject.event.failed or risk.is_self:
+    if subject.event.failed or risk.is_self or not plan.offers:
         return ()
     found = []
-    for offer in entry.remediations:
-        if not matches(offer.when, subject):
+    for offer in plan.offers:
+        if not holds_all(offer.when, subject):
             continue
-        params = {name: show(lookup(subject, source)) for name, source in offer.params.items()}
-        if any(v is None for v in params.values()):
-            continue
-        if params.get("user_name") == "root":
+        params = offer.params_of(subject)
+        if params is None or params.get("user_name") == "root":
             continue  # the root user's credentials are not managed through IAM user APIs
-        found.append(Offer(offer.id, {k: str(v) for k, v in params.items()}))
+        found.append(Offer(offer.id, params))
     return tuple(found)
 
 
@@ -179,7 +160,9 @@ class Assessor:
 
     def __call__(self, event: IamEvent) -> Alert:
         entry = self.catalog.get(event.event_source, event.event_name, event.read_only, event.actor.is_root)
-        subject = Subject(event, resolve_targets(entry, event))
-        case = case_for(entry, subject)
-        risk = score(entry, case, subject, self.context)
-        return Alert(event, entry, dict(subject.targets), risk, summarize(case, subject), offers(entry, subject, risk))
+        plan = plan_of(entry)
+        targets = plan.resolve(event)
+        subject = Subject(event, targets)
+        case, summary = plan.describe(subject)
+        risk = _score(plan, case, subject, self.context)
+        return Alert(event, entry, targets, risk, summary, _offers(plan, subject, risk))

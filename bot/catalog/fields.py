@@ -59,37 +59,40 @@ class Subject:
         return actor.type == "IAMUser" and user == actor.user_name
 
 
-_RAW_ROOTS = {"service": "serviceEventDetails", "resources": "resources", "identity": "userIdentity"}
+_ROOTS: dict[str, Callable[[IamEvent], Any]] = {
+    "request": lambda e: e.request,
+    "response": lambda e: e.response,
+    "additional": lambda e: e.additional,
+    "record": lambda e: e.raw,
+    "service": lambda e: e.raw.get("serviceEventDetails"),
+    "resources": lambda e: e.raw.get("resources"),
+    "identity": lambda e: e.raw.get("userIdentity"),
+}
 
 
-@functools.lru_cache(maxsize=4096)  # the catalog's paths: split once, not once an event
-def _split(path: str) -> tuple[str, tuple[str, ...]]:
+@functools.lru_cache(maxsize=4096)  # the catalog's paths: compiled once, not once an event
+def path_getter(path: str) -> Callable[[IamEvent], Any]:
+    """A record path as a function of the event: its root chosen and its parts split once."""
     root, _, rest = path.partition(".")
-    return root, tuple(rest.split("."))
+    top = _ROOTS.get(root, lambda e: None)
+    parts = tuple(rest.split("."))
+
+    def get(event: IamEvent) -> Any:
+        obj = top(event)
+        for part in parts:
+            if isinstance(obj, dict):
+                obj = obj.get(part)
+            elif isinstance(obj, list) and part.isascii() and part.isdigit() and int(part) < len(obj):
+                obj = obj[int(part)]
+            else:
+                return None
+        return obj
+
+    return get
 
 
 def path_value(event: IamEvent, path: str) -> Any:
-    root, parts = _split(path)
-    obj: Any
-    match root:
-        case "request":
-            obj = event.request
-        case "response":
-            obj = event.response
-        case "additional":
-            obj = event.additional
-        case "record":
-            obj = event.raw
-        case _:
-            obj = event.raw.get(_RAW_ROOTS[root]) if root in _RAW_ROOTS else None
-    for part in parts:
-        if isinstance(obj, dict):
-            obj = obj.get(part)
-        elif isinstance(obj, list) and part.isascii() and part.isdigit() and int(part) < len(obj):
-            obj = obj[int(part)]
-        else:
-            return None
-    return obj
+    return path_getter(path)(event)
 
 
 def scalar_text(value: Any) -> str | None:
@@ -131,6 +134,12 @@ def resolve_targets(entry: Entry, event: IamEvent) -> dict[str, str]:
             if value is not None:
                 targets[name] = value[:2048]
                 break
+    return complete_targets(entry, event, targets)
+
+
+def complete_targets(entry: Entry, event: IamEvent, targets: dict[str, str]) -> dict[str, str]:
+    """``targets`` read from the record's paths, completed: from a denial's error message, with
+    the caller where IAM's own rule says so, and the root user written one way."""
     if not event.request_recorded and event.error_message:
         for key, value in _from_error(event.error_message).items():
             if key in entry.targets or key == "resource_arn":
@@ -253,7 +262,7 @@ def lookup(subject: Subject, name: str) -> Any:
     return None if get is None else get(subject)
 
 
-def _same(actual: Any, expected: Any) -> bool:
+def same(actual: Any, expected: Any) -> bool:
     if isinstance(expected, bool) or isinstance(actual, bool):
         return str(actual).lower() == str(expected).lower()
     if isinstance(actual, str) and isinstance(expected, str):
@@ -297,7 +306,7 @@ def holds(condition: Any, actual: Any) -> bool:
     if isinstance(condition, dict):
         return all(_operator(op, arg, actual) for op, arg in condition.items())
     options = condition if isinstance(condition, list) else [condition]
-    return any(_same(actual, option) for option in options)
+    return any(same(actual, option) for option in options)
 
 
 def matches(when: Mapping[str, Any], subject: Subject) -> bool:

@@ -1,0 +1,225 @@
+"""Each catalog entry compiled once, on first use, into a plan the Assessor runs for every event.
+
+Reading an entry is the same work for each of its events: split a target's paths, find which
+operator a condition names, lower-case the strings it expects, split a template around its
+placeholders, look up the factor functions by name. A plan does that work once and keeps closures:
+a target is a tuple of path getters, a ``when`` a tuple of (field getter, test), a template a
+format string and its field getters. The interpreter in ``bot.catalog.fields`` (``holds``,
+``lookup``, ``render``, ``resolves``) stays the reference reading: a plan gives the same answer on
+every value (tests/assess/test_plan.py holds it to that).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from bot.assess.factors import FACTORS, GENERIC, FactorFn
+from bot.catalog.fields import (
+    _CONTEXT,
+    UNKNOWN,
+    Subject,
+    complete_targets,
+    path_getter,
+    same,
+    scalar_text,
+    show,
+)
+from bot.catalog.model import PLACEHOLDER, Entry, Summary
+from bot.events import IamEvent
+
+Test = Callable[[Any], bool]
+Getter = Callable[[Subject], Any]
+
+_EMPTY = (None, "", [], {})  # what `present = false` means
+
+
+def _scalar_text(actual: Any) -> str | None:
+    """What the text operators read: a string or number, lower-cased; None for anything else."""
+    if isinstance(actual, bool) or not isinstance(actual, str | int | float):
+        return None
+    return str(actual).lower()
+
+
+def _operator(op: str, arg: Any) -> Test:
+    """One operator of a condition table (``fields._operator``), its argument read once."""
+    if op == "present":
+        return lambda actual: (actual not in _EMPTY) == arg
+    if op == "not":
+        inner = condition(arg)
+        return lambda actual: not inner(actual)
+    if op in ("below", "above"):
+        below = op == "below"
+
+        def compare(actual: Any) -> bool:
+            text = _scalar_text(actual)
+            if text is None:
+                return False
+            try:
+                number = float(text)
+            except ValueError:
+                return False
+            return bool(number < arg if below else number > arg)
+
+        return compare
+    needles = tuple(str(v).lower() for v in (arg if isinstance(arg, list) else [arg]))
+    if op == "prefix":
+        return lambda actual: (text := _scalar_text(actual)) is not None and text.startswith(needles)
+    if op == "suffix":
+        return lambda actual: (text := _scalar_text(actual)) is not None and text.endswith(needles)
+    return lambda actual: (text := _scalar_text(actual)) is not None and any(n in text for n in needles)
+
+
+def condition(cond: Any) -> Test:
+    """``fields.holds(cond, ·)`` compiled: a table of operators, or the values it may equal."""
+    if isinstance(cond, dict):
+        tests = tuple(_operator(op, arg) for op, arg in cond.items())
+        if len(tests) == 1:
+            return tests[0]
+        return lambda actual: all(t(actual) for t in tests)
+    options = tuple(cond if isinstance(cond, list) else [cond])
+    # a string equals a string option case-insensitively, and a bool option by its name ("true");
+    # never a number (see fields.same)
+    texts = frozenset(o.lower() if isinstance(o, str) else str(o).lower() for o in options if isinstance(o, str | bool))
+
+    def equal(actual: Any) -> bool:
+        if isinstance(actual, str):
+            return actual.lower() in texts
+        if actual is None:
+            return False  # None equals no option: not "none", not a number
+        return any(same(actual, o) for o in options)
+
+    return equal
+
+
+def field(name: str) -> Getter:
+    """``fields.lookup(·, name)`` compiled: a record path, a target, or a context field."""
+    if "." in name:
+        path = path_getter(name)
+        return lambda s: path(s.event)
+    context = _CONTEXT.get(name)
+    if context is None:
+        return lambda s: s.targets.get(name)
+    return lambda s: s.targets[name] if name in s.targets else context(s)
+
+
+def when(conditions: Mapping[str, Any]) -> tuple[tuple[Getter, Test], ...]:
+    return tuple((field(name), condition(cond)) for name, cond in conditions.items())
+
+
+def holds_all(tests: tuple[tuple[Getter, Test], ...], subject: Subject) -> bool:
+    return all(test(get(subject)) for get, test in tests)
+
+
+class Template:
+    """A summary template split once: a format string and the getters of its placeholders."""
+
+    __slots__ = ("fields", "format", "text")
+
+    def __init__(self, text: str):
+        pieces = PLACEHOLDER.split(text)  # text, name, text, name, …, text
+        self.text = text
+        self.fields = tuple(field(name) for name in pieces[1::2])
+        self.format = "{}".join(p.replace("{", "{{").replace("}", "}}") for p in pieces[0::2])
+
+    def shown(self, subject: Subject) -> list[str | None]:
+        return [show(get(subject)) for get in self.fields]
+
+    def fill(self, shown: list[str | None]) -> str:
+        return self.format.format(*[v or UNKNOWN for v in shown]) if self.fields else self.text
+
+
+class Case:
+    __slots__ = ("attempt", "summary", "text", "when")
+
+    def __init__(self, summary: Summary):
+        self.summary = summary
+        self.when = when(summary.when)
+        self.text = Template(summary.text)
+        self.attempt = Template(summary.attempt)
+
+
+class OfferPlan:
+    __slots__ = ("id", "params", "when")
+
+    def __init__(self, offer_id: str, params: Mapping[str, str], conditions: Mapping[str, Any]):
+        self.id = offer_id
+        self.params = tuple((name, field(source)) for name, source in params.items())
+        self.when = when(conditions)
+
+    def params_of(self, subject: Subject) -> dict[str, str] | None:
+        """The offer's parameters from the event; None when it does not supply one of them."""
+        found = {}
+        for name, get in self.params:
+            value = show(get(subject))
+            if value is None:
+                return None
+            found[name] = value
+        return found
+
+
+_GENERIC_FNS = tuple(FACTORS[n] for n in GENERIC)
+
+
+def _summary(case: Case, subject: Subject, shown: list[str | None] | None) -> str:
+    event = subject.event
+    template = case.attempt if event.failed else case.text
+    text = template.fill(template.shown(subject) if shown is None else shown)
+    return f"{text} ({event.error_code})" if event.failed else text
+
+
+class Plan:
+    """One entry, compiled."""
+
+    __slots__ = ("cases", "entry", "factors", "offers", "targets")
+
+    def __init__(self, entry: Entry):
+        self.entry = entry
+        self.targets = tuple(
+            (name, tuple(path_getter(p) for p in ([paths] if isinstance(paths, str) else paths)))
+            for name, paths in entry.targets.items()
+        )
+        self.cases = tuple(Case(c) for c in entry.summary)
+        self.factors: tuple[FactorFn, ...] = _GENERIC_FNS + tuple(FACTORS[n] for n in entry.factors)
+        self.offers = tuple(OfferPlan(o.id, o.params, o.when) for o in entry.remediations)
+
+    def resolve(self, event: IamEvent) -> dict[str, str]:
+        """``fields.resolve_targets`` with the paths compiled."""
+        targets: dict[str, str] = {}
+        for name, getters in self.targets:
+            for get in getters:
+                value = scalar_text(get(event))
+                if value is not None:
+                    targets[name] = value[:2048]
+                    break
+        return complete_targets(self.entry, event, targets)
+
+    def describe(self, subject: Subject) -> tuple[Summary, str]:
+        """The first case whose conditions match and whose fields the event supplies; failing that,
+        the first match (a denied call often has null parameters: a vaguer case reads better). With
+        it, the one-line summary."""
+        failed = subject.event.failed
+        first = None
+        for case in self.cases:
+            if holds_all(case.when, subject):
+                shown = (case.attempt if failed else case.text).shown(subject)
+                if None not in shown:
+                    return case.summary, _summary(case, subject, shown)
+                first = first or case
+        chosen = first or self.cases[-1]  # the loader requires a last case without conditions
+        return chosen.summary, _summary(chosen, subject, None)
+
+
+_PLANS: dict[int, Plan] = {}
+MAX_PLANS = 8192  # generic entries are made per event name: a bound on what they can fill
+
+
+def plan_of(entry: Entry) -> Plan:
+    """The entry's plan, compiled on first use. Keyed by the entry's id: the plan keeps its entry
+    alive, so the id is not reused while the plan is cached."""
+    plan = _PLANS.get(id(entry))
+    if plan is None or plan.entry is not entry:
+        if len(_PLANS) >= MAX_PLANS:
+            _PLANS.clear()
+        plan = _PLANS[id(entry)] = Plan(entry)
+    return plan
