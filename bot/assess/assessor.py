@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from bot.assess.factors import FACTORS, GENERIC, Factor, RiskContext
-from bot.assess.plan import Plan, holds_all, plan_of
+from bot.assess.plan import Plan, plan_of
 from bot.catalog import SEVERITIES, Catalog, CatalogError, Entry
 from bot.catalog import load as load_catalog
 from bot.catalog.fields import Subject
@@ -84,6 +84,9 @@ class Alert:
         }
 
 
+_UNMOVED = {s: Risk(s, s, ()) for s in SEVERITIES}  # immutable: one of each is enough
+
+
 def step(severity: str, delta: int) -> str:
     index = SEVERITIES.index(severity) + delta
     return SEVERITIES[max(0, min(len(SEVERITIES) - 1, index))]
@@ -108,13 +111,17 @@ def _score(plan: Plan, case: Summary, subject: Subject, context: RiskContext) ->
     if context.is_self(subject.event):
         reason = Factor("bot-principal", 0, "Made by iambot's own principal: a remediation, not a threat")
         return Risk("info", base, (reason,), is_self=True)
-    found = tuple(f for f in (fn(subject, context) for fn in plan.factors) if f is not None)
+    found = []
+    for fn in plan.factors:
+        factor = fn(subject, context)
+        if factor is not None:
+            found.append(factor)
     if not found:
-        return Risk(base, base, ())
+        return _UNMOVED[base]  # most events: no factor applies
     severity = step(base, sum(f.delta for f in found))
     for factor in found:
         severity = at_least(severity, factor.at_least)
-    return Risk(severity, base, found)
+    return Risk(severity, base, tuple(found))
 
 
 def offers(entry: Entry, subject: Subject, risk: Risk) -> tuple[Offer, ...]:
@@ -129,7 +136,7 @@ def _offers(plan: Plan, subject: Subject, risk: Risk) -> tuple[Offer, ...]:
         return ()
     found = []
     for offer in plan.offers:
-        if not holds_all(offer.when, subject):
+        if not offer.when(subject):
             continue
         params = offer.params_of(subject)
         if params is None or params.get("user_name") == "root":

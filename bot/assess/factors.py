@@ -25,6 +25,7 @@ from bot.catalog.fields import Subject
 
 # CloudFormation's calls come from the service itself (sourceIPAddress and userAgent are its
 # name, which a client cannot set); the others are known only from the user agent.
+CLOUDFORMATION = "cloudformation.amazonaws.com"
 IAC_AGENTS = (
     ("terraform", "Terraform"),
     ("hashicorp", "Terraform"),
@@ -68,9 +69,9 @@ def failed_call(s: Subject, ctx: RiskContext) -> Factor | None:
 
 def automation(s: Subject, ctx: RiskContext) -> Factor | None:
     e = s.event
-    if "cloudformation.amazonaws.com" in (e.source_ip, e.actor.invoked_by):
+    if e.source_ip == CLOUDFORMATION or e.actor.invoked_by == CLOUDFORMATION:
         return Factor("automation", -1, "Made by CloudFormation from a stack: a reviewed, repeatable change")
-    if any(fnmatch.fnmatchcase(a, p) for p in ctx.automation_arns for a in ctx.arns_of(e)):
+    if ctx.automation_arns and any(fnmatch.fnmatchcase(a, p) for p in ctx.automation_arns for a in ctx.arns_of(e)):
         return Factor("automation", -1, f"{e.actor.name} is a configured automation principal (automation_arns)")
     agent = (e.user_agent or "").lower()
     for needle, tool in IAC_AGENTS:

@@ -31,7 +31,7 @@ from bot.events import IamEvent
 Test = Callable[[Any], bool]
 Getter = Callable[[Subject], Any]
 
-_EMPTY = (None, "", [], {})  # what `present = false` means
+_EMPTY: tuple[Any, ...] = (None, "", [], {})  # what `present = false` means
 
 
 def _scalar_text(actual: Any) -> str | None:
@@ -93,40 +93,48 @@ def condition(cond: Any) -> Test:
 
 
 def field(name: str) -> Getter:
-    """``fields.lookup(·, name)`` compiled: a record path, a target, or a context field."""
+    """``fields.lookup(·, name)`` compiled: a record path, a context field, or a target (the model
+    refuses a target named like a context field, so a name is one or the other)."""
     if "." in name:
         path = path_getter(name)
         return lambda s: path(s.event)
-    context = _CONTEXT.get(name)
-    if context is None:
-        return lambda s: s.targets.get(name)
-    return lambda s: s.targets[name] if name in s.targets else context(s)
+    return _CONTEXT.get(name) or (lambda s: s.targets.get(name))
 
 
-def when(conditions: Mapping[str, Any]) -> tuple[tuple[Getter, Test], ...]:
-    return tuple((field(name), condition(cond)) for name, cond in conditions.items())
+Match = Callable[[Subject], bool]
 
 
-def holds_all(tests: tuple[tuple[Getter, Test], ...], subject: Subject) -> bool:
-    return all(test(get(subject)) for get, test in tests)
+def _always(subject: Subject) -> bool:
+    return True
+
+
+def when(conditions: Mapping[str, Any]) -> Match:
+    """A ``when`` table as one function of the subject: all its conditions hold."""
+    tests = tuple((field(name), condition(cond)) for name, cond in conditions.items())
+    if not tests:
+        return _always
+    if len(tests) == 1:
+        ((get, test),) = tests
+        return lambda s: test(get(s))
+    return lambda s: all(test(get(s)) for get, test in tests)
 
 
 class Template:
     """A summary template split once: a format string and the getters of its placeholders."""
 
-    __slots__ = ("fields", "format", "text")
+    __slots__ = ("fields", "format")
 
     def __init__(self, text: str):
         pieces = PLACEHOLDER.split(text)  # text, name, text, name, …, text
-        self.text = text
         self.fields = tuple(field(name) for name in pieces[1::2])
         self.format = "{}".join(p.replace("{", "{{").replace("}", "}}") for p in pieces[0::2])
 
     def shown(self, subject: Subject) -> list[str | None]:
+        """The placeholders' values as summary text; None where the event does not supply one."""
         return [show(get(subject)) for get in self.fields]
 
     def fill(self, shown: list[str | None]) -> str:
-        return self.format.format(*[v or UNKNOWN for v in shown]) if self.fields else self.text
+        return self.format.format(*[v or UNKNOWN for v in shown])
 
 
 class Case:
@@ -161,13 +169,6 @@ class OfferPlan:
 _GENERIC_FNS = tuple(FACTORS[n] for n in GENERIC)
 
 
-def _summary(case: Case, subject: Subject, shown: list[str | None] | None) -> str:
-    event = subject.event
-    template = case.attempt if event.failed else case.text
-    text = template.fill(template.shown(subject) if shown is None else shown)
-    return f"{text} ({event.error_code})" if event.failed else text
-
-
 class Plan:
     """One entry, compiled."""
 
@@ -198,16 +199,22 @@ class Plan:
         """The first case whose conditions match and whose fields the event supplies; failing that,
         the first match (a denied call often has null parameters: a vaguer case reads better). With
         it, the one-line summary."""
-        failed = subject.event.failed
+        event = subject.event
+        failed = event.failed
         first = None
         for case in self.cases:
-            if holds_all(case.when, subject):
-                shown = (case.attempt if failed else case.text).shown(subject)
+            if case.when(subject):
+                template = case.attempt if failed else case.text
+                shown = template.shown(subject)
                 if None not in shown:
-                    return case.summary, _summary(case, subject, shown)
+                    break
                 first = first or case
-        chosen = first or self.cases[-1]  # the loader requires a last case without conditions
-        return chosen.summary, _summary(chosen, subject, None)
+        else:
+            case = first or self.cases[-1]  # the loader requires a last case without conditions
+            template = case.attempt if failed else case.text
+            shown = template.shown(subject)
+        text = template.fill(shown)
+        return case.summary, f"{text} ({event.error_code})" if failed else text
 
 
 _PLANS: dict[int, Plan] = {}

@@ -7,15 +7,15 @@ a target that the record does not name stays unknown (it is never guessed from t
 from __future__ import annotations
 
 import functools
+import operator
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import orjson
-
+from bot.catalog.documents import document, statements, trusted_principals
 from bot.catalog.model import PLACEHOLDER, Entry
-from bot.events import IamEvent, JsonObject
+from bot.events import IamEvent
 
 UNKNOWN = "(unknown)"
 MAX_VALUE = 300  # characters of one value in a summary
@@ -60,10 +60,10 @@ class Subject:
 
 
 _ROOTS: dict[str, Callable[[IamEvent], Any]] = {
-    "request": lambda e: e.request,
-    "response": lambda e: e.response,
-    "additional": lambda e: e.additional,
-    "record": lambda e: e.raw,
+    "request": operator.attrgetter("request"),
+    "response": operator.attrgetter("response"),
+    "additional": operator.attrgetter("additional"),
+    "record": operator.attrgetter("raw"),
     "service": lambda e: e.raw.get("serviceEventDetails"),
     "resources": lambda e: e.raw.get("resources"),
     "identity": lambda e: e.raw.get("userIdentity"),
@@ -97,6 +97,8 @@ def path_value(event: IamEvent, path: str) -> Any:
 
 def scalar_text(value: Any) -> str | None:
     """A target value as text: strings and numbers, or a list of them joined; else None."""
+    if type(value) is str:  # most values: read first
+        return value or None
     if isinstance(value, bool) or value is None:
         return None
     if isinstance(value, str | int | float):
@@ -159,61 +161,6 @@ def complete_targets(entry: Entry, event: IamEvent, targets: dict[str, str]) -> 
     if event.actor.is_root and targets.get("user", "").lower() in ("root", "aws root user"):
         targets["user"] = "root"  # CloudTrail writes the root user as "Root" or "AWS ROOT USER"
     return targets
-
-
-DOCUMENT_KEYS = ("policyDocument", "content", "inlinePolicy", "assumeRolePolicyDocument", "policy")
-
-
-def document(request: JsonObject) -> Any:
-    """The policy document a call carries (a JSON string, as CloudTrail records it, or an object)."""
-    for key in DOCUMENT_KEYS:
-        value = request.get(key)
-        if isinstance(value, str | dict) and value:
-            return value
-    return None
-
-
-def _listed(value: object) -> list[Any]:
-    return value if isinstance(value, list) else [value]
-
-
-_NOT_JSON = object()
-
-
-@functools.lru_cache(maxsize=64)  # an event's document is read by several factors and fields
-def _decoded(text: str) -> Any:
-    """A policy document's JSON text decoded, once for all who read it (they only read it)."""
-    try:
-        return orjson.loads(text)
-    except orjson.JSONDecodeError:
-        return _NOT_JSON
-
-
-def statements(doc: object) -> list[dict[str, Any]]:
-    """The statements of a policy document; [] for anything that is not one."""
-    if isinstance(doc, str):
-        doc = _decoded(doc)
-    if not isinstance(doc, dict):
-        return []
-    return [st for st in _listed(doc.get("Statement")) if isinstance(st, dict)]
-
-
-def trusted_principals(
-    doc: object, kinds: tuple[str, ...] = ("AWS", "Federated", "Service", "CanonicalUser")
-) -> list[str]:
-    """Every principal an Allow statement names (``*``, and of these kinds: AWS accounts and ARNs,
-    federated providers, services)."""
-    found: list[str] = []
-    for st in statements(doc):
-        if st.get("Effect") != "Allow":
-            continue
-        principal = st.get("Principal")
-        if principal == "*":
-            found.append("*")
-        elif isinstance(principal, dict):
-            for kind in kinds:
-                found.extend(str(p) for p in _listed(principal.get(kind)) if isinstance(p, str) and p)
-    return list(dict.fromkeys(found))[:20]
 
 
 def short_key(key: str | None) -> str | None:
@@ -315,6 +262,8 @@ def matches(when: Mapping[str, Any], subject: Subject) -> bool:
 
 def show(value: Any) -> str | None:
     """A looked-up value as summary text, or None when there is nothing to show."""
+    if type(value) is str:  # most values: read first
+        return (value if len(value) <= MAX_VALUE else value[: MAX_VALUE - 1] + "…") if value else None
     if value is None or value == "" or isinstance(value, dict):
         return None
     if isinstance(value, bool):
