@@ -175,15 +175,23 @@ class Assessor:
         self.catalog = catalog or load_catalog()
         self.context = context or RiskContext()
         check_factors(self.catalog)
+        self._plans: dict[tuple[str, str], Plan] = {}  # the catalog's own entries, by source and name
 
     def with_context(self, context: RiskContext) -> Assessor:
         return Assessor(self.catalog, context)
 
     def __call__(self, event: IamEvent) -> Alert:
-        entry = self.catalog.get(event.event_source, event.event_name, event.read_only, event.actor.is_root)
-        plan = plan_of(entry)
+        plan = self._plans.get((event.event_source, event.event_name)) or self._plan(event)
         targets = plan.resolve(event)
         subject = Subject(event, targets)
         case, summary = plan.describe(subject)
         risk = _score(plan, case, subject, self.context)
-        return Alert(event, entry, targets, risk, summary, _offers(plan, subject, risk))
+        return Alert(event, plan.entry, targets, risk, summary, _offers(plan, subject, risk))
+
+    def _plan(self, event: IamEvent) -> Plan:
+        key = (event.event_source, event.event_name)
+        entry = self.catalog.get(*key, event.read_only, event.actor.is_root)
+        plan = plan_of(entry)
+        if self.catalog.entries.get(key) is entry:  # generic and root entries depend on more than the name
+            self._plans[key] = plan
+        return plan

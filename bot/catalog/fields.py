@@ -76,19 +76,27 @@ def path_getter(path: str) -> Callable[[IamEvent], Any]:
     root, _, rest = path.partition(".")
     top = _ROOTS.get(root, lambda e: None)
     parts = tuple(rest.split("."))
+    if len(parts) > 1:
+        return lambda e: walk(top(e), parts)
+    key = parts[0]
 
-    def get(event: IamEvent) -> Any:
+    def one_key(event: IamEvent) -> Any:  # most paths: one key into the request, the identity …
         obj = top(event)
-        for part in parts:
-            if isinstance(obj, dict):
-                obj = obj.get(part)
-            elif isinstance(obj, list) and part.isascii() and part.isdigit() and int(part) < len(obj):
-                obj = obj[int(part)]
-            else:
-                return None
-        return obj
+        return obj.get(key) if isinstance(obj, dict) else walk(obj, parts)
 
-    return get
+    return one_key
+
+
+def walk(obj: Any, parts: tuple[str, ...]) -> Any:
+    """Down a JSON value by keys and list indexes; None where it holds no such thing."""
+    for part in parts:
+        if isinstance(obj, dict):
+            obj = obj.get(part)
+        elif isinstance(obj, list) and part.isascii() and part.isdigit() and int(part) < len(obj):
+            obj = obj[int(part)]
+        else:
+            return None
+    return obj
 
 
 def path_value(event: IamEvent, path: str) -> Any:
