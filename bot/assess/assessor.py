@@ -1,7 +1,8 @@
 """From an event to an explained, risk-scored :class:`Alert`.
 
 The entry's first matching case says what happened (and may set the severity it starts from);
-generic factors and the entry's own factors move that severity, each with a reason.
+generic factors and the entry's own factors move that severity, each with a reason. Each entry
+is read through its plan (``plan.py``), compiled the first time an event needs it.
 """
 
 from __future__ import annotations
