@@ -123,7 +123,7 @@ def score(entry: Entry, case: Summary, subject: Subject, context: RiskContext) -
 
 def _score(plan: Plan, case: Summary, subject: Subject, context: RiskContext) -> Risk:
     base = case.severity or plan.entry.base_severity
-    if context.is_self(subject.event):
+    if context.self_arns and context.is_self(subject.event):
         reason = Factor("bot-principal", 0, "Made by iambot's own principal: a remediation, not a threat")
         return Risk("info", base, (reason,), is_self=True)
     found = []

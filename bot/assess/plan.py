@@ -97,8 +97,7 @@ def field(name: str) -> Getter:
     """``fields.lookup(·, name)`` compiled: a record path, a context field, or a target (the model
     refuses a target named like a context field, so a name is one or the other)."""
     if "." in name:
-        path = path_getter(name)
-        return lambda s: path(s.event)
+        return path_getter(name, "event.")
     return _CONTEXT.get(name) or (lambda s: s.targets.get(name))
 
 

@@ -59,29 +59,34 @@ class Subject:
         return actor.type == "IAMUser" and user == actor.user_name
 
 
-_ROOTS: dict[str, Callable[[IamEvent], Any]] = {
-    "request": operator.attrgetter("request"),
-    "response": operator.attrgetter("response"),
-    "additional": operator.attrgetter("additional"),
-    "record": operator.attrgetter("raw"),
-    "service": lambda e: e.raw.get("serviceEventDetails"),
-    "resources": lambda e: e.raw.get("resources"),
-    "identity": lambda e: e.raw.get("userIdentity"),
+# each root: the event's attribute, and for the raw record's parts, their key in it
+_ROOTS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "request": ("request", ()),
+    "response": ("response", ()),
+    "additional": ("additional", ()),
+    "record": ("raw", ()),
+    "service": ("raw", ("serviceEventDetails",)),
+    "resources": ("raw", ("resources",)),
+    "identity": ("raw", ("userIdentity",)),
 }
 
 
 @functools.lru_cache(maxsize=4096)  # the catalog's paths: compiled once, not once an event
-def path_getter(path: str) -> Callable[[IamEvent], Any]:
-    """A record path as a function of the event: its root chosen and its parts split once."""
+def path_getter(path: str, through: str = "") -> Callable[[Any], Any]:
+    """A record path as a function of the event, or of what holds it (``through="event."``: of a
+    :class:`Subject`): its root chosen and its parts split once."""
     root, _, rest = path.partition(".")
-    top = _ROOTS.get(root, lambda e: None)
-    parts = tuple(rest.split("."))
+    if root not in _ROOTS:
+        return lambda holder: None
+    attribute, keys = _ROOTS[root]
+    top = operator.attrgetter(through + attribute)
+    parts = (*keys, *rest.split("."))
     if len(parts) > 1:
-        return lambda e: walk(top(e), parts)
+        return lambda holder: walk(top(holder), parts)
     key = parts[0]
 
-    def one_key(event: IamEvent) -> Any:  # most paths: one key into the request, the identity …
-        obj = top(event)
+    def one_key(holder: Any) -> Any:  # most paths: one key into the request or the response
+        obj = top(holder)
         return obj.get(key) if isinstance(obj, dict) else walk(obj, parts)
 
     return one_key
