@@ -17,7 +17,7 @@ from typing import Any
 
 from bot.assess.factors import FACTORS, GENERIC, FactorFn
 from bot.catalog.fields import (
-    _CONTEXT,
+    CONTEXT,
     UNKNOWN,
     Subject,
     complete_targets,
@@ -98,7 +98,7 @@ def field(name: str) -> Getter:
     refuses a target named like a context field, so a name is one or the other)."""
     if "." in name:
         return path_getter(name, "event.")
-    return _CONTEXT.get(name) or (lambda s: s.targets.get(name))
+    return CONTEXT.get(name) or (lambda s: s.targets.get(name))
 
 
 Match = Callable[[Subject], bool]

@@ -189,7 +189,7 @@ def _allows(subject: Subject) -> bool:
 
 # The context fields by name, each a function of the subject: one dict look-up an event, where a
 # chain of comparisons cost a microsecond on the names at its end (triage looks up ~8 an event).
-_CONTEXT: dict[str, Callable[[Subject], Any]] = {
+CONTEXT: dict[str, Callable[[Subject], Any]] = {
     "actor": lambda s: s.event.actor.name,
     "actor_arn": lambda s: s.event.actor.arn,
     "actor_type": lambda s: s.event.actor.type,
@@ -218,7 +218,7 @@ def lookup(subject: Subject, name: str) -> Any:
         return path_value(subject.event, name)
     if name in subject.targets:
         return subject.targets[name]
-    get = _CONTEXT.get(name)
+    get = CONTEXT.get(name)
     return None if get is None else get(subject)
 
 
