@@ -1,18 +1,23 @@
 """From an event to an explained, risk-scored :class:`Alert`.
 
 The entry's first matching case says what happened (and may set the severity it starts from);
-generic factors and the entry's own factors move that severity, each with a reason.
+generic factors and the entry's own factors move that severity, each with a reason. Each entry
+is read through its plan (``plan.py``), compiled the first time an event needs it.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from typing import Any
 
-from bot.assess.factors import FACTORS, GENERIC, Factor, FactorFn, RiskContext
+import orjson
+
+from bot.assess.factors import FACTORS, GENERIC, Factor, RiskContext
+from bot.assess.plan import Plan, plan_of
 from bot.catalog import SEVERITIES, Catalog, CatalogError, Entry
 from bot.catalog import load as load_catalog
-from bot.catalog.fields import Subject, lookup, matches, render, resolve_targets, resolves, show
+from bot.catalog.fields import Subject
 from bot.catalog.model import Summary
 from bot.events import IamEvent
 
@@ -55,12 +60,14 @@ class Alert:
 
     def as_json(self) -> dict[str, Any]:
         e = self.event
+        risk = self.risk
+        factors = risk.factors
         return {
             "event_id": e.event_id,
             "key": e.key,
             "event_source": e.event_source,
             "event_name": e.event_name,
-            "event_time": e.event_time.isoformat().replace("+00:00", "Z"),
+            "event_time": iso_time(e.event_time),
             "account_id": e.account_id,
             "region": e.region,
             "actor": e.actor.as_dict(),
@@ -70,17 +77,29 @@ class Alert:
             "error_code": e.error_code,
             "error_message": e.error_message,
             "read_only": e.read_only,
-            "severity": self.severity,
-            "base_severity": self.risk.base,
-            "reasons": self.risk.reasons,
-            "factors": [f.name for f in self.risk.factors],
-            "remediations": [o.id for o in self.offers],
+            "severity": risk.severity,
+            "base_severity": risk.base,
+            "reasons": [f.reason for f in factors] if factors else [],  # most events: none, and no offers
+            "factors": [f.name for f in factors] if factors else [],
+            "remediations": [o.id for o in self.offers] if self.offers else [],
             "summary": self.summary,
             "title": self.entry.title,
             "attack": self.entry.attack,
-            "is_self": self.risk.is_self,
+            "is_self": risk.is_self,
             "origin": e.origin,
         }
+
+
+def iso_time(when: datetime) -> str:
+    """``2024-08-28T09:54:40Z``: the text of ``when.isoformat()`` with UTC written ``Z``. orjson
+    writes a UTC time the same way (tests/assess/test_plan.py holds it to that) in a third of the
+    time isoformat takes; a time in another zone is left to isoformat."""
+    if when.tzinfo is UTC:
+        return orjson.dumps(when, option=orjson.OPT_UTC_Z)[1:-1].decode()
+    return when.isoformat().replace("+00:00", "Z")
+
+
+_UNMOVED = {s: Risk(s, s, ()) for s in SEVERITIES}  # immutable: one of each is enough
 
 
 def step(severity: str, delta: int) -> str:
@@ -93,67 +112,51 @@ def at_least(severity: str, floor: str | None) -> str:
 
 
 def case_for(entry: Entry, subject: Subject) -> Summary:
-    """The first case whose conditions match and whose fields the event supplies; failing that,
-    the first match (a denied call often has null parameters: a vaguer case reads better)."""
-    failed = subject.event.failed
-    first = None
-    for case in entry.summary:
-        if matches(case.when, subject):
-            if resolves(case.attempt if failed else case.text, subject):
-                return case
-            first = first or case
-    return first or entry.summary[-1]  # the loader requires a last case without conditions
-
-
-def summarize(case: Summary, subject: Subject) -> str:
-    event = subject.event
-    text = render(case.attempt if event.failed else case.text, subject)
-    return f"{text} ({event.error_code})" if event.failed else text
-
-
-_GENERIC_FNS = tuple(FACTORS[n] for n in GENERIC)
-_FNS: dict[tuple[str, ...], tuple[FactorFn, ...]] = {}
-
-
-def _factors_of(entry: Entry) -> tuple[FactorFn, ...]:
-    """The generic factors and the entry's, as functions: looked up once for each list of names."""
-    if not entry.factors:
-        return _GENERIC_FNS
-    names = tuple(entry.factors)
-    fns = _FNS.get(names)
-    if fns is None:
-        fns = _FNS[names] = _GENERIC_FNS + tuple(FACTORS[n] for n in names)
-    return fns
+    """The case that describes the event (see :meth:`Plan.describe`)."""
+    return plan_of(entry).describe(subject)[0]
 
 
 def score(entry: Entry, case: Summary, subject: Subject, context: RiskContext) -> Risk:
     """Severity: the case's (or entry's) base, moved by the factors; iambot's own calls are info."""
-    base = case.severity or entry.base_severity
-    if context.is_self(subject.event):
+    return _score(plan_of(entry), case, subject, context)
+
+
+def _score(plan: Plan, case: Summary, subject: Subject, context: RiskContext) -> Risk:
+    base = case.severity or plan.entry.base_severity
+    if context.self_arns and context.is_self(subject.event):
         reason = Factor("bot-principal", 0, "Made by iambot's own principal: a remediation, not a threat")
         return Risk("info", base, (reason,), is_self=True)
-    found = tuple(f for f in (fn(subject, context) for fn in _factors_of(entry)) if f is not None)
+    found = []
+    for fn in plan.factors:
+        factor = fn(subject, context)
+        if factor is not None:
+            found.append(factor)
+    if not found:
+        return _UNMOVED[base]  # most events: no factor applies
     severity = step(base, sum(f.delta for f in found))
     for factor in found:
         severity = at_least(severity, factor.at_least)
-    return Risk(severity, base, found)
+    return Risk(severity, base, tuple(found))
 
 
 def offers(entry: Entry, subject: Subject, risk: Risk) -> tuple[Offer, ...]:
+    """Remediations that apply (see :func:`_offers`)."""
+    return _offers(plan_of(entry), subject, risk)
+
+
+def _offers(plan: Plan, subject: Subject, risk: Risk) -> tuple[Offer, ...]:
     """Remediations that apply: none for failed calls (nothing changed) or the bot's own calls;
     an offer whose parameters the event does not supply is left out."""
-    if subject.event.failed or risk.is_self:
+    if subject.event.failed or risk.is_self or not plan.offers:
         return ()
     found = []
-    for offer in entry.remediations:
-        if not matches(offer.when, subject):
+    for offer in plan.offers:
+        if not offer.when(subject):
             continue
-        params = {name: show(lookup(subject, source)) for name, source in offer.params.items()}
-        if any(v is None for v in params.values()):
-            continue
-        if params.get("user_name") == "root":
+        params = offer.params_of(subject)
+        if params is None or params.get("user_name") == "root":
             continue  # the root user's credentials are not managed through IAM user APIs
-        found.append(Offer(offer.id, {k: str(v) for k, v in params.items()}))
+        found.append(Offer(offer.id, params))
     return tuple(found)
 
 
@@ -173,13 +176,23 @@ class Assessor:
         self.catalog = catalog or load_catalog()
         self.context = context or RiskContext()
         check_factors(self.catalog)
+        self._plans: dict[tuple[str, str], Plan] = {}  # the catalog's own entries, by source and name
 
     def with_context(self, context: RiskContext) -> Assessor:
         return Assessor(self.catalog, context)
 
     def __call__(self, event: IamEvent) -> Alert:
-        entry = self.catalog.get(event.event_source, event.event_name, event.read_only, event.actor.is_root)
-        subject = Subject(event, resolve_targets(entry, event))
-        case = case_for(entry, subject)
-        risk = score(entry, case, subject, self.context)
-        return Alert(event, entry, dict(subject.targets), risk, summarize(case, subject), offers(entry, subject, risk))
+        plan = self._plans.get((event.event_source, event.event_name)) or self._plan(event)
+        targets = plan.resolve(event)
+        subject = Subject(event, targets)
+        case, summary = plan.describe(subject)
+        risk = _score(plan, case, subject, self.context)
+        return Alert(event, plan.entry, targets, risk, summary, _offers(plan, subject, risk))
+
+    def _plan(self, event: IamEvent) -> Plan:
+        key = (event.event_source, event.event_name)
+        entry = self.catalog.get(*key, event.read_only, event.actor.is_root)
+        plan = plan_of(entry)
+        if self.catalog.entries.get(key) is entry:  # generic and root entries depend on more than the name
+            self._plans[key] = plan
+        return plan

@@ -78,6 +78,8 @@ class RiskContext:
         return [a for a in (event.actor.arn, event.actor.issuer_arn) if a]
 
     def is_self(self, event: IamEvent) -> bool:
+        if not self.self_arns:
+            return False
         return any(fnmatch.fnmatchcase(a, p) for p in self.self_arns for a in self.arns_of(event))
 
 

@@ -9,6 +9,7 @@ feed's integrity in ``feed.py``.
 from __future__ import annotations
 
 import fnmatch
+import functools
 
 from bot.assess.base import Factor, FactorFn, History, RiskContext
 from bot.assess.feed import own_feed, selectors_drop_management, trail_weakened
@@ -25,6 +26,7 @@ from bot.catalog.fields import Subject
 
 # CloudFormation's calls come from the service itself (sourceIPAddress and userAgent are its
 # name, which a client cannot set); the others are known only from the user agent.
+CLOUDFORMATION = "cloudformation.amazonaws.com"
 IAC_AGENTS = (
     ("terraform", "Terraform"),
     ("hashicorp", "Terraform"),
@@ -68,18 +70,24 @@ def failed_call(s: Subject, ctx: RiskContext) -> Factor | None:
 
 def automation(s: Subject, ctx: RiskContext) -> Factor | None:
     e = s.event
-    if "cloudformation.amazonaws.com" in (e.source_ip, e.actor.invoked_by):
+    if e.source_ip == CLOUDFORMATION or e.actor.invoked_by == CLOUDFORMATION:
         return Factor("automation", -1, "Made by CloudFormation from a stack: a reviewed, repeatable change")
-    if any(fnmatch.fnmatchcase(a, p) for p in ctx.automation_arns for a in ctx.arns_of(e)):
+    if ctx.automation_arns and any(fnmatch.fnmatchcase(a, p) for p in ctx.automation_arns for a in ctx.arns_of(e)):
         return Factor("automation", -1, f"{e.actor.name} is a configured automation principal (automation_arns)")
-    agent = (e.user_agent or "").lower()
+    tool = iac_tool(e.user_agent)
+    if tool is not None:
+        reason = f"Made with {tool}, by its user agent (which the caller sets): likely a reviewed change"
+        return Factor("automation", -1, reason)
+    return None
+
+
+@functools.lru_cache(maxsize=1024)  # a trail's user agents repeat: each SDK, CLI and tool sends its own
+def iac_tool(agent: str | None) -> str | None:
+    """The infrastructure-as-code tool a user agent names, if any."""
+    text = (agent or "").lower()
     for needle, tool in IAC_AGENTS:
-        if needle in agent:
-            return Factor(
-                "automation",
-                -1,
-                f"Made with {tool}, by its user agent (which the caller sets): likely a reviewed change",
-            )
+        if needle in text:
+            return tool
     return None
 
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from bot.assess.base import Factor, RiskContext
-from bot.catalog.fields import Subject, document, statements, trusted_principals
+from bot.catalog.documents import document, statements, trusted_principals
+from bot.catalog.fields import Subject
 
 ADMIN_POLICIES = ("/AdministratorAccess", "/IAMFullAccess", "/PowerUserAccess", "/AWSOrganizationsFullAccess")
 QUARANTINE_POLICIES = ("AWSCompromisedKeyQuarantine", "AWSExposedCredentialPolicy_DO_NOT_REMOVE")

@@ -7,15 +7,15 @@ a target that the record does not name stays unknown (it is never guessed from t
 from __future__ import annotations
 
 import functools
+import operator
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import orjson
-
+from bot.catalog.documents import document, statements, trusted_principals
 from bot.catalog.model import PLACEHOLDER, Entry
-from bot.events import IamEvent, JsonObject
+from bot.events import IamEvent
 
 UNKNOWN = "(unknown)"
 MAX_VALUE = 300  # characters of one value in a summary
@@ -59,29 +59,41 @@ class Subject:
         return actor.type == "IAMUser" and user == actor.user_name
 
 
-_RAW_ROOTS = {"service": "serviceEventDetails", "resources": "resources", "identity": "userIdentity"}
+# each root: the event's attribute, and for the raw record's parts, their key in it
+_ROOTS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "request": ("request", ()),
+    "response": ("response", ()),
+    "additional": ("additional", ()),
+    "record": ("raw", ()),
+    "service": ("raw", ("serviceEventDetails",)),
+    "resources": ("raw", ("resources",)),
+    "identity": ("raw", ("userIdentity",)),
+}
 
 
-@functools.lru_cache(maxsize=4096)  # the catalog's paths: split once, not once an event
-def _split(path: str) -> tuple[str, tuple[str, ...]]:
+@functools.lru_cache(maxsize=4096)  # the catalog's paths: compiled once, not once an event
+def path_getter(path: str, through: str = "") -> Callable[[Any], Any]:
+    """A record path as a function of the event, or of what holds it (``through="event."``: of a
+    :class:`Subject`): its root chosen and its parts split once."""
     root, _, rest = path.partition(".")
-    return root, tuple(rest.split("."))
+    if root not in _ROOTS:
+        return lambda holder: None
+    attribute, keys = _ROOTS[root]
+    top = operator.attrgetter(through + attribute)
+    parts = (*keys, *rest.split("."))
+    if len(parts) > 1:
+        return lambda holder: walk(top(holder), parts)
+    key = parts[0]
+
+    def one_key(holder: Any) -> Any:  # most paths: one key into the request or the response
+        obj = top(holder)
+        return obj.get(key) if isinstance(obj, dict) else walk(obj, parts)
+
+    return one_key
 
 
-def path_value(event: IamEvent, path: str) -> Any:
-    root, parts = _split(path)
-    obj: Any
-    match root:
-        case "request":
-            obj = event.request
-        case "response":
-            obj = event.response
-        case "additional":
-            obj = event.additional
-        case "record":
-            obj = event.raw
-        case _:
-            obj = event.raw.get(_RAW_ROOTS[root]) if root in _RAW_ROOTS else None
+def walk(obj: Any, parts: tuple[str, ...]) -> Any:
+    """Down a JSON value by keys and list indexes; None where it holds no such thing."""
     for part in parts:
         if isinstance(obj, dict):
             obj = obj.get(part)
@@ -92,8 +104,14 @@ def path_value(event: IamEvent, path: str) -> Any:
     return obj
 
 
+def path_value(event: IamEvent, path: str) -> Any:
+    return path_getter(path)(event)
+
+
 def scalar_text(value: Any) -> str | None:
     """A target value as text: strings and numbers, or a list of them joined; else None."""
+    if type(value) is str:  # most values: read first
+        return value or None
     if isinstance(value, bool) or value is None:
         return None
     if isinstance(value, str | int | float):
@@ -131,6 +149,12 @@ def resolve_targets(entry: Entry, event: IamEvent) -> dict[str, str]:
             if value is not None:
                 targets[name] = value[:2048]
                 break
+    return complete_targets(entry, event, targets)
+
+
+def complete_targets(entry: Entry, event: IamEvent, targets: dict[str, str]) -> dict[str, str]:
+    """``targets`` read from the record's paths, completed: from a denial's error message, with
+    the caller where IAM's own rule says so, and the root user written one way."""
     if not event.request_recorded and event.error_message:
         for key, value in _from_error(event.error_message).items():
             if key in entry.targets or key == "resource_arn":
@@ -152,61 +176,6 @@ def resolve_targets(entry: Entry, event: IamEvent) -> dict[str, str]:
     return targets
 
 
-DOCUMENT_KEYS = ("policyDocument", "content", "inlinePolicy", "assumeRolePolicyDocument", "policy")
-
-
-def document(request: JsonObject) -> Any:
-    """The policy document a call carries (a JSON string, as CloudTrail records it, or an object)."""
-    for key in DOCUMENT_KEYS:
-        value = request.get(key)
-        if isinstance(value, str | dict) and value:
-            return value
-    return None
-
-
-def _listed(value: object) -> list[Any]:
-    return value if isinstance(value, list) else [value]
-
-
-_NOT_JSON = object()
-
-
-@functools.lru_cache(maxsize=64)  # an event's document is read by several factors and fields
-def _decoded(text: str) -> Any:
-    """A policy document's JSON text decoded, once for all who read it (they only read it)."""
-    try:
-        return orjson.loads(text)
-    except orjson.JSONDecodeError:
-        return _NOT_JSON
-
-
-def statements(doc: object) -> list[dict[str, Any]]:
-    """The statements of a policy document; [] for anything that is not one."""
-    if isinstance(doc, str):
-        doc = _decoded(doc)
-    if not isinstance(doc, dict):
-        return []
-    return [st for st in _listed(doc.get("Statement")) if isinstance(st, dict)]
-
-
-def trusted_principals(
-    doc: object, kinds: tuple[str, ...] = ("AWS", "Federated", "Service", "CanonicalUser")
-) -> list[str]:
-    """Every principal an Allow statement names (``*``, and of these kinds: AWS accounts and ARNs,
-    federated providers, services)."""
-    found: list[str] = []
-    for st in statements(doc):
-        if st.get("Effect") != "Allow":
-            continue
-        principal = st.get("Principal")
-        if principal == "*":
-            found.append("*")
-        elif isinstance(principal, dict):
-            for kind in kinds:
-                found.extend(str(p) for p in _listed(principal.get(kind)) if isinstance(p, str) and p)
-    return list(dict.fromkeys(found))[:20]
-
-
 def short_key(key: str | None) -> str | None:
     """AKIAIOSFODNN7EXAMPLE -> AKIA…MPLE: enough to recognise, short enough to read."""
     if not key:
@@ -220,7 +189,7 @@ def _allows(subject: Subject) -> bool:
 
 # The context fields by name, each a function of the subject: one dict look-up an event, where a
 # chain of comparisons cost a microsecond on the names at its end (triage looks up ~8 an event).
-_CONTEXT: dict[str, Callable[[Subject], Any]] = {
+CONTEXT: dict[str, Callable[[Subject], Any]] = {
     "actor": lambda s: s.event.actor.name,
     "actor_arn": lambda s: s.event.actor.arn,
     "actor_type": lambda s: s.event.actor.type,
@@ -249,11 +218,11 @@ def lookup(subject: Subject, name: str) -> Any:
         return path_value(subject.event, name)
     if name in subject.targets:
         return subject.targets[name]
-    get = _CONTEXT.get(name)
+    get = CONTEXT.get(name)
     return None if get is None else get(subject)
 
 
-def _same(actual: Any, expected: Any) -> bool:
+def same(actual: Any, expected: Any) -> bool:
     if isinstance(expected, bool) or isinstance(actual, bool):
         return str(actual).lower() == str(expected).lower()
     if isinstance(actual, str) and isinstance(expected, str):
@@ -297,7 +266,7 @@ def holds(condition: Any, actual: Any) -> bool:
     if isinstance(condition, dict):
         return all(_operator(op, arg, actual) for op, arg in condition.items())
     options = condition if isinstance(condition, list) else [condition]
-    return any(_same(actual, option) for option in options)
+    return any(same(actual, option) for option in options)
 
 
 def matches(when: Mapping[str, Any], subject: Subject) -> bool:
@@ -306,6 +275,8 @@ def matches(when: Mapping[str, Any], subject: Subject) -> bool:
 
 def show(value: Any) -> str | None:
     """A looked-up value as summary text, or None when there is nothing to show."""
+    if type(value) is str:  # most values: read first
+        return (value if len(value) <= MAX_VALUE else value[: MAX_VALUE - 1] + "…") if value else None
     if value is None or value == "" or isinstance(value, dict):
         return None
     if isinstance(value, bool):

@@ -118,6 +118,9 @@ def root_entry(source: str, event_name: str) -> Entry:
     )
 
 
+MAX_MADE = 4096  # generic and root entries kept: event names come from outside input
+
+
 class Catalog:
     """Entries by (source, event name), with a generic fallback for covered sources and one for the
     root user's calls."""
@@ -125,17 +128,26 @@ class Catalog:
     def __init__(self, sources: dict[str, Source], entries: dict[tuple[str, str], Entry]):
         self.sources = sources
         self.entries = entries
+        self._made: dict[tuple[str, str, bool, bool], Entry] = {}
 
     def get(self, source: str, event_name: str, read_only: bool = False, root: bool = False) -> Entry:
         """The event's entry; without one, the root entry for a root user's call (``root``), else a
-        generic entry of its source."""
+        generic entry of its source. Those are made once for each name (they are immutable, and
+        the assessor compiles each entry it meets once); at most MAX_MADE are kept."""
         entry = self.entries.get((source, event_name))
         if entry is not None:
             return entry
-        if root:
-            return root_entry(source, event_name)
-        known = self.sources.get(source) or _unlisted(source)
-        return generic_entry(known, event_name, read_only)
+        key = (source, event_name, read_only, root)
+        made = self._made.get(key)
+        if made is None:
+            if len(self._made) >= MAX_MADE:
+                self._made.clear()
+            if root:
+                made = root_entry(source, event_name)
+            else:
+                made = generic_entry(self.sources.get(source) or _unlisted(source), event_name, read_only)
+            self._made[key] = made
+        return made
 
     def find(self, event_name: str) -> list[Entry]:
         """Entries with this name in any source, case-insensitively (for `explain`)."""
