@@ -23,6 +23,7 @@ _EVENT_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,127}")
 _SOURCE = re.compile(r"[a-z0-9][a-z0-9.-]{0,127}")
 _FRACTION = re.compile(r"(\.\d{6})\d+")
 _CONSOLE = frozenset({"console.amazonaws.com", "signin.amazonaws.com"})
+_WORDS = {"true": True, "false": False}
 _NOTHING: JsonObject = {}  # an absent object, read in place of one (never stored or written)
 _READ_PREFIXES = ("Get", "List", "Describe", "Generate", "Simulate", "Lookup", "Search", "Is")
 SIGNIN_SOURCE = "signin.amazonaws.com"
@@ -85,6 +86,8 @@ def truthy(value: Any) -> bool | None:
     if isinstance(value, bool):
         return value
     if isinstance(value, str):
+        if value in _WORDS:  # as CloudTrail writes them
+            return _WORDS[value]
         v = value.strip().lower()
         if v in {"true", "yes"}:
             return True
@@ -95,6 +98,8 @@ def truthy(value: Any) -> bool | None:
 
 def text(value: Any, limit: int = 2048) -> str | None:
     """A non-empty string field, or None; numbers are kept as text (account ids arrive as both)."""
+    if value is None:  # the callers below read strings in place and come here mostly for absent fields
+        return None
     if type(value) is str:  # nearly every call: decoded JSON strings are exactly str
         return value[:limit] if value else None
     if isinstance(value, bool):
