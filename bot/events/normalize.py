@@ -14,19 +14,17 @@ from urllib.parse import urlsplit
 
 import orjson
 
+from bot.events.actor import SIGNIN_SOURCE, actor_of
 from bot.events.lower import camel, is_lower
-from bot.events.model import Actor, IamEvent, JsonObject, RecordError, new_actor, new_event
+from bot.events.model import IamEvent, JsonObject, RecordError, new_event
+from bot.events.values import obj, text, truthy
 
 MAX_DEPTH = 64  # real records nest about 10 deep; policy documents arrive as strings
 MAX_ID = 128
 _EVENT_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,127}")
 _SOURCE = re.compile(r"[a-z0-9][a-z0-9.-]{0,127}")
 _FRACTION = re.compile(r"(\.\d{6})\d+")
-_CONSOLE = frozenset({"console.amazonaws.com", "signin.amazonaws.com"})
-_WORDS = {"true": True, "false": False}
-_NOTHING: JsonObject = {}  # an absent object, read in place of one (never stored or written)
 _READ_PREFIXES = ("Get", "List", "Describe", "Generate", "Simulate", "Lookup", "Search", "Is")
-SIGNIN_SOURCE = "signin.amazonaws.com"
 SSO_SOURCE = "sso.amazonaws.com"
 # Older records of the AWS access portal name the event by the URL called, e.g.
 # "https://portal.sso.us-east-1.amazonaws.com/instance/appinstances" (the IAM Identity Center user
@@ -82,39 +80,6 @@ def parse_time(value: Any) -> datetime:
         raise RecordError(f"eventTime {clipped(value)} is out of range") from None
 
 
-def truthy(value: Any) -> bool | None:
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, str):
-        if value in _WORDS:  # as CloudTrail writes them
-            return _WORDS[value]
-        v = value.strip().lower()
-        if v in {"true", "yes"}:
-            return True
-        if v in {"false", "no"}:
-            return False
-    return None
-
-
-def text(value: Any, limit: int = 2048) -> str | None:
-    """A non-empty string field, or None; numbers are kept as text (account ids arrive as both)."""
-    if value is None:  # the callers below read strings in place and come here mostly for absent fields
-        return None
-    if type(value) is str:  # nearly every call: decoded JSON strings are exactly str
-        return value[:limit] if value else None
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        value = str(value)
-    if isinstance(value, str) and value:
-        return value[:limit]
-    return None
-
-
-def obj(value: Any) -> JsonObject:
-    return value if isinstance(value, dict) else {}
-
-
 def depth_exceeds(value: Any, limit: int = MAX_DEPTH) -> bool:
     """True when ``value`` nests deeper than ``limit`` (checked without recursion, a level at a
     time, looking only at the containers: the values inside a container at ``limit`` are too deep)."""
@@ -145,86 +110,6 @@ def record_id(record: JsonObject) -> str:
     except (TypeError, orjson.JSONEncodeError) as exc:
         raise RecordError(f"record cannot be serialized: {exc}") from None
     return "sha256:" + hashlib.sha256(body).hexdigest()[:32]
-
-
-def _actor(record: JsonObject, source: str, user_agent: str | None) -> Actor:
-    # A record asks for a dozen fields: each string is cut to its limit in place (a string
-    # already shorter is the same object) and only other values go through text().
-    ui = record.get("userIdentity")
-    if not isinstance(ui, dict):
-        return Actor(type="Unknown", arn=None, name="unknown")
-    get = ui.get
-    kind = v[:64] if type(v := get("type")) is str and v else (text(v, 64) or "Unknown")
-    arn = v[:2048] if type(v := get("arn")) is str and v else text(v)
-    ctx = get("sessionContext")
-    if isinstance(ctx, dict):
-        attrs, issuer = ctx.get("attributes"), obj(ctx.get("sessionIssuer"))
-        mfa = truthy(attrs.get("mfaAuthenticated")) if isinstance(attrs, dict) else None
-    else:
-        issuer, mfa = _NOTHING, None
-    invoked_by = v[:256] if type(v := get("invokedBy")) is str and v else text(v, 256)
-    if mfa is False and kind != "IAMUser" and kind != "Root":
-        # A role session's "false" says only that AssumeRole was called without MFA; sessions from
-        # IAM Identity Center, SAML or web identity never say true, whatever the IdP enforced.
-        mfa = None
-    if source == SIGNIN_SOURCE:
-        # MFAUsed describes IAM's own MFA check; for federated sign-ins the IdP decides
-        used = truthy(obj(record.get("additionalEventData")).get("MFAUsed"))
-        federated = kind in ("AssumedRole", "FederatedUser", "SAMLUser", "WebIdentityUser")
-        mfa = None if federated else (used if used is not None else mfa)
-        console = True
-    else:
-        console = bool(
-            truthy(record.get("sessionCredentialFromConsole")) or user_agent in _CONSOLE or invoked_by in _CONSOLE
-        )
-    user_name = v[:256] if type(v := get("userName")) is str and v else text(v, 256)
-    role_name = session_name = None
-    tail = arn.split(":", 5)[-1] if arn and arn.count(":") >= 5 else ""
-    if kind == "AssumedRole":
-        parts = tail.split("/")
-        if len(parts) >= 3:
-            role_name, session_name = parts[1] or None, parts[-1] or None
-        elif len(parts) == 2:
-            role_name = parts[1] or None
-        role_name = role_name or text(issuer.get("userName"), 256)
-        if role_name and role_name.startswith("AWSReservedSSO_") and session_name:
-            name = session_name  # IAM Identity Center: the session name is the person
-        elif role_name and session_name:
-            name = f"{role_name}/{session_name}"
-        else:
-            name = role_name or session_name or "unknown role"
-    elif kind == "IAMUser":
-        name = user_name or (tail.rsplit("/", 1)[-1] if tail else "") or "unknown user"
-    elif kind == "Root":
-        name = "root"
-    elif kind == "FederatedUser":
-        name = (tail.rsplit("/", 1)[-1] if tail else "") or user_name or "unknown federated user"
-    elif kind == "AWSService":
-        name = invoked_by or "an AWS service"
-    elif kind == "AWSAccount":
-        name = f"account {text(get('accountId'), 64) or '?'}"
-    elif kind == "IdentityCenterUser":  # a user of the IAM Identity Center access portal
-        behalf = obj(get("onBehalfOf"))
-        user_id = text(behalf.get("userId"), 200)
-        # the record names the person only by their identity-store id: say what that id is
-        name = user_name or (f"Identity Center user {user_id}" if user_id else "an IAM Identity Center user")
-    else:
-        name = user_name or (arn.rsplit("/", 1)[-1] if arn else None) or text(get("principalId"), 256) or "unknown"
-    return new_actor(
-        kind,
-        arn,
-        name[:256],
-        v[:64] if type(v := get("accountId")) is str and v else text(v, 64),
-        v[:256] if type(v := get("principalId")) is str and v else text(v, 256),
-        v[:128] if type(v := get("accessKeyId")) is str and v else text(v, 128),
-        user_name,
-        role_name,
-        session_name,
-        v[:2048] if type(v := issuer.get("arn")) is str and v else text(v),
-        mfa,
-        console,
-        invoked_by,
-    )
 
 
 def _signin_failed(record: JsonObject, name: str, response: JsonObject) -> bool:
@@ -268,7 +153,8 @@ def normalize(record: Any, origin: str = "", containers: int | None = None) -> I
 
     ``containers``: at most how many objects and arrays the record holds, when the caller knows
     (the fast reader counts brackets in the record's JSON); no deeper nesting than that is
-    possible, so the walk that checks the depth is skipped when it is within MAX_DEPTH."""
+    possible, so the walk that checks the depth is skipped when it is within MAX_DEPTH. Such a
+    record is one orjson decoded, whose actor is remembered (:func:`bot.events.actor.actor_of`)."""
     if not isinstance(record, dict):
         raise RecordError(f"expected a JSON object, got {type(record).__name__}")
     get = record.get
@@ -292,7 +178,7 @@ def normalize(record: Any, origin: str = "", containers: int | None = None) -> I
     if (containers is None or containers > MAX_DEPTH) and depth_exceeds(record):
         raise RecordError(f"{name} record nests deeper than {MAX_DEPTH} levels")
     user_agent = v[:1024] if type(v := get("userAgent")) is str and v else text(v, 1024)
-    actor = _actor(record, source, user_agent)
+    actor = actor_of(record, source, user_agent, containers is not None)
     raw_request = get("requestParameters")
     request = raw_request if isinstance(raw_request, dict) else {}
     response = v if isinstance(v := get("responseElements"), dict) else {}

@@ -1,16 +1,19 @@
 """The events normalize builds through :func:`builder` are the same as events built by keyword:
-the same class, equal, hashed alike, frozen, pickled, copied and replaced the same."""
+the same class, equal, hashed alike, frozen, pickled, copied and replaced the same; and the
+actors remembered for the fast reader's records are the actors their identities name."""
 
 from __future__ import annotations
 
 import copy
 import dataclasses
+import json
 import pickle
+import uuid
 from datetime import UTC, datetime
 
 import pytest
 
-from bot.events import Actor, IamEvent, normalize
+from bot.events import Actor, IamEvent, actor, normalize
 from bot.events.model import builder, new_actor, new_event
 from tests.support.records import load
 
@@ -71,3 +74,36 @@ def test_builder_refuses_a_class_without_slots():
 
     with pytest.raises(TypeError, match="not a slotted dataclass"):
         builder(Plain)
+
+
+def test_the_fast_readers_records_share_the_actor_of_the_same_identity():
+    record = load("UpdateAccessKey__authored__1.json")
+    again = json.loads(json.dumps(record))
+    del again["sessionCredentialFromConsole"]
+    first, second = normalize(record, "a", 20), normalize(json.loads(json.dumps(record)), "b", 20)
+    assert first.actor is second.actor  # remembered by the identity's JSON
+    assert normalize(record).actor == first.actor and normalize(record).actor is not first.actor
+    # the record's own facts are part of what is remembered
+    console = normalize({**again, "userAgent": "signin.amazonaws.com"}, "c", 20).actor
+    quiet = normalize({**again, "userAgent": "aws-cli/2"}, "d", 20).actor
+    assert console.console and not quiet.console
+    signin = normalize({**again, "eventSource": "signin.amazonaws.com", "eventName": "ConsoleLogin"}, "e", 20)
+    assert signin.actor.console and signin.actor.mfa is None
+
+
+def test_only_decoded_json_is_remembered_by_its_json():
+    record = load("AddUserToGroup__awsdocs__1.json")  # an IAM user's call
+    named = normalize(json.loads(json.dumps(record)), "a", 20).actor
+    # a Python value that writes the same JSON as the user name, but is not a string
+    odd = {**record, "userIdentity": {**record["userIdentity"], "userName": uuid.UUID(int=7)}}
+    written = {**record, "userIdentity": {**odd["userIdentity"], "userName": str(uuid.UUID(int=7))}}
+    assert normalize(written, "b", 20).actor.user_name == str(uuid.UUID(int=7))
+    assert normalize(odd).actor.user_name is None and named.user_name
+
+
+def test_remembered_actors_are_bounded(monkeypatch):
+    monkeypatch.setattr(actor, "_ACTORS", {})
+    record = load("CreateUser__panther__1.json")
+    for n in range(actor._KEPT + 10):
+        normalize({**record, "userIdentity": {**record["userIdentity"], "userName": f"u{n}"}}, "x", 20)
+    assert 0 < len(actor._ACTORS) <= actor._KEPT
