@@ -165,10 +165,11 @@ def normalize(record: Any, origin: str = "", containers: int | None = None) -> I
         name = get("eventName")
     if not isinstance(name, str) or not name:
         raise RecordError("record has no eventName")
-    if name.startswith("https://"):
-        name = portal_name(name, get("eventSource")) or name
-    if name not in _NAMES_SEEN and not _checked(_EVENT_NAME, name, _NAMES_SEEN):
-        raise RecordError(f"eventName {clipped(name)} is not an API call name")
+    if name not in _NAMES_SEEN:  # a name seen matched the pattern, so it is no URL
+        if name.startswith("https://"):
+            name = portal_name(name, get("eventSource")) or name
+        if name not in _NAMES_SEEN and not _checked(_EVENT_NAME, name, _NAMES_SEEN):
+            raise RecordError(f"eventName {clipped(name)} is not an API call name")
     source = get("eventSource")
     if not isinstance(source, str) or not source:
         raise RecordError(f"{name} record has no eventSource")
