@@ -192,7 +192,7 @@ def normalize(record: Any, origin: str = "", containers: int | None = None) -> I
     event_id = get("eventID")
     if not (type(event_id) is str and 0 < len(event_id) <= MAX_ID and event_id.isprintable()):
         event_id = record_id(record)
-    return new_event(
+    return new_event(  # IamEvent's fields in order: id, name, source, time, account, region, actor …
         event_id,
         name,
         source,
