@@ -141,11 +141,16 @@ def _picked(doc: Any, data: bytes, selection: Selection) -> tuple[int, list[Pick
     if len(records) != len(heads):  # pragma: no cover - both read the same list
         raise IndexError("records")
     # a wanted record's minimal JSON, as simdjson writes it back: the same values for orjson, and
-    # its brackets an upper bound on how many containers it holds (see normalize)
+    # its brackets an upper bound on how many containers it holds (see normalize). The records are
+    # walked once, in order: simdjson finds records[i] by walking the array from its start.
     picked = []
-    for i in wanted:
-        mini = records[i].mini
-        picked.append((i, orjson.loads(mini), mini.count(b"{") + mini.count(b"[")))
+    want, last = set(wanted), wanted[-1]
+    for i, record in enumerate(records):
+        if i in want:
+            mini = record.mini
+            picked.append((i, orjson.loads(mini), mini.count(b"{") + mini.count(b"[")))
+            if i == last:
+                break
     return len(heads), picked
 
 

@@ -7,9 +7,10 @@ Identity Center, Organizations, Roles Anywhere). It holds facts only; what the c
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, fields, make_dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 JsonObject = dict[str, Any]
 
@@ -30,6 +31,30 @@ def size_text(n: int) -> str:
 
 class UnreadableInput(Exception):
     """A path that cannot be read at all (missing, no permission, corrupt gzip)."""
+
+
+Frozen = TypeVar("Frozen")
+
+
+def builder(cls: type[Frozen]) -> Callable[..., Frozen]:
+    """A positional constructor of the frozen slotted dataclass ``cls``, for normalize's hot path.
+
+    A frozen dataclass's ``__init__`` sets each field through ``object.__setattr__`` (a call per
+    field: 0.2 µs); here the values go into a plain class with the same slots (an attribute store
+    each), which then takes ``cls`` as its class, a switch CPython allows between classes of the
+    same layout. The result is a ``cls`` like any other: frozen, equal, hashed, pickled the same."""
+
+    def freeze(self: Any) -> None:
+        self.__class__ = cls
+
+    names = [(f.name, f.type) for f in fields(cls)]  # type: ignore[arg-type]
+    draft = make_dataclass(
+        f"_{cls.__name__}Draft", names, namespace={"__post_init__": freeze}, slots=True, repr=False, eq=False,
+        match_args=False,
+    )  # fmt: skip
+    if draft.__slots__ != getattr(cls, "__slots__", None):  # type: ignore[attr-defined]  # a layout CPython refuses
+        raise TypeError(f"{cls.__name__}: not a slotted dataclass")
+    return draft
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +98,10 @@ class Actor:
         }
 
 
+# Actor(type, arn, name, account_id, …, invoked_by): every field, in order (normalize's path)
+new_actor = builder(Actor)
+
+
 @dataclass(frozen=True, slots=True)
 class IamEvent:
     event_id: str
@@ -110,6 +139,9 @@ class IamEvent:
         time; published fixtures reuse eventIDs like "1111" across different events, and those
         must not swallow each other."""
         return f"{self.event_id}|{self.event_name}|{int(self.event_time.timestamp())}"
+
+
+new_event = builder(IamEvent)  # every field, in order
 
 
 @dataclass(frozen=True, slots=True)

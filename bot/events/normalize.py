@@ -14,17 +14,17 @@ from urllib.parse import urlsplit
 
 import orjson
 
+from bot.events.actor import SIGNIN_SOURCE, actor_of
 from bot.events.lower import camel, is_lower
-from bot.events.model import Actor, IamEvent, JsonObject, RecordError
+from bot.events.model import IamEvent, JsonObject, RecordError, new_event
+from bot.events.values import obj, text, truthy
 
 MAX_DEPTH = 64  # real records nest about 10 deep; policy documents arrive as strings
 MAX_ID = 128
 _EVENT_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,127}")
 _SOURCE = re.compile(r"[a-z0-9][a-z0-9.-]{0,127}")
 _FRACTION = re.compile(r"(\.\d{6})\d+")
-_CONSOLE = frozenset({"console.amazonaws.com", "signin.amazonaws.com"})
 _READ_PREFIXES = ("Get", "List", "Describe", "Generate", "Simulate", "Lookup", "Search", "Is")
-SIGNIN_SOURCE = "signin.amazonaws.com"
 SSO_SOURCE = "sso.amazonaws.com"
 # Older records of the AWS access portal name the event by the URL called, e.g.
 # "https://portal.sso.us-east-1.amazonaws.com/instance/appinstances" (the IAM Identity Center user
@@ -51,6 +51,15 @@ def parse_time(value: Any) -> datetime:
     Accepts AWS's ``2024-08-28T09:54:40Z`` and the forms seen in published fixtures:
     ``2022-09-15 13:45:24`` and nanosecond fractions ``2023-01-03 01:52:07.000000000``.
     """
+    if type(value) is str and value[-1:] == "Z" and "." not in value and len(value) <= 64:
+        # AWS's form, read as is: Python reads "Z" as it reads "+00:00" below, at a third of the cost
+        try:
+            dt = datetime.fromisoformat(value)
+        except ValueError:
+            pass  # the general path below says why
+        else:
+            if dt.tzinfo is UTC:
+                return dt
     if isinstance(value, datetime):
         dt = value
     elif isinstance(value, str) and 0 < len(value.strip()) <= 64:
@@ -69,35 +78,6 @@ def parse_time(value: Any) -> datetime:
         return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
     except (OverflowError, ValueError):
         raise RecordError(f"eventTime {clipped(value)} is out of range") from None
-
-
-def truthy(value: Any) -> bool | None:
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, str):
-        v = value.strip().lower()
-        if v in {"true", "yes"}:
-            return True
-        if v in {"false", "no"}:
-            return False
-    return None
-
-
-def text(value: Any, limit: int = 2048) -> str | None:
-    """A non-empty string field, or None; numbers are kept as text (account ids arrive as both)."""
-    if type(value) is str:  # nearly every call: decoded JSON strings are exactly str
-        return value[:limit] if value else None
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        value = str(value)
-    if isinstance(value, str) and value:
-        return value[:limit]
-    return None
-
-
-def obj(value: Any) -> JsonObject:
-    return value if isinstance(value, dict) else {}
 
 
 def depth_exceeds(value: Any, limit: int = MAX_DEPTH) -> bool:
@@ -132,97 +112,12 @@ def record_id(record: JsonObject) -> str:
     return "sha256:" + hashlib.sha256(body).hexdigest()[:32]
 
 
-def _actor(record: JsonObject, source: str) -> Actor:
-    ui = record.get("userIdentity")
-    if not isinstance(ui, dict):
-        return Actor(type="Unknown", arn=None, name="unknown")
-    kind = text(ui.get("type"), 64) or "Unknown"
-    arn = text(ui.get("arn"))
-    ctx = obj(ui.get("sessionContext"))
-    attrs = obj(ctx.get("attributes"))
-    issuer = obj(ctx.get("sessionIssuer"))
-    user_agent = text(record.get("userAgent")) or ""
-    invoked_by = text(ui.get("invokedBy"), 256)
-    federated = kind in ("AssumedRole", "FederatedUser", "SAMLUser", "WebIdentityUser")
-    mfa = truthy(attrs.get("mfaAuthenticated"))
-    if mfa is False and kind not in ("IAMUser", "Root"):
-        # A role session's "false" says only that AssumeRole was called without MFA; sessions from
-        # IAM Identity Center, SAML or web identity never say true, whatever the IdP enforced.
-        mfa = None
-    if source == SIGNIN_SOURCE:
-        # MFAUsed describes IAM's own MFA check; for federated sign-ins the IdP decides
-        used = truthy(obj(record.get("additionalEventData")).get("MFAUsed"))
-        mfa = None if federated else (used if used is not None else mfa)
-    console = bool(
-        truthy(record.get("sessionCredentialFromConsole"))
-        or user_agent in _CONSOLE
-        or invoked_by in _CONSOLE
-        or source == SIGNIN_SOURCE
-    )
-    user_name = text(ui.get("userName"), 256)
-    role_name = session_name = None
-    tail = arn.split(":", 5)[-1] if arn and arn.count(":") >= 5 else ""
-    if kind == "Root":
-        name = "root"
-    elif kind == "IAMUser":
-        name = user_name or (tail.rsplit("/", 1)[-1] if tail else "") or "unknown user"
-    elif kind == "AssumedRole":
-        parts = tail.split("/")
-        if len(parts) >= 3:
-            role_name, session_name = parts[1] or None, parts[-1] or None
-        elif len(parts) == 2:
-            role_name = parts[1] or None
-        role_name = role_name or text(issuer.get("userName"), 256)
-        if role_name and role_name.startswith("AWSReservedSSO_") and session_name:
-            name = session_name  # IAM Identity Center: the session name is the person
-        elif role_name and session_name:
-            name = f"{role_name}/{session_name}"
-        else:
-            name = role_name or session_name or "unknown role"
-    elif kind == "FederatedUser":
-        name = (tail.rsplit("/", 1)[-1] if tail else "") or user_name or "unknown federated user"
-    elif kind == "AWSService":
-        name = invoked_by or "an AWS service"
-    elif kind == "AWSAccount":
-        name = f"account {text(ui.get('accountId'), 64) or '?'}"
-    elif kind == "IdentityCenterUser":  # a user of the IAM Identity Center access portal
-        behalf = obj(ui.get("onBehalfOf"))
-        user_id = text(behalf.get("userId"), 200)
-        # the record names the person only by their identity-store id: say what that id is
-        name = user_name or (f"Identity Center user {user_id}" if user_id else "an IAM Identity Center user")
-    else:
-        name = user_name or (arn.rsplit("/", 1)[-1] if arn else None) or text(ui.get("principalId"), 256) or "unknown"
-    return Actor(
-        type=kind,
-        arn=arn,
-        name=name[:256],
-        account_id=text(ui.get("accountId"), 64),
-        principal_id=text(ui.get("principalId"), 256),
-        access_key_id=text(ui.get("accessKeyId"), 128),
-        user_name=user_name,
-        role_name=role_name,
-        session_name=session_name,
-        issuer_arn=text(issuer.get("arn")),
-        mfa=mfa,
-        console=console,
-        invoked_by=invoked_by,
-    )
-
-
-def _failure(record: JsonObject, name: str, source: str, response: JsonObject) -> tuple[str | None, str | None]:
-    """(error code, message). A failed sign-in has no errorCode: CloudTrail writes
-    responseElements {"ConsoleLogin": "Failure"} (IAM Identity Center: serviceEventDetails
+def _signin_failed(record: JsonObject, name: str, response: JsonObject) -> bool:
+    """A failed sign-in has no errorCode: CloudTrail writes responseElements
+    {"ConsoleLogin": "Failure"} (IAM Identity Center: serviceEventDetails
     {"CredentialVerification": "Failure"}) and an errorMessage; it is reported as "Failure"."""
-    code = text(record.get("errorCode"), 256)
-    message = text(record.get("errorMessage"), 4096)
     details = obj(record.get("serviceEventDetails"))
-    if (
-        code is None
-        and source == SIGNIN_SOURCE
-        and "Failure" in (text(response.get(name), 64), text(details.get(name), 64))
-    ):
-        code = "Failure"
-    return code, message
+    return "Failure" in (text(response.get(name), 64), text(details.get(name), 64))
 
 
 def portal_name(name: str, source: Any) -> str | None:
@@ -258,51 +153,62 @@ def normalize(record: Any, origin: str = "", containers: int | None = None) -> I
 
     ``containers``: at most how many objects and arrays the record holds, when the caller knows
     (the fast reader counts brackets in the record's JSON); no deeper nesting than that is
-    possible, so the walk that checks the depth is skipped when it is within MAX_DEPTH."""
+    possible, so the walk that checks the depth is skipped when it is within MAX_DEPTH. Such a
+    record is one orjson decoded, whose actor is remembered (:func:`bot.events.actor.actor_of`)."""
     if not isinstance(record, dict):
         raise RecordError(f"expected a JSON object, got {type(record).__name__}")
-    if is_lower(record):  # Athena's CloudTrail table: lower-case keys, JSON strings
+    get = record.get
+    name = get("eventName")
+    if name is None and is_lower(record):  # Athena's CloudTrail table: lower-case keys, JSON strings
         record, containers = camel(record), None  # the parsed strings hold containers of their own
-    name = record.get("eventName")
+        get = record.get
+        name = get("eventName")
     if not isinstance(name, str) or not name:
         raise RecordError("record has no eventName")
-    if name.startswith("https://"):
-        name = portal_name(name, record.get("eventSource")) or name
-    if name not in _NAMES_SEEN and not _checked(_EVENT_NAME, name, _NAMES_SEEN):
-        raise RecordError(f"eventName {clipped(name)} is not an API call name")
-    source = record.get("eventSource")
+    if name not in _NAMES_SEEN:  # a name seen matched the pattern, so it is no URL
+        if name.startswith("https://"):
+            name = portal_name(name, get("eventSource")) or name
+        if name not in _NAMES_SEEN and not _checked(_EVENT_NAME, name, _NAMES_SEEN):
+            raise RecordError(f"eventName {clipped(name)} is not an API call name")
+    source = get("eventSource")
     if not isinstance(source, str) or not source:
         raise RecordError(f"{name} record has no eventSource")
     if source not in _SOURCES_SEEN and not _checked(_SOURCE, source, _SOURCES_SEEN):
         raise RecordError(f"eventSource {clipped(source)} is not a service endpoint")
-    when = parse_time(record.get("eventTime"))
+    when = parse_time(get("eventTime"))
     if (containers is None or containers > MAX_DEPTH) and depth_exceeds(record):
         raise RecordError(f"{name} record nests deeper than {MAX_DEPTH} levels")
-    actor = _actor(record, source)
-    raw_request = record.get("requestParameters")
-    request = obj(raw_request)
-    response = obj(record.get("responseElements"))
-    error_code, error_message = _failure(record, name, source, response)
-    read_only = truthy(record.get("readOnly"))
+    user_agent = v[:1024] if type(v := get("userAgent")) is str and v else text(v, 1024)
+    actor = actor_of(record, source, user_agent, containers is not None)
+    raw_request = get("requestParameters")
+    request = raw_request if isinstance(raw_request, dict) else {}
+    response = v if isinstance(v := get("responseElements"), dict) else {}
+    error_code = v[:256] if type(v := get("errorCode")) is str and v else text(v, 256)
+    if error_code is None and source == SIGNIN_SOURCE and _signin_failed(record, name, response):
+        error_code = "Failure"
+    read_only = v if type(v := get("readOnly")) is bool else truthy(v)
     if read_only is None:
         read_only = name.startswith(_READ_PREFIXES)
-    return IamEvent(
-        event_id=record_id(record),
-        event_name=name,
-        event_source=source,
-        event_time=when,
-        account_id=text(record.get("recipientAccountId"), 64) or actor.account_id,
-        region=text(record.get("awsRegion"), 64),
-        actor=actor,
-        source_ip=text(record.get("sourceIPAddress"), 256),
-        user_agent=text(record.get("userAgent"), 1024),
-        request=request,
-        response=response,
-        additional=obj(record.get("additionalEventData")),
-        error_code=error_code,
-        error_message=error_message,
-        read_only=read_only,
-        request_recorded=isinstance(raw_request, dict),
-        raw=record,
-        origin=origin,
+    event_id = get("eventID")
+    if not (type(event_id) is str and 0 < len(event_id) <= MAX_ID and event_id.isprintable()):
+        event_id = record_id(record)
+    return new_event(  # IamEvent's fields in order: id, name, source, time, account, region, actor …
+        event_id,
+        name,
+        source,
+        when,
+        (v[:64] if type(v := get("recipientAccountId")) is str and v else text(v, 64)) or actor.account_id,
+        v[:64] if type(v := get("awsRegion")) is str and v else text(v, 64),
+        actor,
+        v[:256] if type(v := get("sourceIPAddress")) is str and v else text(v, 256),
+        user_agent,
+        request,
+        response,
+        v if isinstance(v := get("additionalEventData"), dict) else {},
+        error_code,
+        v[:4096] if type(v := get("errorMessage")) is str and v else text(v, 4096),
+        read_only,
+        isinstance(raw_request, dict),
+        record,
+        origin,
     )

@@ -42,6 +42,24 @@ def test_parse_time_rejects_clearly(value):
         parse_time(value)
 
 
+@given(
+    st.builds(lambda d, sep: d.isoformat(sep=sep, timespec="seconds"), st.datetimes(), st.sampled_from("T "))
+    | st.text(alphabet="0123456789-:TWZ+ ", max_size=24)
+)
+@settings(max_examples=400, suppress_health_check=[HealthCheck.too_slow])
+def test_aws_time_form_is_read_as_the_general_path_reads_it(stamp):
+    # "…Z" is read directly; with a trailing space it takes the general path ("Z" -> "+00:00")
+    def read(value):
+        try:
+            return parse_time(value)
+        except RecordError:
+            return "refused"
+
+    assert read(stamp + "Z") == read(stamp + "Z ")
+    if read(stamp + "Z") != "refused":
+        assert read(stamp + "Z").tzinfo is UTC
+
+
 def test_parse_time_names_the_value_and_clips_it():
     with pytest.raises(RecordError) as err:
         parse_time("last tuesday")
