@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import os
+import itertools
+import mmap
+import operator
 import sys
 import tempfile
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
@@ -21,14 +22,14 @@ if TYPE_CHECKING:
     from bot.assess import Alert
     from bot.assess.sequences import Found, Step
     from bot.cli.console import PlainTable, TableRow
-    from bot.cli.parallel import Drawn, FileResult
+    from bot.cli.parallel import Drawn, FileResult, Rows
     from bot.config.settings import Settings
     from bot.events import ReadStats, Rejected
 
 SEVERITY_CHOICES = ["info", "low", "medium", "high", "critical"]
 PROGRESS_BYTES = 5_000_000  # a progress bar when the input is larger than this (and stderr is a terminal)
 BATCH = 500
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+READ_BATCH = 2000  # table rows read back and written at once
 
 
 @click.command()
@@ -120,23 +121,33 @@ class Spool:
         self.index: list[tuple[int, int, int, int]] = []  # (-severity, event time in µs, offset, length)
         self.size = 0
 
-    def add(self, severity: int, when: datetime, text: str) -> None:
-        data = text.encode("utf-8", "surrogateescape")
+    def add(self, severity: int, when: int, data: bytes) -> None:
+        """One row: its severity, its event time in µs (:func:`~bot.cli.parallel.micros`), its text."""
+        self.extend([severity], [when], [len(data)], data)
+
+    def extend(self, severities: Iterable[int], times: Iterable[int], sizes: Sequence[int], text: bytes) -> None:
+        """Rows in the order they came: their severities, times and sizes, and their text, one after another."""
         if self.file is None:
             self.file = tempfile.TemporaryFile()  # noqa: SIM115 - closed by close(), after the table is printed
-        self.file.write(data)
-        self.index.append((-severity, (when - _EPOCH) // timedelta(microseconds=1), self.size, len(data)))
-        self.size += len(data)
+        self.file.write(text)
+        offsets = itertools.accumulate(sizes, initial=self.size)
+        # strict=False: the offsets go one further, to where the next rows start
+        self.index.extend(zip(map(operator.neg, severities), times, offsets, sizes, strict=False))
+        self.size += len(text)
 
-    def sorted(self) -> Iterator[str]:
-        """The rows by severity, then time (stable: file order among equals), read back one by one."""
+    def sorted(self, between: str = "") -> Iterator[str]:
+        """The rows by severity, then time (stable: file order among equals), with ``between``
+        between them: read back a batch at a time (the file mapped, a batch one string to write)."""
         if self.file is None:
             return
         self.file.flush()
-        fd = self.file.fileno()
-        self.index.sort(key=lambda entry: entry[:2])  # list.sort is stable
-        for _, _, offset, length in self.index:
-            yield os.pread(fd, length, offset).decode("utf-8", "surrogateescape")
+        self.index.sort(key=operator.itemgetter(0, 1))  # list.sort is stable
+        joint = between.encode("utf-8", "surrogateescape")
+        with mmap.mmap(self.file.fileno(), 0, access=mmap.ACCESS_READ) as view:
+            for start in range(0, len(self.index), READ_BATCH):
+                batch = self.index[start : start + READ_BATCH]
+                rows = [view[offset : offset + length] for _, _, offset, length in batch]
+                yield ((joint if start else b"") + joint.join(rows)).decode("utf-8", "surrogateescape")
 
     def close(self) -> None:
         if self.file is not None:
@@ -155,7 +166,7 @@ class Output:
         self.console = make_console()
         self.plain: PlainTable | None = PlainTable.of(self.console) if fmt == "table" else None
         self.spool = Spool()
-        self.rows: list[tuple[int, datetime, TableRow]] = []  # for a console that prints colour: rich draws
+        self.rows: list[tuple[int, int, TableRow]] = []  # (-severity, µs, row), for a console that prints colour
         self.counts: Counter[str] = Counter()
         self.levels = {name: i for i, name in enumerate(SEVERITIES)}
         self.batch: list[Alert] = []
@@ -174,20 +185,35 @@ class Output:
             self.store.rejected.add([item], source="triage")
 
     def add_row(self, drawn: Drawn) -> None:
+        """One row, drawn in this process."""
+        from bot.cli.parallel import micros
+
         severity, when, row = drawn
         self.counts[severity] += 1
         level = self.levels[severity]
         if self.plain is None:
-            self.rows.append((-level, when, row))  # type: ignore[arg-type]
+            self.rows.append((-level, micros(when), row))  # type: ignore[arg-type]
         else:
-            self.spool.add(level, when, row if isinstance(row, str) else self.plain.rich_row(row))
+            text = row if isinstance(row, str) else self.plain.rich_row(row)
+            self.spool.add(level, micros(when), text.encode("utf-8", "surrogateescape"))
+
+    def add_rows(self, rows: Rows) -> None:
+        """One file's rows from a worker process: into the spool at once, but for those left to rich."""
+        from bot.catalog import SEVERITIES
+
+        for level, n in Counter(rows.levels).items():
+            self.counts[SEVERITIES[level]] += n
+        if self.plain is None:  # rich draws every row
+            self.rows.extend(zip(map(operator.neg, rows.levels), rows.times, rows.rich, strict=True))
+            return
+        drawn = rows.with_drawn(self.plain.rich_row)
+        self.spool.extend(drawn.levels, drawn.times, drawn.sizes, drawn.text)
 
     def take(self, path: Path, result: FileResult) -> None:
         """One file's result from a worker process."""
         if result.json:
             self.write_bytes(result.json)
-        for row in result.rows:
-            self.add_row(row)
+        self.add_rows(result.rows)
         for r in result.rejected:
             self.reject(r)
         if result.unreadable:
@@ -264,12 +290,12 @@ class Output:
             if self.plain is not None and self.spool.index:
                 write = console.file.write
                 write(self.plain.head)
-                for i, text in enumerate(self.spool.sorted()):
-                    write(self.plain.rule + text if i else text)
+                for text in self.spool.sorted(between=self.plain.rule):
+                    write(text)
                 write(self.plain.foot)
                 self.spool.close()
             elif self.rows:
-                self.rows.sort(key=lambda r: r[:2])
+                self.rows.sort(key=operator.itemgetter(0, 1))
                 console.print(table_of(r[2] for r in self.rows))
             if found:
                 from bot.assess.sequences import SEVERITY
