@@ -45,27 +45,33 @@ def micros(when: datetime) -> int:
     return (when - _EPOCH) // _MICROSECOND
 
 
-def _time_column() -> array[int]:
+def row_key(level: int, when: datetime) -> int:
+    """The table's order as one 64-bit integer: the higher severity first, then the earlier time
+    (microseconds since 1970 moved up by 2**58 fit in 59 bits for every year from 1 to 9999)."""
+    return ((len(SEVERITIES) - 1 - level) << 59) + micros(when) + (1 << 58)
+
+
+def _int64s() -> array[int]:
     return array("q")
 
 
 @dataclass
 class Rows:
-    """One file's table rows, in file order: each row's severity (its index in SEVERITIES), event
-    time (:func:`micros`) and size in bytes, and their text in one UTF-8 blob. A row left to rich
+    """One file's table rows, in file order: each row's severity (its index in SEVERITIES), sort
+    key (:func:`row_key`) and size in bytes, and their text in one UTF-8 blob. A row left to rich
     (it has characters that are not one cell wide, or the console prints colour) has size 0 and is
     sent as its :class:`TableRow`, in ``rich``, for the parent's console to draw."""
 
     levels: bytearray = field(default_factory=bytearray)
-    times: array[int] = field(default_factory=_time_column)
-    sizes: array[int] = field(default_factory=_time_column)
+    keys: array[int] = field(default_factory=_int64s)
+    sizes: array[int] = field(default_factory=_int64s)
     text: bytes = b""
     rich: list[TableRow] = field(default_factory=list)
     parts: list[bytes] = field(default_factory=list)  # the text while the rows are added
 
     def add(self, level: int, when: datetime, row: str | TableRow) -> None:
         self.levels.append(level)
-        self.times.append(micros(when))
+        self.keys.append(row_key(level, when))
         if isinstance(row, str):
             data = row.encode("utf-8", "surrogateescape")
             self.parts.append(data)
@@ -88,7 +94,7 @@ class Rows:
             piece = self.text[offset : offset + size] if size else draw(next(rich)).encode("utf-8", "surrogateescape")
             pieces.append(piece)
             offset += size
-        return Rows(self.levels, self.times, array("q", map(len, pieces)), b"".join(pieces))
+        return Rows(self.levels, self.keys, array("q", map(len, pieces)), b"".join(pieces))
 
 
 @dataclass
@@ -98,7 +104,7 @@ class Steps:
 
     kinds: bytearray = field(default_factory=bytearray)
     principals: list[str] = field(default_factory=list)
-    times: array[int] = field(default_factory=_time_column)
+    times: array[int] = field(default_factory=_int64s)
     names: list[str] = field(default_factory=list)
     keys: list[str] = field(default_factory=list)
     at_self: bytearray = field(default_factory=bytearray)
@@ -237,11 +243,15 @@ def triage_files(
     """Triage ``files`` on every usable CPU; ``on_result`` gets each file's result in file order."""
     args = (tuple(settings.self_arns), tuple(settings.automation_arns), floor, fmt, layout)
     _build(*args)
-    with ProcessPoolExecutor(max_workers=workers(), initializer=_init, initargs=args) as pool:
-        for path, result in zip(files, pool.map(_one, files, chunksize=4), strict=True):
-            for f, value in zip(fields(ReadStats), result.counts, strict=True):
-                setattr(stats, f.name, getattr(stats, f.name) + value)
-            on_result(path, result)
+    gc.freeze()  # here too, while the results come: the parent's collections skip the catalog and modules
+    try:
+        with ProcessPoolExecutor(max_workers=workers(), initializer=_init, initargs=args) as pool:
+            for path, result in zip(files, pool.map(_one, files, chunksize=4), strict=True):
+                for f, value in zip(fields(ReadStats), result.counts, strict=True):
+                    setattr(stats, f.name, getattr(stats, f.name) + value)
+                on_result(path, result)
+    finally:
+        gc.unfreeze()
 
 
 def triage_json(

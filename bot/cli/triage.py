@@ -7,8 +7,9 @@ import mmap
 import operator
 import sys
 import tempfile
+from array import array
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
@@ -22,7 +23,7 @@ if TYPE_CHECKING:
     from bot.assess import Alert
     from bot.assess.sequences import Found, Step
     from bot.cli.console import PlainTable, TableRow
-    from bot.cli.parallel import Drawn, FileResult, Rows
+    from bot.cli.parallel import Drawn, FileResult, Rows, Steps
     from bot.config.settings import Settings
     from bot.events import ReadStats, Rejected
 
@@ -69,7 +70,7 @@ def triage(paths: tuple[Path, ...], fmt: str, db: Path | None, min_severity: str
         if store is None and parallel.workers() > 1 and len(files) > 1:
             if fmt == "json":
                 parallel.triage_json(
-                    files, settings, floor, out.write_bytes, stats, out.reject, unreadable.append, out.steps.extend
+                    files, settings, floor, out.write_bytes, stats, out.reject, unreadable.append, out.sent_steps.append
                 )
             else:
                 layout = out.plain.layout if out.plain is not None else None
@@ -114,40 +115,42 @@ def _explained(db: Path | None) -> Iterator[None]:
 
 class Spool:
     """The table's rows, drawn as they come and kept in a temporary file; only their sort keys
-    stay in memory, so a run over months of logs prints its table in flat memory."""
+    and places stay in memory, in arrays (no object a row), so a run over months of logs prints
+    its table in flat memory."""
 
     def __init__(self) -> None:
         self.file: IO[bytes] | None = None
-        self.index: list[tuple[int, int, int, int]] = []  # (-severity, event time in µs, offset, length)
-        self.size = 0
+        self.keys = array("q")  # each row's sort key (parallel.row_key): severity, then time
+        self.starts = array("q", [0])  # where each row starts in the file, and where the next one will
 
-    def add(self, severity: int, when: int, data: bytes) -> None:
-        """One row: its severity, its event time in µs (:func:`~bot.cli.parallel.micros`), its text."""
-        self.extend([severity], [when], [len(data)], data)
+    def __len__(self) -> int:
+        return len(self.keys)
 
-    def extend(self, severities: Iterable[int], times: Iterable[int], sizes: Sequence[int], text: bytes) -> None:
-        """Rows in the order they came: their severities, times and sizes, and their text, one after another."""
+    def add(self, key: int, data: bytes) -> None:
+        self.extend([key], [len(data)], data)
+
+    def extend(self, keys: Iterable[int], sizes: Iterable[int], text: bytes) -> None:
+        """Rows in the order they came: their sort keys and sizes, and their text, one after another."""
         if self.file is None:
             self.file = tempfile.TemporaryFile()  # noqa: SIM115 - closed by close(), after the table is printed
         self.file.write(text)
-        offsets = itertools.accumulate(sizes, initial=self.size)
-        # strict=False: the offsets go one further, to where the next rows start
-        self.index.extend(zip(map(operator.neg, severities), times, offsets, sizes, strict=False))
-        self.size += len(text)
+        self.keys.extend(keys)
+        ends = itertools.accumulate(sizes, initial=self.starts[-1])
+        next(ends)  # where these rows start: there already
+        self.starts.extend(ends)
 
     def sorted(self, between: str = "") -> Iterator[str]:
-        """The rows by severity, then time (stable: file order among equals), with ``between``
-        between them: read back a batch at a time (the file mapped, a batch one string to write)."""
+        """The rows by their keys (stable: file order among equals), with ``between`` between
+        them: read back a batch at a time (the file mapped, a batch one string to write)."""
         if self.file is None:
             return
         self.file.flush()
-        self.index.sort(key=operator.itemgetter(0, 1))  # list.sort is stable
-        joint = between.encode("utf-8", "surrogateescape")
+        order = sorted(range(len(self.keys)), key=self.keys.__getitem__)
+        starts, joint = self.starts, between.encode("utf-8", "surrogateescape")
         with mmap.mmap(self.file.fileno(), 0, access=mmap.ACCESS_READ) as view:
-            for start in range(0, len(self.index), READ_BATCH):
-                batch = self.index[start : start + READ_BATCH]
-                rows = [view[offset : offset + length] for _, _, offset, length in batch]
-                yield ((joint if start else b"") + joint.join(rows)).decode("utf-8", "surrogateescape")
+            for at in range(0, len(order), READ_BATCH):
+                rows = [view[starts[i] : starts[i + 1]] for i in order[at : at + READ_BATCH]]
+                yield ((joint if at else b"") + joint.join(rows)).decode("utf-8", "surrogateescape")
 
     def close(self) -> None:
         if self.file is not None:
@@ -166,12 +169,13 @@ class Output:
         self.console = make_console()
         self.plain: PlainTable | None = PlainTable.of(self.console) if fmt == "table" else None
         self.spool = Spool()
-        self.rows: list[tuple[int, int, TableRow]] = []  # (-severity, µs, row), for a console that prints colour
+        self.rows: list[tuple[int, TableRow]] = []  # (sort key, row), for a console that prints colour
         self.counts: Counter[str] = Counter()
         self.levels = {name: i for i, name in enumerate(SEVERITIES)}
         self.batch: list[Alert] = []
         self.unreadable: list[str] = []
         self.steps: list[Step] = []  # every file's, for the sequence pass after the read
+        self.sent_steps: list[Steps] = []  # the workers', as they came: made Steps only for the pass
         self.new = 0
 
     def write_bytes(self, data: bytes) -> None:
@@ -186,16 +190,16 @@ class Output:
 
     def add_row(self, drawn: Drawn) -> None:
         """One row, drawn in this process."""
-        from bot.cli.parallel import micros
+        from bot.cli.parallel import row_key
 
         severity, when, row = drawn
         self.counts[severity] += 1
-        level = self.levels[severity]
+        key = row_key(self.levels[severity], when)
         if self.plain is None:
-            self.rows.append((-level, micros(when), row))  # type: ignore[arg-type]
+            self.rows.append((key, row))  # type: ignore[arg-type]
         else:
             text = row if isinstance(row, str) else self.plain.rich_row(row)
-            self.spool.add(level, micros(when), text.encode("utf-8", "surrogateescape"))
+            self.spool.add(key, text.encode("utf-8", "surrogateescape"))
 
     def add_rows(self, rows: Rows) -> None:
         """One file's rows from a worker process: into the spool at once, but for those left to rich."""
@@ -204,10 +208,10 @@ class Output:
         for level, n in Counter(rows.levels).items():
             self.counts[SEVERITIES[level]] += n
         if self.plain is None:  # rich draws every row
-            self.rows.extend(zip(map(operator.neg, rows.levels), rows.times, rows.rich, strict=True))
+            self.rows.extend(zip(rows.keys, rows.rich, strict=True))
             return
         drawn = rows.with_drawn(self.plain.rich_row)
-        self.spool.extend(drawn.levels, drawn.times, drawn.sizes, drawn.text)
+        self.spool.extend(drawn.keys, drawn.sizes, drawn.text)
 
     def take(self, path: Path, result: FileResult) -> None:
         """One file's result from a worker process."""
@@ -218,7 +222,7 @@ class Output:
             self.reject(r)
         if result.unreadable:
             self.unreadable.append(result.unreadable)
-        self.steps.extend(result.steps)
+        self.sent_steps.append(result.steps)
 
     def _flush(self) -> None:
         if self.store is not None and self.batch:
@@ -274,20 +278,21 @@ class Output:
 
         if self.levels[SEVERITY] < self.floor:
             return []
-        return [f for f in find(self.steps, Thresholds.of(self.settings)) if not f.seen_before]
+        steps = itertools.chain(self.steps, *self.sent_steps)
+        return [f for f in find(steps, Thresholds.of(self.settings)) if not f.seen_before]
 
     def finish(self, stats: ReadStats, db: Path | None, origin: str | None = None) -> None:
         from bot.catalog import SEVERITIES
         from bot.cli.console import table_of
 
         found = self.sequences()
-        self.steps = []
+        self.steps, self.sent_steps = [], []
         if self.fmt == "json":
             for sequence in found:
                 self.out.write(orjson.dumps(sequence.as_json()) + b"\n")
         if self.fmt == "table":
             console = self.console
-            if self.plain is not None and self.spool.index:
+            if self.plain is not None and self.spool:
                 write = console.file.write
                 write(self.plain.head)
                 for text in self.spool.sorted(between=self.plain.rule):
@@ -295,8 +300,8 @@ class Output:
                 write(self.plain.foot)
                 self.spool.close()
             elif self.rows:
-                self.rows.sort(key=operator.itemgetter(0, 1))
-                console.print(table_of(r[2] for r in self.rows))
+                self.rows.sort(key=operator.itemgetter(0))  # list.sort is stable
+                console.print(table_of(row for _, row in self.rows))
             if found:
                 from bot.assess.sequences import SEVERITY
                 from bot.slack.text import clean
