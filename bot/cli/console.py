@@ -218,23 +218,32 @@ def _wrap(text: str, width: int) -> tuple[str, ...]:
 def draw_row(row: TableRow, widths: list[int], bars: list[str]) -> str | None:
     """One row of :class:`PlainTable` (its lines, each ending in a newline), or None when a
     character in it is not one cell wide: rich draws that row."""
-    what = row.what()
-    if not _ONE_CELL.fullmatch("".join([row.when, *what])):  # every cell at once: a class of characters
+    text = "".join([row.when, row.name, row.account, row.summary, *row.reasons])  # what() adds "  " and "  · "
+    if not (text.isascii() and text.isprintable()) and not _ONE_CELL.fullmatch(text):  # ASCII: checked at once
         return None
+    what = row.what()
     w1, w2, w3 = widths
-    left, mid1, mid2, right = bars
-    severity = row.severity.upper()[:w1].ljust(w1)
     when = _wrap(row.when, w2)
     if len(when) == 1:  # the usual row: the first line, then the what cell's lines between fixed margins
-        end = f" {right}\n"
-        joint = f"{end}{left} {' ' * w1} {mid1} {' ' * w2} {mid2} "
-        return f"{left} {severity} {mid1} {when[0]} {mid2} " + joint.join([_joined(t, w3, joint) for t in what]) + end
+        start, mid, joint, end = _margins(row.severity, w1, w2, *bars)
+        return start + when[0] + mid + joint.join([_joined(t, w3, joint) for t in what]) + end
+    left, mid1, mid2, right = bars
+    severity = row.severity.upper()[:w1].ljust(w1)
     cells = [(severity,), when, [x for t in what for x in _wrap(t, w3)]]
     out = []
     for i in range(max(map(len, cells))):
         a, b, c = (cell[i] if i < len(cell) else " " * w for cell, w in zip(cells, widths, strict=True))
         out.append(f"{left} {a} {mid1} {b} {mid2} {c} {right}\n")
     return "".join(out)
+
+
+@functools.lru_cache(maxsize=64)
+def _margins(severity: str, w1: int, w2: int, left: str, mid1: str, mid2: str, right: str) -> tuple[str, ...]:
+    """A usual row's fixed text: its first line up to the time and after it, the what cell's margin
+    from one line to the next, and the row's end."""
+    end = f" {right}\n"
+    start = f"{left} {severity.upper()[:w1].ljust(w1)} {mid1} "
+    return start, f" {mid2} ", f"{end}{left} {' ' * w1} {mid1} {' ' * w2} {mid2} ", end
 
 
 @functools.lru_cache(maxsize=2048)
