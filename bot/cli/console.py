@@ -12,9 +12,8 @@ import html
 import itertools
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from rich.console import Console, Group
 from rich.panel import Panel
@@ -112,9 +111,9 @@ def _table_block(block: dict[str, Any]) -> Table:
     return table
 
 
-@dataclass(frozen=True, slots=True)
-class TableRow:
-    """What the triage table prints of one alert, and nothing more (a run keeps thousands)."""
+class TableRow(NamedTuple):
+    """What the triage table prints of one alert, and nothing more (a run keeps thousands; a
+    named tuple: made in a fifth of a frozen dataclass's time, for every row of a long run)."""
 
     severity: str
     when: str
@@ -128,15 +127,21 @@ class TableRow:
         e = alert.event
         return cls(
             alert.severity,
-            e.event_time.strftime("%Y-%m-%d %H:%M"),
+            _minute(e.event_time),
             _clean(e.event_name, 128),
             _clean(e.account_id or "", 64),
             _clean(alert.summary, 600),
-            tuple(_clean(reason, 600) for reason in alert.risk.reasons),
+            tuple([_clean(reason, 600) for reason in alert.risk.reasons]),
         )
 
     def what(self) -> list[str]:
         return [f"{self.name}  {self.account}", self.summary, *(f"  · {reason}" for reason in self.reasons)]
+
+
+def _minute(when: datetime) -> str:
+    """``strftime("%Y-%m-%d %H:%M")``, in a third of its time: ``isoformat`` pads the year to
+    four digits where the C library's ``%Y`` does not, so years before 1000 take strftime."""
+    return when.isoformat(" ", "minutes")[:16] if when.year >= 1000 else when.strftime("%Y-%m-%d %H:%M")
 
 
 def _clean(text: str, limit: int) -> str:
@@ -213,17 +218,38 @@ def _wrap(text: str, width: int) -> tuple[str, ...]:
 def draw_row(row: TableRow, widths: list[int], bars: list[str]) -> str | None:
     """One row of :class:`PlainTable` (its lines, each ending in a newline), or None when a
     character in it is not one cell wide: rich draws that row."""
-    what = row.what()
-    if not all(_ONE_CELL.fullmatch(text) for text in (row.when, *what)):
+    text = "".join([row.when, row.name, row.account, row.summary, *row.reasons])  # what() adds "  " and "  · "
+    if not (text.isascii() and text.isprintable()) and not _ONE_CELL.fullmatch(text):  # ASCII: checked at once
         return None
+    what = row.what()
     w1, w2, w3 = widths
-    cells = [(row.severity.upper()[:w1].ljust(w1),), _wrap(row.when, w2), [x for t in what for x in _wrap(t, w3)]]
+    when = _wrap(row.when, w2)
+    if len(when) == 1:  # the usual row: the first line, then the what cell's lines between fixed margins
+        start, mid, joint, end = _margins(row.severity, w1, w2, *bars)
+        return start + when[0] + mid + joint.join([_joined(t, w3, joint) for t in what]) + end
     left, mid1, mid2, right = bars
+    severity = row.severity.upper()[:w1].ljust(w1)
+    cells = [(severity,), when, [x for t in what for x in _wrap(t, w3)]]
     out = []
     for i in range(max(map(len, cells))):
         a, b, c = (cell[i] if i < len(cell) else " " * w for cell, w in zip(cells, widths, strict=True))
         out.append(f"{left} {a} {mid1} {b} {mid2} {c} {right}\n")
     return "".join(out)
+
+
+@functools.lru_cache(maxsize=64)
+def _margins(severity: str, w1: int, w2: int, left: str, mid1: str, mid2: str, right: str) -> tuple[str, ...]:
+    """A usual row's fixed text: its first line up to the time and after it, the what cell's margin
+    from one line to the next, and the row's end."""
+    end = f" {right}\n"
+    start = f"{left} {severity.upper()[:w1].ljust(w1)} {mid1} "
+    return start, f" {mid2} ", f"{end}{left} {' ' * w1} {mid1} {' ' * w2} {mid2} ", end
+
+
+@functools.lru_cache(maxsize=2048)
+def _joined(text: str, width: int, joint: str) -> str:
+    """The lines of :func:`_wrap`, joined by the margin between them."""
+    return joint.join(_wrap(text, width))
 
 
 class PlainTable:

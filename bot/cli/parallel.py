@@ -4,45 +4,137 @@ limits and taskset set) and hands the results back in file order: JSON lines, or
 rows already drawn (the parent only sorts them).
 
 Each worker reads with the fast reader (:mod:`bot.events.fast`) and sends back only what is
-printed, so the parent's memory does not grow with the input.
+printed, so the parent's memory does not grow with the input. What crosses between the processes
+is a few arrays a file (:class:`Rows`, :class:`Steps`), not an object an event: pickling objects
+one by one, datetimes above all, cost the parent and the workers more than drawing the rows.
 """
 
 from __future__ import annotations
 
 import gc
 import os
+from array import array
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import astuple, dataclass, field, fields
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import orjson
 
 from bot.assess import Alert, Assessor, History, RiskContext
-from bot.assess.sequences import Step, step_of
+from bot.assess.sequences import KINDS, Step, step_of
 from bot.catalog import SEVERITIES
 from bot.catalog import load as load_catalog
+from bot.cli.console import TableRow, draw_row  # triage's Output has imported it (and rich) already
 from bot.events import ReadStats, Rejected, Selection, UnreadableInput
 from bot.events.fast import fast_read_file
 
-if TYPE_CHECKING:  # the table's code (and rich) is imported only when a table is drawn
-    from bot.cli.console import TableRow
+if TYPE_CHECKING:
     from bot.config.settings import Settings
 
-Drawn = tuple[str, datetime, "str | TableRow"]  # severity, event time, the row drawn (or left to rich)
+Drawn = tuple[str, datetime, str | TableRow]  # severity, event time, the row drawn (or left to rich)
 Layout = tuple[list[int], list[str]] | None  # the table's column widths and bars; None: rows for rich
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+
+
+def micros(when: datetime) -> int:
+    """An aware time as whole microseconds since 1970: exact, and in the same order."""
+    return (when - _EPOCH) // _MICROSECOND
+
+
+def row_key(level: int, when: datetime) -> int:
+    """The table's order as one 64-bit integer: the higher severity first, then the earlier time
+    (microseconds since 1970 moved up by 2**58 fit in 59 bits for every year from 1 to 9999)."""
+    return ((len(SEVERITIES) - 1 - level) << 59) + micros(when) + (1 << 58)
+
+
+def _int64s() -> array[int]:
+    return array("q")
+
+
+@dataclass
+class Rows:
+    """One file's table rows, in file order: each row's severity (its index in SEVERITIES), sort
+    key (:func:`row_key`) and size in bytes, and their text in one UTF-8 blob. A row left to rich
+    (it has characters that are not one cell wide, or the console prints colour) has size 0 and is
+    sent as its :class:`TableRow`, in ``rich``, for the parent's console to draw."""
+
+    levels: bytearray = field(default_factory=bytearray)
+    keys: array[int] = field(default_factory=_int64s)
+    sizes: array[int] = field(default_factory=_int64s)
+    text: bytes = b""
+    rich: list[TableRow] = field(default_factory=list)
+    parts: list[bytes] = field(default_factory=list)  # the text while the rows are added
+
+    def add(self, level: int, when: datetime, row: str | TableRow) -> None:
+        self.levels.append(level)
+        self.keys.append(row_key(level, when))
+        if isinstance(row, str):
+            data = row.encode("utf-8", "surrogateescape")
+            self.parts.append(data)
+            self.sizes.append(len(data))
+        else:
+            self.rich.append(row)
+            self.sizes.append(0)
+
+    def close(self) -> Rows:
+        """The rows ready to send: their text joined."""
+        self.text, self.parts = self.text + b"".join(self.parts), []
+        return self
+
+    def with_drawn(self, draw: Callable[[TableRow], str]) -> Rows:
+        """These rows with those left to rich drawn by ``draw`` (in the parent, where the console is)."""
+        if not self.rich:
+            return self
+        pieces, offset, rich = [], 0, iter(self.rich)
+        for size in self.sizes:
+            piece = self.text[offset : offset + size] if size else draw(next(rich)).encode("utf-8", "surrogateescape")
+            pieces.append(piece)
+            offset += size
+        return Rows(self.levels, self.keys, array("q", map(len, pieces)), b"".join(pieces))
+
+
+@dataclass
+class Steps:
+    """Sequence steps as columns (kind as its index in KINDS, time as :func:`micros`): what the
+    parent's sequence pass needs of each alert, at a small part of a pickled Step's cost."""
+
+    kinds: bytearray = field(default_factory=bytearray)
+    principals: list[str] = field(default_factory=list)
+    times: array[int] = field(default_factory=_int64s)
+    names: list[str] = field(default_factory=list)
+    keys: list[str] = field(default_factory=list)
+    at_self: bytearray = field(default_factory=bytearray)
+
+    def add(self, step: Step) -> None:
+        self.kinds.append(KINDS.index(step.kind))
+        self.principals.append(step.principal)
+        self.times.append(micros(step.at))
+        self.names.append(step.name)
+        self.keys.append(step.key)
+        self.at_self.append(step.at_self)
+
+    def __len__(self) -> int:
+        return len(self.kinds)
+
+    def __iter__(self) -> Iterator[Step]:
+        """The steps again (event times are UTC: normalize makes them so)."""
+        columns = zip(self.kinds, self.principals, self.times, self.names, self.keys, self.at_self, strict=True)
+        for kind, principal, at, name, key, at_self in columns:
+            yield Step(KINDS[kind], principal, _EPOCH + at * _MICROSECOND, name, key, bool(at_self))
 
 
 @dataclass
 class FileResult:
     json: bytes = b""
-    rows: list[Drawn] = field(default_factory=list)
+    rows: Rows = field(default_factory=Rows)
     counts: tuple[int, ...] = ()
     rejected: list[Rejected] = field(default_factory=list)
     unreadable: str | None = None
-    steps: list[Step] = field(default_factory=list)  # for the sequence pass, in the parent
+    steps: Steps = field(default_factory=Steps)  # for the sequence pass, in the parent
 
 
 @dataclass
@@ -54,7 +146,7 @@ class Worker:
     floor: int
     fmt: str
     layout: Layout = None
-    steps: list[Step] = field(default_factory=list)  # every alert's, below the floor too
+    steps: list[Step] = field(default_factory=list)  # every alert's, below the floor too (in this process)
 
     def alerts(self, path: Path, stats: ReadStats, on_reject: Callable[[Rejected], Any]) -> Iterator[Alert]:
         for item in fast_read_file(path, stats, self.selection):
@@ -68,8 +160,6 @@ class Worker:
                 yield alert
 
     def drawn(self, alert: Alert) -> Drawn:
-        from bot.cli.console import TableRow, draw_row
-
         row = TableRow.of(alert)
         text = draw_row(row, *self.layout) if self.layout is not None else None
         return alert.severity, alert.event.event_time, row if text is None else text
@@ -83,13 +173,17 @@ class Worker:
                 if self.fmt == "json":
                     lines.append(orjson.dumps(alert.as_json()))
                 else:
-                    result.rows.append(self.drawn(alert))
+                    severity, when, row = self.drawn(alert)
+                    result.rows.add(SEVERITIES.index(severity), when, row)
         except UnreadableInput as exc:
             lines.clear()
-            result.rows.clear()
+            result.rows = Rows()
             result.unreadable = str(exc)
             self.steps.clear()
-        result.steps, self.steps = self.steps, []
+        for step in self.steps:
+            result.steps.add(step)
+        self.steps.clear()
+        result.rows.close()
         result.json = (b"\n".join(lines) + b"\n") if lines else b""
         result.counts = astuple(stats)
         return result
@@ -149,11 +243,15 @@ def triage_files(
     """Triage ``files`` on every usable CPU; ``on_result`` gets each file's result in file order."""
     args = (tuple(settings.self_arns), tuple(settings.automation_arns), floor, fmt, layout)
     _build(*args)
-    with ProcessPoolExecutor(max_workers=workers(), initializer=_init, initargs=args) as pool:
-        for path, result in zip(files, pool.map(_one, files, chunksize=4), strict=True):
-            for f, value in zip(fields(ReadStats), result.counts, strict=True):
-                setattr(stats, f.name, getattr(stats, f.name) + value)
-            on_result(path, result)
+    gc.freeze()  # here too, while the results come: the parent's collections skip the catalog and modules
+    try:
+        with ProcessPoolExecutor(max_workers=workers(), initializer=_init, initargs=args) as pool:
+            for path, result in zip(files, pool.map(_one, files, chunksize=4), strict=True):
+                for f, value in zip(fields(ReadStats), result.counts, strict=True):
+                    setattr(stats, f.name, getattr(stats, f.name) + value)
+                on_result(path, result)
+    finally:
+        gc.unfreeze()
 
 
 def triage_json(
@@ -164,7 +262,7 @@ def triage_json(
     stats: ReadStats,
     on_reject: Callable[[Rejected], Any],
     on_unreadable: Callable[[str], Any],
-    on_steps: Callable[[list[Step]], Any] = lambda steps: None,
+    on_steps: Callable[[Steps], Any] = lambda steps: None,
 ) -> None:
     """Triage ``files`` on every usable CPU; write each file's JSON lines in order."""
 

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-import os
+import itertools
+import mmap
+import operator
 import sys
 import tempfile
+from array import array
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
@@ -21,14 +23,14 @@ if TYPE_CHECKING:
     from bot.assess import Alert
     from bot.assess.sequences import Found, Step
     from bot.cli.console import PlainTable, TableRow
-    from bot.cli.parallel import Drawn, FileResult
+    from bot.cli.parallel import Drawn, FileResult, Rows, Steps
     from bot.config.settings import Settings
     from bot.events import ReadStats, Rejected
 
 SEVERITY_CHOICES = ["info", "low", "medium", "high", "critical"]
 PROGRESS_BYTES = 5_000_000  # a progress bar when the input is larger than this (and stderr is a terminal)
 BATCH = 500
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+READ_BATCH = 2000  # table rows read back and written at once
 
 
 @click.command()
@@ -68,7 +70,7 @@ def triage(paths: tuple[Path, ...], fmt: str, db: Path | None, min_severity: str
         if store is None and parallel.workers() > 1 and len(files) > 1:
             if fmt == "json":
                 parallel.triage_json(
-                    files, settings, floor, out.write_bytes, stats, out.reject, unreadable.append, out.steps.extend
+                    files, settings, floor, out.write_bytes, stats, out.reject, unreadable.append, out.sent_steps.append
                 )
             else:
                 layout = out.plain.layout if out.plain is not None else None
@@ -113,30 +115,42 @@ def _explained(db: Path | None) -> Iterator[None]:
 
 class Spool:
     """The table's rows, drawn as they come and kept in a temporary file; only their sort keys
-    stay in memory, so a run over months of logs prints its table in flat memory."""
+    and places stay in memory, in arrays (no object a row), so a run over months of logs prints
+    its table in flat memory."""
 
     def __init__(self) -> None:
         self.file: IO[bytes] | None = None
-        self.index: list[tuple[int, int, int, int]] = []  # (-severity, event time in µs, offset, length)
-        self.size = 0
+        self.keys = array("q")  # each row's sort key (parallel.row_key): severity, then time
+        self.starts = array("q", [0])  # where each row starts in the file, and where the next one will
 
-    def add(self, severity: int, when: datetime, text: str) -> None:
-        data = text.encode("utf-8", "surrogateescape")
+    def __len__(self) -> int:
+        return len(self.keys)
+
+    def add(self, key: int, data: bytes) -> None:
+        self.extend([key], [len(data)], data)
+
+    def extend(self, keys: Iterable[int], sizes: Iterable[int], text: bytes) -> None:
+        """Rows in the order they came: their sort keys and sizes, and their text, one after another."""
         if self.file is None:
             self.file = tempfile.TemporaryFile()  # noqa: SIM115 - closed by close(), after the table is printed
-        self.file.write(data)
-        self.index.append((-severity, (when - _EPOCH) // timedelta(microseconds=1), self.size, len(data)))
-        self.size += len(data)
+        self.file.write(text)
+        self.keys.extend(keys)
+        ends = itertools.accumulate(sizes, initial=self.starts[-1])
+        next(ends)  # where these rows start: there already
+        self.starts.extend(ends)
 
-    def sorted(self) -> Iterator[str]:
-        """The rows by severity, then time (stable: file order among equals), read back one by one."""
+    def sorted(self, between: str = "") -> Iterator[str]:
+        """The rows by their keys (stable: file order among equals), with ``between`` between
+        them: read back a batch at a time (the file mapped, a batch one string to write)."""
         if self.file is None:
             return
         self.file.flush()
-        fd = self.file.fileno()
-        self.index.sort(key=lambda entry: entry[:2])  # list.sort is stable
-        for _, _, offset, length in self.index:
-            yield os.pread(fd, length, offset).decode("utf-8", "surrogateescape")
+        order = sorted(range(len(self.keys)), key=self.keys.__getitem__)
+        starts, joint = self.starts, between.encode("utf-8", "surrogateescape")
+        with mmap.mmap(self.file.fileno(), 0, access=mmap.ACCESS_READ) as view:
+            for at in range(0, len(order), READ_BATCH):
+                rows = [view[starts[i] : starts[i + 1]] for i in order[at : at + READ_BATCH]]
+                yield ((joint if at else b"") + joint.join(rows)).decode("utf-8", "surrogateescape")
 
     def close(self) -> None:
         if self.file is not None:
@@ -155,12 +169,13 @@ class Output:
         self.console = make_console()
         self.plain: PlainTable | None = PlainTable.of(self.console) if fmt == "table" else None
         self.spool = Spool()
-        self.rows: list[tuple[int, datetime, TableRow]] = []  # for a console that prints colour: rich draws
+        self.rows: list[tuple[int, TableRow]] = []  # (sort key, row), for a console that prints colour
         self.counts: Counter[str] = Counter()
         self.levels = {name: i for i, name in enumerate(SEVERITIES)}
         self.batch: list[Alert] = []
         self.unreadable: list[str] = []
         self.steps: list[Step] = []  # every file's, for the sequence pass after the read
+        self.sent_steps: list[Steps] = []  # the workers', as they came: made Steps only for the pass
         self.new = 0
 
     def write_bytes(self, data: bytes) -> None:
@@ -174,25 +189,40 @@ class Output:
             self.store.rejected.add([item], source="triage")
 
     def add_row(self, drawn: Drawn) -> None:
+        """One row, drawn in this process."""
+        from bot.cli.parallel import row_key
+
         severity, when, row = drawn
         self.counts[severity] += 1
-        level = self.levels[severity]
+        key = row_key(self.levels[severity], when)
         if self.plain is None:
-            self.rows.append((-level, when, row))  # type: ignore[arg-type]
+            self.rows.append((key, row))  # type: ignore[arg-type]
         else:
-            self.spool.add(level, when, row if isinstance(row, str) else self.plain.rich_row(row))
+            text = row if isinstance(row, str) else self.plain.rich_row(row)
+            self.spool.add(key, text.encode("utf-8", "surrogateescape"))
+
+    def add_rows(self, rows: Rows) -> None:
+        """One file's rows from a worker process: into the spool at once, but for those left to rich."""
+        from bot.catalog import SEVERITIES
+
+        for level, n in Counter(rows.levels).items():
+            self.counts[SEVERITIES[level]] += n
+        if self.plain is None:  # rich draws every row
+            self.rows.extend(zip(rows.keys, rows.rich, strict=True))
+            return
+        drawn = rows.with_drawn(self.plain.rich_row)
+        self.spool.extend(drawn.keys, drawn.sizes, drawn.text)
 
     def take(self, path: Path, result: FileResult) -> None:
         """One file's result from a worker process."""
         if result.json:
             self.write_bytes(result.json)
-        for row in result.rows:
-            self.add_row(row)
+        self.add_rows(result.rows)
         for r in result.rejected:
             self.reject(r)
         if result.unreadable:
             self.unreadable.append(result.unreadable)
-        self.steps.extend(result.steps)
+        self.sent_steps.append(result.steps)
 
     def _flush(self) -> None:
         if self.store is not None and self.batch:
@@ -248,29 +278,30 @@ class Output:
 
         if self.levels[SEVERITY] < self.floor:
             return []
-        return [f for f in find(self.steps, Thresholds.of(self.settings)) if not f.seen_before]
+        steps = itertools.chain(self.steps, *self.sent_steps)
+        return [f for f in find(steps, Thresholds.of(self.settings)) if not f.seen_before]
 
     def finish(self, stats: ReadStats, db: Path | None, origin: str | None = None) -> None:
         from bot.catalog import SEVERITIES
         from bot.cli.console import table_of
 
         found = self.sequences()
-        self.steps = []
+        self.steps, self.sent_steps = [], []
         if self.fmt == "json":
             for sequence in found:
                 self.out.write(orjson.dumps(sequence.as_json()) + b"\n")
         if self.fmt == "table":
             console = self.console
-            if self.plain is not None and self.spool.index:
+            if self.plain is not None and self.spool:
                 write = console.file.write
                 write(self.plain.head)
-                for i, text in enumerate(self.spool.sorted()):
-                    write(self.plain.rule + text if i else text)
+                for text in self.spool.sorted(between=self.plain.rule):
+                    write(text)
                 write(self.plain.foot)
                 self.spool.close()
             elif self.rows:
-                self.rows.sort(key=lambda r: r[:2])
-                console.print(table_of(r[2] for r in self.rows))
+                self.rows.sort(key=operator.itemgetter(0))  # list.sort is stable
+                console.print(table_of(row for _, row in self.rows))
             if found:
                 from bot.assess.sequences import SEVERITY
                 from bot.slack.text import clean
