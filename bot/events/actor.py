@@ -31,7 +31,8 @@ def actor_of(record: JsonObject, source: str, user_agent: str | None, decoded: b
         return Actor(type="Unknown", arn=None, name="unknown")
     signin = source == SIGNIN_SOURCE
     used = truthy(obj(record.get("additionalEventData")).get("MFAUsed")) if signin else None
-    console = signin or bool(truthy(record.get("sessionCredentialFromConsole")) or user_agent in CONSOLE)
+    from_console = record.get("sessionCredentialFromConsole")  # usually absent: no truthy() call
+    console = signin or user_agent in CONSOLE or (from_console is not None and bool(truthy(from_console)))
     if not decoded:
         return identity(ui, console, signin, used)
     try:

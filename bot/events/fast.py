@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from itertools import compress
 from pathlib import Path
 from typing import Any
 
@@ -79,34 +80,20 @@ def _parsed(data: bytes) -> Any:
         return None
 
 
-def _root(head: Any) -> bool:
-    """The reference reader's :func:`is_root` on a decoded head."""
-    return type(who := head.userIdentity) is _Who and who.type == "Root"
-
-
 def _wanted(heads: list[Any], selection: Selection) -> list[int]:
     """Indices of the records :meth:`Selection.keeps`, or that are not well-formed enough to
     skip (no string eventSource): the reference reader normalizes those too, and rejects them."""
     sources, named = selection.sources, selection.named
-    listed = sources | named.keys()
-    maybe = [
+    # one pass, in the order that settles the usual record (another service's, not the root
+    # user's) soonest; the last test is the reference reader's is_root on the decoded head
+    return [
         i
         for i, head in enumerate(heads)
-        if type(source := head.eventSource) is not str or source in listed or _root(head)
+        if type(source := head.eventSource) is not str
+        or source in sources
+        or (source in named and type(name := head.eventName) is str and name in named[source])
+        or (type(who := head.userIdentity) is _Who and who.type == "Root")
     ]
-    found = []
-    for i in maybe:  # few: the listed sources' records, the root user's, and malformed ones
-        head = heads[i]
-        source, name = head.eventSource, head.eventName
-        # a record of a source not listed is in ``maybe`` as root's already; a named source's
-        # other call is kept when it is root's
-        unwanted = type(source) is str and source not in sources and (
-            source not in named or type(name) is not str or name not in named[source]
-        )
-        if unwanted and not (source not in listed or _root(head)):
-            continue
-        found.append(i)
-    return found
 
 
 def _decoded(data: bytes, selection: Selection) -> tuple[int, list[Picked]] | None:
@@ -142,15 +129,15 @@ def _picked(doc: Any, data: bytes, selection: Selection) -> tuple[int, list[Pick
         raise IndexError("records")
     # a wanted record's minimal JSON, as simdjson writes it back: the same values for orjson, and
     # its brackets an upper bound on how many containers it holds (see normalize). The records are
-    # walked once, in order: simdjson finds records[i] by walking the array from its start.
+    # walked once, in order (simdjson finds records[i] by walking the array from its start), up to
+    # the last wanted one; compress hands over the wanted records without a Python step per record.
+    mask = [False] * (wanted[-1] + 1)
+    for i in wanted:
+        mask[i] = True
     picked = []
-    want, last = set(wanted), wanted[-1]
-    for i, record in enumerate(records):
-        if i in want:
-            mini = record.mini
-            picked.append((i, orjson.loads(mini), mini.count(b"{") + mini.count(b"[")))
-            if i == last:
-                break
+    for i, record in zip(wanted, compress(records, mask), strict=True):
+        mini = record.mini
+        picked.append((i, orjson.loads(mini), mini.count(b"{") + mini.count(b"[")))
     return len(heads), picked
 
 

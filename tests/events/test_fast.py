@@ -156,6 +156,13 @@ MALFORMED = {
     "STS with and without named calls": delivery(
         [{**ONE, "eventSource": "sts.amazonaws.com", "eventName": n} for n in ("AssumeRole", "GetSessionToken", 5)]
     ),
+    "eventName of another type on STS, by a role and by the root user": delivery(
+        [
+            {**STS, "eventName": n, "userIdentity": u}
+            for n in (["AssumeRole"], {"a": 1}, None)
+            for u in (ONE["userIdentity"], ROOT)
+        ]
+    ),
     "eventName twice on STS": delivery([STS]).replace(
         b'"eventName": "AssumeRole"', b'"eventName": "AssumeRole", "eventName": "GetSessionToken"'
     ),
