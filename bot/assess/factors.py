@@ -23,6 +23,7 @@ from bot.assess.policies import (
 from bot.assess.sequences import aims_at_self, is_denied
 from bot.assess.signin import network_of, new_network, repeated_failures, secret_scanner
 from bot.catalog.fields import Subject
+from bot.events import IamEvent
 
 # CloudFormation's calls come from the service itself (sourceIPAddress and userAgent are its
 # name, which a client cannot set); the others are known only from the user agent.
@@ -79,6 +80,22 @@ def automation(s: Subject, ctx: RiskContext) -> Factor | None:
         reason = f"Made with {tool}, by its user agent (which the caller sets): likely a reviewed change"
         return Factor("automation", -1, reason)
     return None
+
+
+def generic_quiet(e: IamEvent, ctx: RiskContext) -> bool:
+    """No generic factor can fire on this event: the first test of each of them, together. Most
+    events pass all four, and the tests cost a third of the four calls (tests/assess/test_plan.py
+    holds them to the factors: quiet means every generic factor returns None)."""
+    actor = e.actor
+    return (
+        e.error_code is None  # failed-call
+        and actor.type != "Root"  # root-actor
+        and not (actor.console and actor.mfa is False)  # console-without-mfa
+        and e.source_ip != CLOUDFORMATION  # automation, each of its ways
+        and actor.invoked_by != CLOUDFORMATION
+        and not ctx.automation_arns
+        and iac_tool(e.user_agent) is None
+    )
 
 
 @functools.lru_cache(maxsize=1024)  # a trail's user agents repeat: each SDK, CLI and tool sends its own

@@ -174,9 +174,9 @@ _GENERIC_FNS = tuple(FACTORS[n] for n in GENERIC)
 
 class Plan:
     """One entry, compiled: its targets' paths, its cases, its factor functions (the generic ones
-    first), its offers."""
+    first; ``listed``: the entry's own alone, for events no generic factor fires on), its offers."""
 
-    __slots__ = ("cases", "entry", "factors", "offers", "targets")
+    __slots__ = ("cases", "entry", "factors", "listed", "offers", "targets")
 
     def __init__(self, entry: Entry):
         self.entry = entry
@@ -185,7 +185,8 @@ class Plan:
             for name, paths in entry.targets.items()
         )
         self.cases = tuple(Case(c) for c in entry.summary)
-        self.factors: tuple[FactorFn, ...] = _GENERIC_FNS + tuple(FACTORS[n] for n in entry.factors)
+        self.listed: tuple[FactorFn, ...] = tuple(FACTORS[n] for n in entry.factors)
+        self.factors = _GENERIC_FNS + self.listed
         self.offers = tuple(OfferPlan(o.id, o.params, o.when) for o in entry.remediations)
 
     def resolve(self, event: IamEvent) -> dict[str, str]:
