@@ -19,7 +19,7 @@ from bot.catalog import SEVERITIES, Catalog, CatalogError, Entry
 from bot.catalog import load as load_catalog
 from bot.catalog.fields import Subject
 from bot.catalog.model import Summary
-from bot.events import IamEvent
+from bot.events import Actor, IamEvent
 from bot.events.model import builder
 
 
@@ -65,13 +65,13 @@ class Alert:
         factors = risk.factors
         return {
             "event_id": e.event_id,
-            "key": e.key,
+            "key": f"{e.event_id}|{e.event_name}|{int(e.event_time.timestamp())}",  # e.key, without its call
             "event_source": e.event_source,
             "event_name": e.event_name,
             "event_time": iso_time(e.event_time),
             "account_id": e.account_id,
             "region": e.region,
-            "actor": e.actor.as_dict(),
+            "actor": actor_json(e.actor),
             "target": self.targets,
             "source_ip": e.source_ip,
             "user_agent": e.user_agent,
@@ -99,6 +99,23 @@ new_offer = builder(Offer)
 new_alert = builder(Alert)
 
 
+_ACTOR_JSON: dict[int, tuple[Actor, dict[str, Any]]] = {}
+MAX_ACTORS = 4096
+
+
+def actor_json(actor: Actor) -> dict[str, Any]:
+    """``actor.as_dict()``, made once an actor: normalize shares one Actor between the events of
+    the same identity, and the dict is only read (as ``target`` and ``attack`` are). Keyed by the
+    actor's id: the cache keeps its actor alive, so the id is not reused while it is cached (an
+    Actor's own hash reads its 13 fields, as long as building the dict)."""
+    found = _ACTOR_JSON.get(id(actor))
+    if found is None or found[0] is not actor:
+        if len(_ACTOR_JSON) >= MAX_ACTORS:
+            _ACTOR_JSON.clear()
+        found = _ACTOR_JSON[id(actor)] = (actor, actor.as_dict())
+    return found[1]
+
+
 def iso_time(when: datetime) -> str:
     """``2024-08-28T09:54:40Z``: the text of ``when.isoformat()`` with UTC written ``Z``. orjson
     writes a UTC time the same way (tests/assess/test_plan.py holds it to that) in a third of the
@@ -111,13 +128,16 @@ def iso_time(when: datetime) -> str:
 _UNMOVED = {s: Risk(s, s, ()) for s in SEVERITIES}  # immutable: one of each is enough
 
 
+_LEVEL = {s: i for i, s in enumerate(SEVERITIES)}  # SEVERITIES.index, one look-up
+
+
 def step(severity: str, delta: int) -> str:
-    index = SEVERITIES.index(severity) + delta
+    index = _LEVEL[severity] + delta
     return SEVERITIES[max(0, min(len(SEVERITIES) - 1, index))]
 
 
 def at_least(severity: str, floor: str | None) -> str:
-    return severity if floor is None or SEVERITIES.index(severity) >= SEVERITIES.index(floor) else floor
+    return severity if floor is None or _LEVEL[severity] >= _LEVEL[floor] else floor
 
 
 def case_for(entry: Entry, subject: Subject) -> Summary:

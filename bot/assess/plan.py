@@ -68,6 +68,9 @@ def _operator(op: str, arg: Any) -> Test:
         return lambda actual: (text := _operand(actual)) is not None and text.startswith(needles)
     if op == "suffix":
         return lambda actual: (text := _operand(actual)) is not None and text.endswith(needles)
+    if len(needles) == 1:  # most: one needle, no generator to run
+        (needle,) = needles
+        return lambda actual: (text := _operand(actual)) is not None and needle in text
     return lambda actual: (text := _operand(actual)) is not None and any(n in text for n in needles)
 
 
@@ -82,12 +85,16 @@ def condition(cond: Any) -> Test:
     # a string equals a string option case-insensitively, and a bool option by its name ("true");
     # never a number (see fields.same)
     texts = frozenset(o.lower() if isinstance(o, str) else str(o).lower() for o in options if isinstance(o, str | bool))
+    # a bool equals any option by their names ("true", "1", "none": see fields.same)
+    names = frozenset(str(o).lower() for o in options)
 
     def equal(actual: Any) -> bool:
         if isinstance(actual, str):
             return actual.lower() in texts
         if actual is None:
             return False  # None equals no option: not "none", not a number
+        if actual is True or actual is False:  # on_self, mostly
+            return ("true" if actual else "false") in names
         return any(same(actual, o) for o in options)
 
     return equal
@@ -125,10 +132,11 @@ def when(conditions: Mapping[str, Any]) -> Match:
 class Template:
     """A summary template split once: a format string and the getters of its placeholders."""
 
-    __slots__ = ("fields", "format")
+    __slots__ = ("fields", "format", "text")
 
     def __init__(self, text: str):
         pieces = PLACEHOLDER.split(text)  # text, name, text, name, …, text
+        self.text = text
         self.fields = tuple(field(name) for name in pieces[1::2])
         self.format = "{}".join(p.replace("{", "{{").replace("}", "}}") for p in pieces[0::2])
 
@@ -137,6 +145,8 @@ class Template:
         return [show(get(subject)) for get in self.fields]
 
     def fill(self, shown: list[str | None]) -> str:
+        if not shown:
+            return self.text  # no placeholders: the text as written
         return self.format.format(*[v or UNKNOWN for v in shown])
 
 
@@ -205,7 +215,7 @@ class Plan:
         the first match (a denied call often has null parameters: a vaguer case reads better). With
         it, the one-line summary."""
         event = subject.event
-        failed = event.failed
+        failed = event.error_code is not None  # event.failed, without the property's call
         first = None
         for case in self.cases:
             if case.when(subject):
