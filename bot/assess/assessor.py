@@ -163,9 +163,13 @@ def _score(plan: Plan, case: Summary, subject: Subject, context: RiskContext) ->
             found.append(factor)
     if not found:
         return _UNMOVED[base]  # most events: no factor applies
-    severity = step(base, sum(f.delta for f in found))
+    delta = 0
+    for factor in found:  # sum(f.delta for f in found), without a generator
+        delta += factor.delta
+    severity = step(base, delta)
     for factor in found:
-        severity = at_least(severity, factor.at_least)
+        if factor.at_least is not None:
+            severity = at_least(severity, factor.at_least)
     return new_risk(severity, base, tuple(found), False)
 
 

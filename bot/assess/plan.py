@@ -129,24 +129,37 @@ def when(conditions: Mapping[str, Any]) -> Match:
     return lambda s: all(test(get(s)) for get, test in tests)
 
 
+def _shown(fields: tuple[Getter, ...]) -> Callable[[Subject], list[str | None]]:
+    """The placeholders' values as summary text, None where the event does not supply one: most
+    templates have one or two, read without a comprehension's function (Python 3.11 makes one)."""
+    if not fields:
+        return lambda s: []
+    if len(fields) == 1:
+        (get,) = fields
+        return lambda s: [show(get(s))]
+    if len(fields) == 2:
+        get1, get2 = fields
+        return lambda s: [show(get1(s)), show(get2(s))]
+    return lambda s: [show(get(s)) for get in fields]
+
+
 class Template:
     """A summary template split once: a format string and the getters of its placeholders."""
 
-    __slots__ = ("fields", "format", "text")
+    __slots__ = ("fields", "format", "shown", "text")
 
     def __init__(self, text: str):
         pieces = PLACEHOLDER.split(text)  # text, name, text, name, …, text
         self.text = text
         self.fields = tuple(field(name) for name in pieces[1::2])
         self.format = "{}".join(p.replace("{", "{{").replace("}", "}}") for p in pieces[0::2])
-
-    def shown(self, subject: Subject) -> list[str | None]:
-        """The placeholders' values as summary text; None where the event does not supply one."""
-        return [show(get(subject)) for get in self.fields]
+        self.shown = _shown(self.fields)
 
     def fill(self, shown: list[str | None]) -> str:
         if not shown:
             return self.text  # no placeholders: the text as written
+        if all(shown):  # most: every value given (show never gives "" but for a list of "")
+            return self.format.format(*shown)
         return self.format.format(*[v or UNKNOWN for v in shown])
 
 

@@ -167,11 +167,11 @@ def complete_targets(entry: Entry, event: IamEvent, targets: dict[str, str]) -> 
         # the AWS access key ID signing the request": that is an IAM user, or root. A role
         # session has no user of its own, so the target stays unknown.
         actor = event.actor
-        if actor.is_root:
+        if actor.type == "Root":
             targets[default] = "root"
         elif actor.type == "IAMUser" and actor.user_name:
             targets[default] = actor.user_name
-    if event.actor.is_root and targets.get("user", "").lower() in ("root", "aws root user"):
+    if event.actor.type == "Root" and targets.get("user", "").lower() in ("root", "aws root user"):  # is_root
         targets["user"] = "root"  # CloudTrail writes the root user as "Root" or "AWS ROOT USER"
     return targets
 
