@@ -157,7 +157,7 @@ def _score(plan: Plan, case: Summary, subject: Subject, context: RiskContext) ->
         reason = Factor("bot-principal", 0, "Made by iambot's own principal: a remediation, not a threat")
         return Risk("info", base, (reason,), is_self=True)
     found = []
-    for fn in plan.listed if generic_quiet(event, context) else plan.factors:
+    for fn in plan.runs[2 * (not generic_quiet(event, context)) + bool(event.request)]:
         factor = fn(subject, context)
         if factor is not None:
             found.append(factor)

@@ -208,5 +208,21 @@ LISTED: dict[str, FactorFn] = {
     "trail-weakened": trail_weakened,
 }
 FACTORS: dict[str, FactorFn] = {**GENERIC, **LISTED}
+# The listed factors that read the call's request parameters and nothing else: on a call without
+# any (a third of events: sign-ins, most reads and denials) none of them can fire, and a plan
+# leaves them out (tests/assess/test_plan.py holds them to it).
+REQUEST_ONLY = frozenset(
+    {
+        "aws-quarantine",
+        "admin-policy",
+        "deny-only-policy",
+        "trust-widened",
+        "federation-unscoped",
+        "key-reactivated",
+        "key-deactivated",
+        "selectors-drop-management",
+        "trail-weakened",
+    }
+)
 
-__all__ = ["FACTORS", "GENERIC", "Factor", "FactorFn", "History", "RiskContext", "network_of"]
+__all__ = ["FACTORS", "GENERIC", "REQUEST_ONLY", "Factor", "FactorFn", "History", "RiskContext", "network_of"]

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from bot.assess.factors import FACTORS, GENERIC, FactorFn
+from bot.assess.factors import FACTORS, GENERIC, REQUEST_ONLY, FactorFn
 from bot.catalog.fields import (
     CONTEXT,
     UNKNOWN,
@@ -197,9 +197,12 @@ _GENERIC_FNS = tuple(FACTORS[n] for n in GENERIC)
 
 class Plan:
     """One entry, compiled: its targets' paths, its cases, its factor functions (the generic ones
-    first; ``listed``: the entry's own alone, for events no generic factor fires on), its offers."""
+    first), its offers. ``runs`` holds the factor functions that can fire on an event, by what it
+    gives them: ``runs[2 * may_generic + has_request]``, where ``may_generic`` says whether a
+    generic factor can fire (``generic_quiet``) and ``has_request`` whether the call has request
+    parameters (without them no REQUEST_ONLY factor can)."""
 
-    __slots__ = ("cases", "entry", "factors", "listed", "offers", "targets")
+    __slots__ = ("cases", "entry", "factors", "offers", "runs", "targets")
 
     def __init__(self, entry: Entry):
         self.entry = entry
@@ -208,8 +211,10 @@ class Plan:
             for name, paths in entry.targets.items()
         )
         self.cases = tuple(Case(c) for c in entry.summary)
-        self.listed: tuple[FactorFn, ...] = tuple(FACTORS[n] for n in entry.factors)
-        self.factors = _GENERIC_FNS + self.listed
+        own = tuple(FACTORS[n] for n in entry.factors)
+        bare = tuple(FACTORS[n] for n in entry.factors if n not in REQUEST_ONLY)
+        self.factors: tuple[FactorFn, ...] = _GENERIC_FNS + own
+        self.runs = (bare, own, _GENERIC_FNS + bare, self.factors)
         self.offers = tuple(OfferPlan(o.id, o.params, o.when) for o in entry.remediations)
 
     def resolve(self, event: IamEvent) -> dict[str, str]:

@@ -17,11 +17,17 @@ def _listed(value: object) -> list[Any]:
     return value if isinstance(value, list) else [value]
 
 
+_QUARANTINE = tuple(q.lower() for q in QUARANTINE_POLICIES)
+
+
 def quarantined(s: Subject) -> bool:
     r = s.event.request
-    names = (r.get("policyArn"), r.get("policyName"))
-    wanted = [q.lower() for q in QUARANTINE_POLICIES]
-    return any(isinstance(n, str) and any(q in n.lower() for q in wanted) for n in names)
+    for name in (r.get("policyArn"), r.get("policyName")):
+        if isinstance(name, str):
+            text = name.lower()
+            if any(q in text for q in _QUARANTINE):
+                return True
+    return False
 
 
 def aws_quarantine(s: Subject, ctx: RiskContext) -> Factor | None:
