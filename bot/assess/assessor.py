@@ -181,7 +181,7 @@ def offers(entry: Entry, subject: Subject, risk: Risk) -> tuple[Offer, ...]:
 def _offers(plan: Plan, subject: Subject, risk: Risk) -> tuple[Offer, ...]:
     """Remediations that apply: none for failed calls (nothing changed) or the bot's own calls;
     an offer whose parameters the event does not supply is left out."""
-    if subject.event.failed or risk.is_self or not plan.offers:
+    if not plan.offers or subject.event.error_code is not None or risk.is_self:  # failed: error_code
         return ()
     found = []
     for offer in plan.offers:

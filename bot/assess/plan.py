@@ -233,10 +233,14 @@ class Plan:
         targets: dict[str, str] = {}
         for name, getters in self.targets:
             for get in getters:
-                value = scalar_text(get(event))
-                if value is not None:
-                    targets[name] = value[:2048]
-                    break
+                value = get(event)
+                if type(value) is str:  # most values: scalar_text's first case, inline
+                    if not value:
+                        continue
+                elif (value := scalar_text(value)) is None:
+                    continue
+                targets[name] = value[:2048]
+                break
         return complete_targets(self.entry, event, targets)
 
     def describe(self, subject: Subject) -> tuple[Summary, str]:
