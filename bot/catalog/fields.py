@@ -59,7 +59,7 @@ class Subject:
         if user is None:
             return None
         actor = self.event.actor
-        if actor.is_root:
+        if actor.type == "Root":  # actor.is_root, without the property's call
             return user == "root"
         return actor.type == "IAMUser" and user == actor.user_name
 
