@@ -13,13 +13,14 @@ from typing import Any
 
 import orjson
 
-from bot.assess.factors import FACTORS, GENERIC, Factor, RiskContext
+from bot.assess.factors import FACTORS, GENERIC, Factor, RiskContext, generic_quiet
 from bot.assess.plan import Plan, plan_of
 from bot.catalog import SEVERITIES, Catalog, CatalogError, Entry
 from bot.catalog import load as load_catalog
 from bot.catalog.fields import Subject
 from bot.catalog.model import Summary
-from bot.events import IamEvent
+from bot.events import Actor, IamEvent
+from bot.events.model import builder
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,13 +65,13 @@ class Alert:
         factors = risk.factors
         return {
             "event_id": e.event_id,
-            "key": e.key,
+            "key": f"{e.event_id}|{e.event_name}|{int(e.event_time.timestamp())}",  # e.key, without its call
             "event_source": e.event_source,
             "event_name": e.event_name,
             "event_time": iso_time(e.event_time),
             "account_id": e.account_id,
             "region": e.region,
-            "actor": e.actor.as_dict(),
+            "actor": actor_json(e.actor),
             "target": self.targets,
             "source_ip": e.source_ip,
             "user_agent": e.user_agent,
@@ -90,6 +91,31 @@ class Alert:
         }
 
 
+# The per-event constructors (model.py's builder: a draft class, then frozen): the frozen
+# dataclasses' own __init__ costs a call per field, four times the time of building them here.
+new_subject = builder(Subject)
+new_risk = builder(Risk)
+new_offer = builder(Offer)
+new_alert = builder(Alert)
+
+
+_ACTOR_JSON: dict[int, tuple[Actor, dict[str, Any]]] = {}
+MAX_ACTORS = 4096
+
+
+def actor_json(actor: Actor) -> dict[str, Any]:
+    """``actor.as_dict()``, made once an actor: normalize shares one Actor between the events of
+    the same identity, and the dict is only read (as ``target`` and ``attack`` are). Keyed by the
+    actor's id: the cache keeps its actor alive, so the id is not reused while it is cached (an
+    Actor's own hash reads its 13 fields, as long as building the dict)."""
+    found = _ACTOR_JSON.get(id(actor))
+    if found is None or found[0] is not actor:
+        if len(_ACTOR_JSON) >= MAX_ACTORS:
+            _ACTOR_JSON.clear()
+        found = _ACTOR_JSON[id(actor)] = (actor, actor.as_dict())
+    return found[1]
+
+
 def iso_time(when: datetime) -> str:
     """``2024-08-28T09:54:40Z``: the text of ``when.isoformat()`` with UTC written ``Z``. orjson
     writes a UTC time the same way (tests/assess/test_plan.py holds it to that) in a third of the
@@ -102,13 +128,16 @@ def iso_time(when: datetime) -> str:
 _UNMOVED = {s: Risk(s, s, ()) for s in SEVERITIES}  # immutable: one of each is enough
 
 
+_LEVEL = {s: i for i, s in enumerate(SEVERITIES)}  # SEVERITIES.index, one look-up
+
+
 def step(severity: str, delta: int) -> str:
-    index = SEVERITIES.index(severity) + delta
+    index = _LEVEL[severity] + delta
     return SEVERITIES[max(0, min(len(SEVERITIES) - 1, index))]
 
 
 def at_least(severity: str, floor: str | None) -> str:
-    return severity if floor is None or SEVERITIES.index(severity) >= SEVERITIES.index(floor) else floor
+    return severity if floor is None or _LEVEL[severity] >= _LEVEL[floor] else floor
 
 
 def case_for(entry: Entry, subject: Subject) -> Summary:
@@ -123,20 +152,25 @@ def score(entry: Entry, case: Summary, subject: Subject, context: RiskContext) -
 
 def _score(plan: Plan, case: Summary, subject: Subject, context: RiskContext) -> Risk:
     base = case.severity or plan.entry.base_severity
-    if context.self_arns and context.is_self(subject.event):
+    event = subject.event
+    if context.self_arns and context.is_self(event):
         reason = Factor("bot-principal", 0, "Made by iambot's own principal: a remediation, not a threat")
         return Risk("info", base, (reason,), is_self=True)
     found = []
-    for fn in plan.factors:
+    for fn in plan.runs[2 * (not generic_quiet(event, context)) + bool(event.request)]:
         factor = fn(subject, context)
         if factor is not None:
             found.append(factor)
     if not found:
         return _UNMOVED[base]  # most events: no factor applies
-    severity = step(base, sum(f.delta for f in found))
+    delta = 0
+    for factor in found:  # sum(f.delta for f in found), without a generator
+        delta += factor.delta
+    severity = step(base, delta)
     for factor in found:
-        severity = at_least(severity, factor.at_least)
-    return Risk(severity, base, tuple(found))
+        if factor.at_least is not None:
+            severity = at_least(severity, factor.at_least)
+    return new_risk(severity, base, tuple(found), False)
 
 
 def offers(entry: Entry, subject: Subject, risk: Risk) -> tuple[Offer, ...]:
@@ -147,7 +181,7 @@ def offers(entry: Entry, subject: Subject, risk: Risk) -> tuple[Offer, ...]:
 def _offers(plan: Plan, subject: Subject, risk: Risk) -> tuple[Offer, ...]:
     """Remediations that apply: none for failed calls (nothing changed) or the bot's own calls;
     an offer whose parameters the event does not supply is left out."""
-    if subject.event.failed or risk.is_self or not plan.offers:
+    if not plan.offers or subject.event.error_code is not None or risk.is_self:  # failed: error_code
         return ()
     found = []
     for offer in plan.offers:
@@ -156,7 +190,7 @@ def _offers(plan: Plan, subject: Subject, risk: Risk) -> tuple[Offer, ...]:
         params = offer.params_of(subject)
         if params is None or params.get("user_name") == "root":
             continue  # the root user's credentials are not managed through IAM user APIs
-        found.append(Offer(offer.id, params))
+        found.append(new_offer(offer.id, params))
     return tuple(found)
 
 
@@ -184,10 +218,10 @@ class Assessor:
     def __call__(self, event: IamEvent) -> Alert:
         plan = self._plans.get((event.event_source, event.event_name)) or self._plan(event)
         targets = plan.resolve(event)
-        subject = Subject(event, targets)
+        subject = new_subject(event, targets)
         case, summary = plan.describe(subject)
         risk = _score(plan, case, subject, self.context)
-        return Alert(event, plan.entry, targets, risk, summary, _offers(plan, subject, risk))
+        return new_alert(event, plan.entry, targets, risk, summary, _offers(plan, subject, risk))
 
     def _plan(self, event: IamEvent) -> Plan:
         key = (event.event_source, event.event_name)

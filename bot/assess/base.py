@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from bot.catalog.fields import Subject
 from bot.events import IamEvent
+from bot.events.model import builder
 
 if TYPE_CHECKING:
     from bot.config.settings import Settings
@@ -21,6 +22,15 @@ class Factor:
     delta: int
     reason: str
     at_least: str | None = None  # a floor: the event is at least this severe
+
+
+_new_factor = builder(Factor)
+
+
+def factor(name: str, delta: int, reason: str, at_least: str | None = None) -> Factor:
+    """``Factor(…)`` through model.py's builder: what a factor function returns when it fires
+    (the frozen dataclass's own __init__ costs a call per field)."""
+    return _new_factor(name, delta, reason, at_least)
 
 
 @dataclass(frozen=True, slots=True)

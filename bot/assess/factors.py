@@ -11,7 +11,7 @@ from __future__ import annotations
 import fnmatch
 import functools
 
-from bot.assess.base import Factor, FactorFn, History, RiskContext
+from bot.assess.base import Factor, FactorFn, History, RiskContext, factor
 from bot.assess.feed import own_feed, selectors_drop_management, trail_weakened
 from bot.assess.policies import (
     admin_policy,
@@ -23,6 +23,7 @@ from bot.assess.policies import (
 from bot.assess.sequences import aims_at_self, is_denied
 from bot.assess.signin import network_of, new_network, repeated_failures, secret_scanner
 from bot.catalog.fields import Subject
+from bot.events import IamEvent
 
 # CloudFormation's calls come from the service itself (sourceIPAddress and userAgent are its
 # name, which a client cannot set); the others are known only from the user agent.
@@ -48,13 +49,13 @@ def root_actor(s: Subject, ctx: RiskContext) -> Factor | None:
     if not e.actor.is_root:
         return None
     floor = None if e.event_source == "signin.amazonaws.com" or e.actor.invoked_by else "high"
-    return Factor("root-actor", 1, "Done with the account's root user, which no IAM policy can restrict", floor)
+    return factor("root-actor", 1, "Done with the account's root user, which no IAM policy can restrict", floor)
 
 
 def console_without_mfa(s: Subject, ctx: RiskContext) -> Factor | None:
     actor = s.event.actor
     if actor.console and actor.mfa is False and not s.event.failed:
-        return Factor("console-without-mfa", 1, f"{actor.name} was in a console session signed in without MFA")
+        return factor("console-without-mfa", 1, f"{actor.name} was in a console session signed in without MFA")
     return None
 
 
@@ -63,22 +64,38 @@ def failed_call(s: Subject, ctx: RiskContext) -> Factor | None:
     if code is None:
         return None
     if code == "Failure":
-        return Factor("failed-call", -1, "The sign-in failed: nobody got in. This was an attempt")
+        return factor("failed-call", -1, "The sign-in failed: nobody got in. This was an attempt")
     outcome = "was denied" if ("AccessDenied" in code or "Unauthorized" in code) else "failed"
-    return Factor("failed-call", -1, f"The call {outcome} ({code}): nothing changed. This was an attempt")
+    return factor("failed-call", -1, f"The call {outcome} ({code}): nothing changed. This was an attempt")
 
 
 def automation(s: Subject, ctx: RiskContext) -> Factor | None:
     e = s.event
     if e.source_ip == CLOUDFORMATION or e.actor.invoked_by == CLOUDFORMATION:
-        return Factor("automation", -1, "Made by CloudFormation from a stack: a reviewed, repeatable change")
+        return factor("automation", -1, "Made by CloudFormation from a stack: a reviewed, repeatable change")
     if ctx.automation_arns and any(fnmatch.fnmatchcase(a, p) for p in ctx.automation_arns for a in ctx.arns_of(e)):
-        return Factor("automation", -1, f"{e.actor.name} is a configured automation principal (automation_arns)")
+        return factor("automation", -1, f"{e.actor.name} is a configured automation principal (automation_arns)")
     tool = iac_tool(e.user_agent)
     if tool is not None:
         reason = f"Made with {tool}, by its user agent (which the caller sets): likely a reviewed change"
-        return Factor("automation", -1, reason)
+        return factor("automation", -1, reason)
     return None
+
+
+def generic_quiet(e: IamEvent, ctx: RiskContext) -> bool:
+    """No generic factor can fire on this event: the first test of each of them, together. Most
+    events pass all four, and the tests cost a third of the four calls (tests/assess/test_plan.py
+    holds them to the factors: quiet means every generic factor returns None)."""
+    actor = e.actor
+    return (
+        e.error_code is None  # failed-call
+        and actor.type != "Root"  # root-actor
+        and not (actor.console and actor.mfa is False)  # console-without-mfa
+        and e.source_ip != CLOUDFORMATION  # automation, each of its ways
+        and actor.invoked_by != CLOUDFORMATION
+        and not ctx.automation_arns
+        and iac_tool(e.user_agent) is None
+    )
 
 
 @functools.lru_cache(maxsize=1024)  # a trail's user agents repeat: each SDK, CLI and tool sends its own
@@ -103,14 +120,14 @@ def self_or_other(s: Subject, ctx: RiskContext) -> Factor | None:
     actor = s.event.actor
     if s.on_self:
         verb = "tried to act" if s.event.failed else "acted"
-        return Factor("own-principal", 0, f"{actor.name} {verb} on their own user")
+        return factor("own-principal", 0, f"{actor.name} {verb} on their own user")
     note = ""
     if actor.session_name and actor.session_name == user:
         note = f" (the session is named {user}, but whoever assumes a role chooses its session name)"
     elif actor.type not in ("IAMUser", "Root"):
         kind = {"AssumedRole": "role", "FederatedUser": "federated"}.get(actor.type, actor.type)
         note = f" (a {kind} session, not IAM user {user} itself)"
-    return Factor("other-principal", 1, f"{actor.name} acted on IAM user {user}, not on their own user{note}")
+    return factor("other-principal", 1, f"{actor.name} acted on IAM user {user}, not on their own user{note}")
 
 
 def self_escalation(s: Subject, ctx: RiskContext) -> Factor | None:
@@ -121,7 +138,7 @@ def self_escalation(s: Subject, ctx: RiskContext) -> Factor | None:
     if not is_denied(e) or not aims_at_self(e, s.targets):
         return None
     user = s.targets.get("user") or e.actor.user_name
-    return Factor(
+    return factor(
         "self-escalation",
         0,
         f"{e.actor.name} was denied {e.event_name} aimed at their own IAM user {user}: a self-escalation attempt",
@@ -130,7 +147,7 @@ def self_escalation(s: Subject, ctx: RiskContext) -> Factor | None:
 
 def root_credential(s: Subject, ctx: RiskContext) -> Factor | None:
     if s.targets.get("user") == "root":
-        return Factor("root-credential", 1, "The credential belongs to the root user, which AWS advises never to have")
+        return factor("root-credential", 1, "The credential belongs to the root user, which AWS advises never to have")
     return None
 
 
@@ -140,7 +157,7 @@ def password_without_reset(s: Subject, ctx: RiskContext) -> Factor | None:
     if s.event.request.get("passwordResetRequired") in (True, "true"):
         return None
     user = s.targets["user"]
-    return Factor(
+    return factor(
         "password-without-reset",
         1,
         f"{s.event.actor.name} set the console password of {user} without requiring a reset at next "
@@ -155,13 +172,13 @@ def _status(s: Subject) -> str:
 
 def key_reactivated(s: Subject, ctx: RiskContext) -> Factor | None:
     if _status(s) == "active":
-        return Factor("key-reactivated", 1, "A credential was set back to Active: something switched off works again")
+        return factor("key-reactivated", 1, "A credential was set back to Active: something switched off works again")
     return None
 
 
 def key_deactivated(s: Subject, ctx: RiskContext) -> Factor | None:
     if _status(s) == "inactive":
-        return Factor("key-deactivated", -1, "A credential was switched off, which is usually containment or clean-up")
+        return factor("key-deactivated", -1, "A credential was switched off, which is usually containment or clean-up")
     return None
 
 
@@ -191,5 +208,21 @@ LISTED: dict[str, FactorFn] = {
     "trail-weakened": trail_weakened,
 }
 FACTORS: dict[str, FactorFn] = {**GENERIC, **LISTED}
+# The listed factors that read the call's request parameters and nothing else: on a call without
+# any (a third of events: sign-ins, most reads and denials) none of them can fire, and a plan
+# leaves them out (tests/assess/test_plan.py holds them to it).
+REQUEST_ONLY = frozenset(
+    {
+        "aws-quarantine",
+        "admin-policy",
+        "deny-only-policy",
+        "trust-widened",
+        "federation-unscoped",
+        "key-reactivated",
+        "key-deactivated",
+        "selectors-drop-management",
+        "trail-weakened",
+    }
+)
 
-__all__ = ["FACTORS", "GENERIC", "Factor", "FactorFn", "History", "RiskContext", "network_of"]
+__all__ = ["FACTORS", "GENERIC", "REQUEST_ONLY", "Factor", "FactorFn", "History", "RiskContext", "network_of"]

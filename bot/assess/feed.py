@@ -14,7 +14,7 @@ from __future__ import annotations
 import fnmatch
 from typing import Any
 
-from bot.assess.base import Factor, Feed, RiskContext
+from bot.assess.base import Factor, Feed, RiskContext, factor
 from bot.catalog.fields import Subject
 
 # stopping or deleting the record itself: nothing after it is seen
@@ -76,7 +76,7 @@ def own_feed(s: Subject, ctx: RiskContext) -> Factor | None:
         return None
     e = s.event
     floor = "critical" if e.event_name in STOPS and not e.failed else "high"
-    return Factor("own-feed", 0, f"It acts on iambot's own feed, {what}: iambot may stop seeing events", floor)
+    return factor("own-feed", 0, f"It acts on iambot's own feed, {what}: iambot may stop seeing events", floor)
 
 
 def _get(obj: Any, key: str) -> Any:
@@ -155,7 +155,7 @@ def selectors_drop_management(s: Subject, ctx: RiskContext) -> Factor | None:
     if not gaps:
         return None
     trail = s.targets.get("trail", "the trail")
-    return Factor(
+    return factor(
         "selectors-drop-management",
         0,
         f"The new event selectors of {trail} record {'; '.join(gaps)}: iambot stops seeing those calls",
@@ -176,4 +176,4 @@ def trail_weakened(s: Subject, ctx: RiskContext) -> Factor | None:
         found.append(f"now delivers to bucket {bucket[:80]}")
     if not found:
         return None
-    return Factor("trail-weakened", 0, "The trail " + "; ".join(found) + ": iambot may miss what follows", "high")
+    return factor("trail-weakened", 0, "The trail " + "; ".join(found) + ": iambot may miss what follows", "high")

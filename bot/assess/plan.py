@@ -15,9 +15,10 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from bot.assess.factors import FACTORS, GENERIC, FactorFn
+from bot.assess.factors import FACTORS, GENERIC, REQUEST_ONLY, FactorFn
 from bot.catalog.fields import (
     CONTEXT,
+    SCALAR,
     UNKNOWN,
     Subject,
     complete_targets,
@@ -37,7 +38,11 @@ _EMPTY: tuple[Any, ...] = (None, "", [], {})  # what `present = false` means
 
 def _operand(actual: Any) -> str | None:
     """What the text and number operators read: a string or number, lower-cased; None for anything else."""
-    if isinstance(actual, bool) or not isinstance(actual, str | int | float):
+    if type(actual) is str:  # most values: read first, then the absent ones (a union's isinstance is slow)
+        return actual.lower()
+    if actual is None:
+        return None
+    if isinstance(actual, bool) or not isinstance(actual, SCALAR):
         return None
     return str(actual).lower()
 
@@ -68,7 +73,19 @@ def _operator(op: str, arg: Any) -> Test:
         return lambda actual: (text := _operand(actual)) is not None and text.startswith(needles)
     if op == "suffix":
         return lambda actual: (text := _operand(actual)) is not None and text.endswith(needles)
-    return lambda actual: (text := _operand(actual)) is not None and any(n in text for n in needles)
+    if len(needles) == 1:  # most: one needle, no generator to run
+        (needle,) = needles
+        return lambda actual: (text := _operand(actual)) is not None and needle in text
+
+    def contains(actual: Any) -> bool:  # a loop: a generator in any() costs more than the look-ups
+        text = _operand(actual)
+        if text is not None:
+            for n in needles:
+                if n in text:
+                    return True
+        return False
+
+    return contains
 
 
 def condition(cond: Any) -> Test:
@@ -82,12 +99,16 @@ def condition(cond: Any) -> Test:
     # a string equals a string option case-insensitively, and a bool option by its name ("true");
     # never a number (see fields.same)
     texts = frozenset(o.lower() if isinstance(o, str) else str(o).lower() for o in options if isinstance(o, str | bool))
+    # a bool equals any option by their names ("true", "1", "none": see fields.same)
+    names = frozenset(str(o).lower() for o in options)
 
     def equal(actual: Any) -> bool:
         if isinstance(actual, str):
             return actual.lower() in texts
         if actual is None:
             return False  # None equals no option: not "none", not a number
+        if actual is True or actual is False:  # on_self, mostly
+            return ("true" if actual else "false") in names
         return any(same(actual, o) for o in options)
 
     return equal
@@ -122,21 +143,37 @@ def when(conditions: Mapping[str, Any]) -> Match:
     return lambda s: all(test(get(s)) for get, test in tests)
 
 
+def _shown(fields: tuple[Getter, ...]) -> Callable[[Subject], list[str | None]]:
+    """The placeholders' values as summary text, None where the event does not supply one: most
+    templates have one or two, read without a comprehension's function (Python 3.11 makes one)."""
+    if not fields:
+        return lambda s: []
+    if len(fields) == 1:
+        (get,) = fields
+        return lambda s: [show(get(s))]
+    if len(fields) == 2:
+        get1, get2 = fields
+        return lambda s: [show(get1(s)), show(get2(s))]
+    return lambda s: [show(get(s)) for get in fields]
+
+
 class Template:
     """A summary template split once: a format string and the getters of its placeholders."""
 
-    __slots__ = ("fields", "format")
+    __slots__ = ("fields", "format", "shown", "text")
 
     def __init__(self, text: str):
         pieces = PLACEHOLDER.split(text)  # text, name, text, name, …, text
+        self.text = text
         self.fields = tuple(field(name) for name in pieces[1::2])
         self.format = "{}".join(p.replace("{", "{{").replace("}", "}}") for p in pieces[0::2])
-
-    def shown(self, subject: Subject) -> list[str | None]:
-        """The placeholders' values as summary text; None where the event does not supply one."""
-        return [show(get(subject)) for get in self.fields]
+        self.shown = _shown(self.fields)
 
     def fill(self, shown: list[str | None]) -> str:
+        if not shown:
+            return self.text  # no placeholders: the text as written
+        if all(shown):  # most: every value given (show never gives "" but for a list of "")
+            return self.format.format(*shown)
         return self.format.format(*[v or UNKNOWN for v in shown])
 
 
@@ -174,9 +211,12 @@ _GENERIC_FNS = tuple(FACTORS[n] for n in GENERIC)
 
 class Plan:
     """One entry, compiled: its targets' paths, its cases, its factor functions (the generic ones
-    first), its offers."""
+    first), its offers. ``runs`` holds the factor functions that can fire on an event, by what it
+    gives them: ``runs[2 * may_generic + has_request]``, where ``may_generic`` says whether a
+    generic factor can fire (``generic_quiet``) and ``has_request`` whether the call has request
+    parameters (without them no REQUEST_ONLY factor can)."""
 
-    __slots__ = ("cases", "entry", "factors", "offers", "targets")
+    __slots__ = ("cases", "entry", "factors", "offers", "runs", "targets")
 
     def __init__(self, entry: Entry):
         self.entry = entry
@@ -185,7 +225,10 @@ class Plan:
             for name, paths in entry.targets.items()
         )
         self.cases = tuple(Case(c) for c in entry.summary)
-        self.factors: tuple[FactorFn, ...] = _GENERIC_FNS + tuple(FACTORS[n] for n in entry.factors)
+        own = tuple(FACTORS[n] for n in entry.factors)
+        bare = tuple(FACTORS[n] for n in entry.factors if n not in REQUEST_ONLY)
+        self.factors: tuple[FactorFn, ...] = _GENERIC_FNS + own
+        self.runs = (bare, own, _GENERIC_FNS + bare, self.factors)
         self.offers = tuple(OfferPlan(o.id, o.params, o.when) for o in entry.remediations)
 
     def resolve(self, event: IamEvent) -> dict[str, str]:
@@ -193,10 +236,14 @@ class Plan:
         targets: dict[str, str] = {}
         for name, getters in self.targets:
             for get in getters:
-                value = scalar_text(get(event))
-                if value is not None:
-                    targets[name] = value[:2048]
-                    break
+                value = get(event)
+                if type(value) is str:  # most values: scalar_text's first case, inline
+                    if not value:
+                        continue
+                elif (value := scalar_text(value)) is None:
+                    continue
+                targets[name] = value[:2048]
+                break
         return complete_targets(self.entry, event, targets)
 
     def describe(self, subject: Subject) -> tuple[Summary, str]:
@@ -204,7 +251,7 @@ class Plan:
         the first match (a denied call often has null parameters: a vaguer case reads better). With
         it, the one-line summary."""
         event = subject.event
-        failed = event.failed
+        failed = event.error_code is not None  # event.failed, without the property's call
         first = None
         for case in self.cases:
             if case.when(subject):

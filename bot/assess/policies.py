@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.assess.base import Factor, RiskContext
+from bot.assess.base import Factor, RiskContext, factor
 from bot.catalog.documents import document, statements, trusted_principals
 from bot.catalog.fields import Subject
 
@@ -17,11 +17,17 @@ def _listed(value: object) -> list[Any]:
     return value if isinstance(value, list) else [value]
 
 
+_QUARANTINE = tuple(q.lower() for q in QUARANTINE_POLICIES)
+
+
 def quarantined(s: Subject) -> bool:
     r = s.event.request
-    names = (r.get("policyArn"), r.get("policyName"))
-    wanted = [q.lower() for q in QUARANTINE_POLICIES]
-    return any(isinstance(n, str) and any(q in n.lower() for q in wanted) for n in names)
+    for name in (r.get("policyArn"), r.get("policyName")):
+        if isinstance(name, str):
+            text = name.lower()
+            if any(q in text for q in _QUARANTINE):
+                return True
+    return False
 
 
 def aws_quarantine(s: Subject, ctx: RiskContext) -> Factor | None:
@@ -38,7 +44,7 @@ def aws_quarantine(s: Subject, ctx: RiskContext) -> Factor | None:
             f"{s.event.actor.name} attached AWS's compromised-key quarantine policy by hand: someone believes "
             "this user's access key leaked"
         )
-    return Factor("aws-quarantine", 0, reason, at_least="high")
+    return factor("aws-quarantine", 0, reason, at_least="high")
 
 
 def _policy_arns(request: dict[str, Any]) -> list[str]:
@@ -52,7 +58,7 @@ def _policy_arns(request: dict[str, Any]) -> list[str]:
 def admin_policy(s: Subject, ctx: RiskContext) -> Factor | None:
     for arn in _policy_arns(s.event.request):
         if arn.endswith(ADMIN_POLICIES):
-            return Factor("admin-policy", 1, f"The policy granted is {arn.rsplit('/', 1)[-1]}: full control")
+            return factor("admin-policy", 1, f"The policy granted is {arn.rsplit('/', 1)[-1]}: full control")
     for st in statements(document(s.event.request)):
         actions = _listed(st.get("Action"))
         if (
@@ -60,24 +66,24 @@ def admin_policy(s: Subject, ctx: RiskContext) -> Factor | None:
             and any(a in ("*", "iam:*") for a in actions)
             and "*" in _listed(st.get("Resource"))
         ):
-            return Factor("admin-policy", 1, "The policy allows every action on every resource")
+            return factor("admin-policy", 1, "The policy allows every action on every resource")
     return None
 
 
 def deny_only_policy(s: Subject, ctx: RiskContext) -> Factor | None:
     found = statements(document(s.event.request))
     if found and not quarantined(s) and all(st.get("Effect") == "Deny" for st in found):
-        return Factor("deny-only-policy", -1, "The policy only denies: it takes access away (often a quarantine)")
+        return factor("deny-only-policy", -1, "The policy only denies: it takes access away (often a quarantine)")
     return None
 
 
 def trust_widened(s: Subject, ctx: RiskContext) -> Factor | None:
     for principal in trusted_principals(document(s.event.request), ("AWS",)):
         if principal == "*" or principal.endswith(":*"):
-            return Factor("trust-widened", 1, "The trust policy lets any AWS principal assume the role")
+            return factor("trust-widened", 1, "The trust policy lets any AWS principal assume the role")
         account = principal.split(":")[4] if principal.startswith("arn:") and principal.count(":") >= 5 else principal
         if account.isascii() and account.isdigit() and s.event.account_id and account != s.event.account_id:
-            return Factor("trust-widened", 1, f"The trust policy lets AWS account {account} assume the role")
+            return factor("trust-widened", 1, f"The trust policy lets AWS account {account} assume the role")
     return None
 
 
@@ -94,7 +100,7 @@ def federation_unscoped(s: Subject, ctx: RiskContext) -> Factor | None:
         condition = str(st.get("Condition") or "")
         if ":sub" not in condition:
             provider = federated[0].rsplit("oidc-provider/", 1)[-1]
-            return Factor(
+            return factor(
                 "federation-unscoped",
                 1,
                 f"The trust policy lets any identity of {provider} assume the role: no condition on the token's sub",

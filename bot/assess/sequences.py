@@ -24,6 +24,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from bot.events import IamEvent
+from bot.events.model import builder
 
 if TYPE_CHECKING:
     from bot.config.settings import Settings
@@ -190,19 +191,26 @@ def aims_at_self(event: IamEvent, targets: Mapping[str, str]) -> bool:
     return found.group(1) == actor.user_name or (actor.arn is not None and found.group(2) == actor.arn)
 
 
+# Step(kind, principal, at, name, key, at_self), for step_of (model.py's builder: a frozen
+# dataclass's own __init__ costs a call per field)
+new_step = builder(Step)
+
+
 def step_of(event: IamEvent, targets: Mapping[str, str] | None = None) -> Step | None:
-    """The event's part in a sequence, or None (a successful write, a sign-in, no principal)."""
-    principal = principal_of(event)
-    if not principal or event.service not in IDENTITY:
-        return None
-    if is_read(event):
+    """The event's part in a sequence, or None (a successful write, a sign-in, no principal).
+    Most events are successful writes: the kind is asked first, the cheapest question."""
+    if event.read_only:  # is_read and is_denied, inline
         kind = ENUMERATION
-    elif is_denied(event):
+    elif event.error_code in DENIED:
         kind = ESCALATION
     else:
         return None
+    principal = principal_of(event)
+    if not principal or event.event_source.partition(".")[0] not in IDENTITY:  # event.service
+        return None
     at_self = kind == ESCALATION and aims_at_self(event, targets or {})
-    return Step(kind, principal, event.event_time, event.event_name, event.key, at_self)
+    key = f"{event.event_id}|{event.event_name}|{int(event.event_time.timestamp())}"  # event.key
+    return new_step(kind, principal, event.event_time, event.event_name, key, at_self)
 
 
 def fires(kind: str, names: Iterable[str], thresholds: Thresholds) -> bool:

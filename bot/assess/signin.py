@@ -6,7 +6,7 @@ from __future__ import annotations
 import ipaddress
 from datetime import timedelta
 
-from bot.assess.base import Factor, RiskContext
+from bot.assess.base import Factor, RiskContext, factor
 from bot.catalog.fields import Subject
 
 # User agents of secret scanners that verify AWS keys by calling STS: TruffleHog sends
@@ -39,8 +39,8 @@ def new_network(s: Subject, ctx: RiskContext) -> Factor | None:
     if not ips or e.source_ip in ips:
         return None  # no history to compare with, or a known address
     if net in nets:
-        return Factor("new-network", 0, f"First sign-in of {e.actor.name} from {e.source_ip}, in a network seen before")
-    return Factor(
+        return factor("new-network", 0, f"First sign-in of {e.actor.name} from {e.source_ip}, in a network seen before")
+    return factor(
         "new-network",
         1,
         f"{e.actor.name} signed in from {e.source_ip}, a network iambot has not seen for them "
@@ -56,7 +56,7 @@ def repeated_failures(s: Subject, ctx: RiskContext) -> Factor | None:
     if count + 1 < REPEATED_FAILURES:
         return None
     who = e.actor.name if e.actor.arn else f"from {e.source_ip}"
-    return Factor(
+    return factor(
         "repeated-failures",
         1,
         f"{count + 1} failures {who} in 15 minutes: guessing, or a tool retrying a credential that no longer works",
@@ -68,7 +68,7 @@ def secret_scanner(s: Subject, ctx: RiskContext) -> Factor | None:
     agent = (s.event.user_agent or "").lower()
     for needle, tool in SECRET_SCANNERS:
         if needle in agent:
-            return Factor(
+            return factor(
                 "secret-scanner",
                 2,
                 f"The user agent names {tool}, a secret scanner (the caller sets it, but a scanner sends it "

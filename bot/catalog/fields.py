@@ -19,6 +19,11 @@ from bot.events import IamEvent
 
 UNKNOWN = "(unknown)"
 MAX_VALUE = 300  # characters of one value in a summary
+# isinstance's unions made once: written in the call, ``str | int | float`` is built on every call
+# (three times the cost of the check)
+SCALAR = str | int | float
+_LISTABLE = str | int
+_NUMBER = int | float
 # "… is not authorized to perform: iam:X on resource: arn:aws:iam::1:user/bob because …",
 # "… on resource: user bob …", "… on resource: policy arn:aws:iam::1:policy/x …"
 _ERROR_RESOURCE = re.compile(
@@ -54,7 +59,7 @@ class Subject:
         if user is None:
             return None
         actor = self.event.actor
-        if actor.is_root:
+        if actor.type == "Root":  # actor.is_root, without the property's call
             return user == "root"
         return actor.type == "IAMUser" and user == actor.user_name
 
@@ -114,9 +119,9 @@ def scalar_text(value: Any) -> str | None:
         return value or None
     if isinstance(value, bool) or value is None:
         return None
-    if isinstance(value, str | int | float):
+    if isinstance(value, SCALAR):
         return str(value) if str(value) != "" else None
-    if isinstance(value, list) and value and all(isinstance(v, str | int) and not isinstance(v, bool) for v in value):
+    if isinstance(value, list) and value and all(isinstance(v, _LISTABLE) and not isinstance(v, bool) for v in value):
         return ", ".join(str(v) for v in value[:20])
     return None
 
@@ -167,11 +172,11 @@ def complete_targets(entry: Entry, event: IamEvent, targets: dict[str, str]) -> 
         # the AWS access key ID signing the request": that is an IAM user, or root. A role
         # session has no user of its own, so the target stays unknown.
         actor = event.actor
-        if actor.is_root:
+        if actor.type == "Root":
             targets[default] = "root"
         elif actor.type == "IAMUser" and actor.user_name:
             targets[default] = actor.user_name
-    if event.actor.is_root and targets.get("user", "").lower() in ("root", "aws root user"):
+    if event.actor.type == "Root" and targets.get("user", "").lower() in ("root", "aws root user"):  # is_root
         targets["user"] = "root"  # CloudTrail writes the root user as "Root" or "AWS ROOT USER"
     return targets
 
@@ -227,7 +232,7 @@ def same(actual: Any, expected: Any) -> bool:
         return str(actual).lower() == str(expected).lower()
     if isinstance(actual, str) and isinstance(expected, str):
         return actual.lower() == expected.lower()
-    if isinstance(actual, int | float) and isinstance(expected, str):
+    if isinstance(actual, _NUMBER) and isinstance(expected, str):
         return str(actual) == expected
     return bool(actual == expected)
 
@@ -242,7 +247,7 @@ def _operator(op: str, arg: Any, actual: Any) -> bool:
         return (actual not in (None, "", [], {})) == arg
     if op == "not":
         return not holds(arg, actual)
-    if isinstance(actual, bool) or not isinstance(actual, str | int | float):
+    if isinstance(actual, bool) or not isinstance(actual, SCALAR):
         return False
     text = str(actual).lower()
     if op in ("below", "above"):
