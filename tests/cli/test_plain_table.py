@@ -12,7 +12,8 @@ from bot.assess import Assessor
 from bot.catalog import SEVERITIES
 from bot.catalog import load as load_catalog
 from bot.cli import parallel
-from bot.cli.console import PlainTable, TableRow, _clean, make_console, table_of, triage_table
+from bot.cli.console import PlainTable, make_console, table_of, triage_table
+from bot.cli.rows import TableRow, _clean
 from bot.events import ReadStats, Rejected, iter_files, read_file
 from tests.support.cli import clean_environment, invoke
 from tests.support.mutations import EXAMPLES
