@@ -178,27 +178,21 @@ class Drawer:
         e = alert.event
         key = (e.event_name, e.account_id)
         head = self.heads.get(key) or self._head(key)
-        summary = alert.summary
-        if summary.isascii() and summary.isprintable():
-            summary = summary if len(summary) <= 600 else summary[:599] + "…"
-        else:
-            summary = clean(summary, 600)
-            if _ONE_CELL.fullmatch(summary) is None:
-                return None
+        summary = _summary(alert.summary, self.width, self.joint)
         factors = alert.risk.factors
         if factors:
             reasons = tuple([f.reason for f in factors])
             tail = self.tails.get(reasons) or self._tail(reasons)
         else:
             tail = self.end
-        if not head or not tail:  # a part with characters that are not one cell wide
+        if not head or not summary or not tail:  # a part with characters that are not one cell wide
             return None
         when = e.event_time
         if when.tzinfo is UTC:  # the minute from the time in µs: a UTC time's fields are its own
             minute = self.minutes.get(at // _MINUTE) or self._minute(at // _MINUTE, when)
         else:
             minute = _minute(when).ljust(self.widths[1])
-        return self.starts[alert.severity] + minute + head + self.joint.join(_wrap(summary, self.width)) + tail
+        return self.starts[alert.severity] + minute + head + summary + tail
 
     def _minute(self, key: int, when: datetime) -> str:
         return _kept(self.minutes, key, _minute(when).ljust(self.widths[1]))
@@ -220,6 +214,14 @@ class Drawer:
 
 
 K = TypeVar("K")
+
+
+@functools.lru_cache(maxsize=2048)  # a summary often comes again: the same call by the same principal
+def _summary(text: str, width: int, joint: str) -> str:
+    """The summary cleaned and wrapped, its lines joined by ``joint``; empty when a character of it
+    is not one cell wide."""
+    text = _clean(text, 600)
+    return joint.join(_wrap(text, width)) if _one_cell(text) else _NONE
 
 
 def _kept(parts: dict[K, str], key: K, drawn: str) -> str:
