@@ -148,6 +148,10 @@ class FileResult:
     steps: Steps = field(default_factory=Steps)  # for the sequence pass, in the parent
 
 
+def json_line(alert: Alert) -> bytes:
+    return orjson.dumps(alert.as_json(), option=orjson.OPT_APPEND_NEWLINE)
+
+
 @dataclass
 class Worker:
     """Reads one file: its alerts at or above ``floor``, as JSON lines or as table rows."""
@@ -180,6 +184,10 @@ class Worker:
         text = self.drawer.draw(alert, at) if self.drawer is not None else None
         return TableRow.of(alert) if text is None else text
 
+    def add_row(self, rows: Rows, alert: Alert) -> None:
+        at = (alert.event.event_time - _EPOCH) // _MICROSECOND  # micros(), inline: once a row
+        rows.add(_LEVELS[alert.risk.severity], at, self.row(alert, at))
+
     def drawn(self, alert: Alert) -> Drawn:
         when = alert.event.event_time
         return alert.severity, when, self.row(alert, micros(when))
@@ -190,13 +198,10 @@ class Worker:
         alerts = self.alerts(path, stats, result.rejected.append)
         try:
             if self.fmt == "json":
-                newline = orjson.OPT_APPEND_NEWLINE
-                result.json = b"".join([orjson.dumps(alert.as_json(), option=newline) for alert in alerts])
+                result.json = b"".join([json_line(alert) for alert in alerts])
             else:
-                add, row = result.rows.add, self.row
                 for alert in alerts:
-                    at = (alert.event.event_time - _EPOCH) // _MICROSECOND  # micros(), inline: once a row
-                    add(_LEVELS[alert.risk.severity], at, row(alert, at))
+                    self.add_row(result.rows, alert)
         except UnreadableInput as exc:
             result.rows = Rows()
             result.unreadable = str(exc)
