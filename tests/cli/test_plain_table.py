@@ -157,3 +157,21 @@ def test_triage_prints_the_table_rich_would(isolated, monkeypatch, cpus):
     assert result.exit_code == 0
     assert result.stdout.startswith(expected)
     assert f"{stats.kept} identity event(s) in {stats.records} record(s)" in " ".join(result.stdout.split())
+
+
+def test_a_drawer_that_keeps_few_parts_draws_the_same(monkeypatch):
+    from bot.cli import rows
+
+    monkeypatch.setattr(rows, "KEPT", 1)  # every part drawn again, after the one kept before it
+    drawer = Drawer(*PlainTable.of(console()).layout)  # type: ignore[union-attr]
+    at = datetime(2026, 11, 20, 10, 2, tzinfo=UTC)
+    made = [
+        fake_alert("high", at + timedelta(minutes=i % 2), name, account, "x made a user " * i, reasons)
+        for i, (name, account, reasons) in enumerate(
+            [("CreateUser", "1", ["new"]), ("DeleteUser", None, []), ("CreateUser", "1", ["new"]), ("名前", "", ["ü"])]
+        )
+    ]
+    for alert in made * 2:
+        expected = draw_row(TableRow.of(alert), drawer.widths, drawer.bars)
+        assert drawer.draw(alert, parallel.micros(alert.event.event_time)) == expected
+    assert len(drawer.heads) == len(drawer.tails) == len(drawer.minutes) == 1
