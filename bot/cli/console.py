@@ -7,13 +7,12 @@ reverse the text around it.
 
 from __future__ import annotations
 
-import functools
 import html
 import itertools
 import re
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import Any, NamedTuple
+from typing import Any
 
 from rich.console import Console, Group
 from rich.panel import Panel
@@ -22,6 +21,7 @@ from rich.text import Text
 
 from bot.assess import Alert
 from bot.catalog import SEVERITIES
+from bot.cli.rows import TableRow, draw_row
 from bot.slack.text import clean
 
 SEVERITY_STYLE = {"critical": "bold white on red", "high": "bold red", "medium": "yellow", "low": "cyan", "info": "dim"}
@@ -111,46 +111,6 @@ def _table_block(block: dict[str, Any]) -> Table:
     return table
 
 
-class TableRow(NamedTuple):
-    """What the triage table prints of one alert, and nothing more (a run keeps thousands; a
-    named tuple: made in a fifth of a frozen dataclass's time, for every row of a long run)."""
-
-    severity: str
-    when: str
-    name: str
-    account: str
-    summary: str
-    reasons: tuple[str, ...]
-
-    @classmethod
-    def of(cls, alert: Alert) -> TableRow:
-        e = alert.event
-        return cls(
-            alert.severity,
-            _minute(e.event_time),
-            _clean(e.event_name, 128),
-            _clean(e.account_id or "", 64),
-            _clean(alert.summary, 600),
-            tuple([_clean(reason, 600) for reason in alert.risk.reasons]),
-        )
-
-    def what(self) -> list[str]:
-        return [f"{self.name}  {self.account}", self.summary, *(f"  · {reason}" for reason in self.reasons)]
-
-
-def _minute(when: datetime) -> str:
-    """``strftime("%Y-%m-%d %H:%M")``, in a third of its time: ``isoformat`` pads the year to
-    four digits where the C library's ``%Y`` does not, so years before 1000 take strftime."""
-    return when.isoformat(" ", "minutes")[:16] if when.year >= 1000 else when.strftime("%Y-%m-%d %H:%M")
-
-
-def _clean(text: str, limit: int) -> str:
-    """:func:`clean`, at once for printable ASCII (no character of it is hidden or rewritten)."""
-    if text.isascii() and text.isprintable():
-        return text if len(text) <= limit else text[: limit - 1] + "…"
-    return clean(text, limit)
-
-
 def table_of(rows: Iterable[TableRow]) -> Table:
     """The triage table of these rows, in the order given."""
     table = Table(expand=True, show_lines=True)
@@ -177,79 +137,11 @@ def triage_table(alerts: Iterable[Alert]) -> Table:
     return table_of(TableRow.of(a) for a in sorted(alerts, key=sort_key))
 
 
-# printable ASCII, and the punctuation iambot's own text uses, each one cell wide for rich
-_ONE_CELL = re.compile(r"[ -~·…—–‘’“”→]*")
-_WORD = re.compile(r"\s*\S+\s*")
 _SAMPLE = [
     TableRow("critical", "2026-11-20 10:02", "CreateAccessKey", "123456789012", "x " * 40 + "y" * 130, ("a b",)),
     TableRow("info", "2026-11-21 00:00", "ListUsers", "", "", ("  z " * 30, "w" * 47)),
 ]
 
-
-@functools.lru_cache(maxsize=2048)  # a run repeats the same reasons thousands of times
-def _wrap(text: str, width: int) -> tuple[str, ...]:
-    """rich's word wrap of a table cell (``divide_line`` without folding, ``rstrip_end``, then a
-    left-justified ``truncate`` with an ellipsis) for text whose every character is one cell wide."""
-    if len(text) <= width:  # every word fits: one line
-        return (text.ljust(width),)
-    breaks: list[int] = []
-    offset = 0
-    for match in _WORD.finditer(text):
-        start, word = match.start(), match.group(0)
-        length = len(word.rstrip())
-        if width - offset >= length:
-            offset += len(word)
-        elif length > width:  # a word longer than the cell: on a line of its own, cut short
-            if start:
-                breaks.append(start)
-            offset = len(word)
-        elif offset and start:
-            breaks.append(start)
-            offset = len(word)
-    lines = []
-    for a, b in zip([0, *breaks], [*breaks, len(text)], strict=True):
-        line = text[a:b]
-        if len(line) > width:
-            line = line[: len(line) - min(len(line) - len(line.rstrip()), len(line) - width)]
-        lines.append(line[: width - 1] + "…" if len(line) > width else line.ljust(width))
-    return tuple(lines)
-
-
-def draw_row(row: TableRow, widths: list[int], bars: list[str]) -> str | None:
-    """One row of :class:`PlainTable` (its lines, each ending in a newline), or None when a
-    character in it is not one cell wide: rich draws that row."""
-    text = "".join([row.when, row.name, row.account, row.summary, *row.reasons])  # what() adds "  " and "  · "
-    if not (text.isascii() and text.isprintable()) and not _ONE_CELL.fullmatch(text):  # ASCII: checked at once
-        return None
-    what = row.what()
-    w1, w2, w3 = widths
-    when = _wrap(row.when, w2)
-    if len(when) == 1:  # the usual row: the first line, then the what cell's lines between fixed margins
-        start, mid, joint, end = _margins(row.severity, w1, w2, *bars)
-        return start + when[0] + mid + joint.join([_joined(t, w3, joint) for t in what]) + end
-    left, mid1, mid2, right = bars
-    severity = row.severity.upper()[:w1].ljust(w1)
-    cells = [(severity,), when, [x for t in what for x in _wrap(t, w3)]]
-    out = []
-    for i in range(max(map(len, cells))):
-        a, b, c = (cell[i] if i < len(cell) else " " * w for cell, w in zip(cells, widths, strict=True))
-        out.append(f"{left} {a} {mid1} {b} {mid2} {c} {right}\n")
-    return "".join(out)
-
-
-@functools.lru_cache(maxsize=64)
-def _margins(severity: str, w1: int, w2: int, left: str, mid1: str, mid2: str, right: str) -> tuple[str, ...]:
-    """A usual row's fixed text: its first line up to the time and after it, the what cell's margin
-    from one line to the next, and the row's end."""
-    end = f" {right}\n"
-    start = f"{left} {severity.upper()[:w1].ljust(w1)} {mid1} "
-    return start, f" {mid2} ", f"{end}{left} {' ' * w1} {mid1} {' ' * w2} {mid2} ", end
-
-
-@functools.lru_cache(maxsize=2048)
-def _joined(text: str, width: int, joint: str) -> str:
-    """The lines of :func:`_wrap`, joined by the margin between them."""
-    return joint.join(_wrap(text, width))
 
 
 class PlainTable:

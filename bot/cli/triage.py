@@ -244,7 +244,7 @@ class Output:
 
     def run(self, files: list[Path], stats: ReadStats, unreadable: list[str]) -> None:
         """Triage in this process (one file, one CPU, or --db: the store's history scores later events)."""
-        from bot.cli.parallel import make_worker
+        from bot.cli.parallel import json_line, make_worker
         from bot.events import UnreadableInput
 
         layout = self.plain.layout if self.plain is not None else None
@@ -257,7 +257,7 @@ class Output:
                 for alert in worker.alerts(path, stats, self.reject):
                     self.batch.append(alert)
                     if self.fmt == "json":
-                        self.out.write(orjson.dumps(alert.as_json()) + b"\n")
+                        self.out.write(json_line(alert))
                     else:
                         self.add_row(worker.drawn(alert))
                     if len(self.batch) >= BATCH:

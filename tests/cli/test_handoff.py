@@ -15,8 +15,9 @@ from rich.console import Console
 from bot.assess.sequences import ENUMERATION, ESCALATION, Step
 from bot.catalog import SEVERITIES
 from bot.cli import parallel
-from bot.cli.console import PlainTable, TableRow, _minute, make_console
-from bot.cli.parallel import Rows, Steps, row_key
+from bot.cli.console import PlainTable, make_console
+from bot.cli.parallel import Rows, Steps, micros, row_key
+from bot.cli.rows import TableRow, _minute
 from bot.cli.triage import Spool
 from tests.support.mutations import EXAMPLES
 
@@ -62,7 +63,7 @@ def test_rows_cross_as_they_went_and_rich_draws_its_rows_in_their_place():
     rows = Rows()
     for level, row in [(3, ordinary), (1, wide), (0, ordinary)]:
         drawn = table.row(row)
-        rows.add(level, at, drawn if drawn is not None else row)
+        rows.add(level, micros(at), drawn if drawn is not None else row)
     back = pickle.loads(pickle.dumps(rows.close()))
     assert list(back.levels) == [3, 1, 0] and list(back.sizes)[1] == 0 and back.rich == [wide]
     done = back.with_drawn(table.rich_row)
@@ -109,10 +110,7 @@ def test_an_empty_spool_prints_nothing():
     )
 )
 def test_steps_cross_as_columns_and_come_back_the_same(steps):
-    columns = Steps()
-    for step in steps:
-        columns.add(step)
-    back = pickle.loads(pickle.dumps(columns))
+    back = pickle.loads(pickle.dumps(Steps.of(steps)))
     assert len(back) == len(steps) and list(back) == steps
     assert all(s.at.tzinfo is UTC for s in back)
 
@@ -130,7 +128,7 @@ def test_a_colour_console_gets_every_row_for_rich_in_key_order():
     top = TableRow("critical", "2026-11-20 10:02", "C", "", "top", ())
     rows = Rows()
     for level, row in [(1, first), (4, top), (1, second)]:
-        rows.add(level, at, row)
+        rows.add(level, micros(at), row)
     out.add_rows(rows.close())
     assert [row for _, row in sorted(out.rows, key=lambda r: r[0])] == [top, first, second]
     assert out.counts == {"low": 2, "critical": 1}
