@@ -22,7 +22,7 @@ from bot.slack.messages.base import permalink, refused
 from bot.slack.messages.home import home_view
 from bot.slack.messages.hunt import hunt_message
 from bot.slack.messages.questions import disowned_message, outcome_message, question_message
-from bot.slack.messages.sequence import sequence_message
+from bot.slack.messages.sequence import account_of, sequence_message
 from bot.store import MessageRow, RequestStatus
 from bot.workflow import Digest
 from bot.workflow import messages as m
@@ -125,7 +125,9 @@ class Renderer:
                 return outcome_message(outcome) if outcome else None
             case m.Kind.SEQUENCE:
                 sequence = self.views.store.sequences.get(row.ref)
-                return sequence_message(sequence) if sequence else None
+                if sequence is None:
+                    return None
+                return sequence_message(sequence, self.views.note(account_of(sequence.principal)))
         if isinstance(row.payload, dict) and isinstance(row.payload.get("blocks"), list):
             return Message(str(row.payload.get("text", "")), row.payload["blocks"])  # rendered by an older iambot
         log.warning("no renderer for this message", extra={"outbox_id": row.id, "kind": row.kind})

@@ -14,7 +14,7 @@ from bot.store import Store
 from bot.workflow import messages as m
 from bot.workflow.intake import Intake
 from tests.conftest import ALERTS
-from tests.support.sequences import START, enumeration, escalation_attempt, read
+from tests.support.sequences import ACCOUNT, START, enumeration, escalation_attempt, read
 
 
 def events(records):
@@ -45,6 +45,13 @@ def test_twelve_denied_writes_are_one_self_escalation_alert_updated_as_it_grows(
     assert len(slack.posted(ALERTS)) == 3 + 1  # three singles before the threshold, one sequence
     assert runtime.store.events.count() == 12
     assert runtime.store.alerts.dispositions() == {"posted": 3, "quiet": 1, "sequence": 8}
+
+
+def test_the_sequence_alert_carries_its_accounts_note(runtime_for, slack):
+    runtime = runtime_for(account_notes={ACCOUNT: "PRODUCTION: payments"})
+    runtime.workflow.intake.take(events(escalation_attempt()[:6]))
+    [posted] = sequence_messages(slack)
+    assert f"Account {ACCOUNT}: PRODUCTION: payments" in str(posted["blocks"])
 
 
 def test_a_redelivered_member_is_not_counted_twice(runtime, slack):

@@ -4,7 +4,7 @@ later members join it."""
 from __future__ import annotations
 
 from bot.assess.sequences import SEVERITY, summary, title
-from bot.slack.messages.base import Message, emoji, header, line, message, rich, t
+from bot.slack.messages.base import Message, account_note, emoji, header, line, message, rich, t
 from bot.store import SequenceRow
 
 
@@ -12,7 +12,16 @@ def _when(stamp: str) -> str:
     return stamp.replace("T", " ")[:19].removesuffix("Z") + " UTC"
 
 
-def sequence_message(row: SequenceRow) -> Message:
+def account_of(principal: str) -> str | None:
+    """The account of a principal's ARN (arn:aws:iam::111122223333:user/x), or None for a name."""
+    parts = principal.split(":", 5)
+    if len(parts) == 6 and parts[0] == "arn" and parts[4].isdigit() and len(parts[4]) == 12:
+        return parts[4]
+    return None
+
+
+def sequence_message(row: SequenceRow, note: str | None = None) -> Message:
+    """``note``: the account's note (account_notes), shown as on every alert of that account."""
     name = title(row.kind, row.kind == "escalation" and row.at_self > 0)
     said = summary(row.kind, row.principal, row.calls, row.events, row.at_self)
     span = f"{SEVERITY} · first {_when(row.first_at)}, latest {_when(row.last_at)} · each event is stored (/iam recent)"
@@ -20,5 +29,6 @@ def sequence_message(row: SequenceRow) -> Message:
         header(f"{name} by {row.principal}"),
         rich(line(emoji("rotating_light"), t(" "), t(said))),
         rich(line(t(span, italic=True))),
+        *account_note(account_of(row.principal), note),
     ]
     return message(f"{name} ({SEVERITY}): {said}", blocks)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from bot.slack.messages.sequence import sequence_message
+from bot.slack.messages.sequence import account_of, sequence_message
 from bot.store import SequenceRow
 
 
@@ -38,3 +38,11 @@ def test_hostile_principal_text_is_data():
     header = message.blocks[0]
     assert header["type"] == "header" and len(header["text"]["text"]) <= 150
     assert "\x07" not in json.dumps(message.blocks) and "\u202e" not in json.dumps(message.blocks, ensure_ascii=False)
+
+
+def test_the_accounts_note_is_shown_as_on_its_alerts():
+    assert account_of("arn:aws:sts::111122223333:assumed-role/ops/ana") == "111122223333"
+    assert account_of("mallory") is None and account_of("arn:aws:iam::not-an-id:user/x") is None
+    blocks = json.dumps(sequence_message(row(), "PRODUCTION: payments").blocks)
+    assert "Account 111122223333: PRODUCTION: payments" in blocks
+    assert "PRODUCTION" not in json.dumps(sequence_message(row()).blocks)
