@@ -13,7 +13,7 @@ from typing import Any
 
 import orjson
 
-from bot.assess.factors import FACTORS, GENERIC, Factor, RiskContext, generic_quiet
+from bot.assess.factors import FACTORS, GENERIC, Factor, RiskContext
 from bot.assess.plan import Plan, plan_of
 from bot.catalog import SEVERITIES, Catalog, CatalogError, Entry
 from bot.catalog import load as load_catalog
@@ -157,7 +157,7 @@ def _score(plan: Plan, case: Summary, subject: Subject, context: RiskContext) ->
         reason = Factor("bot-principal", 0, "Made by iambot's own principal: a remediation, not a threat")
         return Risk("info", base, (reason,), is_self=True)
     found = []
-    for fn in plan.runs[2 * (not generic_quiet(event, context)) + bool(event.request)]:
+    for fn in plan.factors_for(event, context):
         factor = fn(subject, context)
         if factor is not None:
             found.append(factor)

@@ -15,7 +15,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from bot.assess.factors import FACTORS, GENERIC, REQUEST_ONLY, FactorFn
+from bot.assess.base import RiskContext
+from bot.assess.factors import FACTORS, GENERIC, REQUEST_ONLY, FactorFn, generic_quiet
 from bot.catalog.fields import (
     CONTEXT,
     SCALAR,
@@ -211,12 +212,9 @@ _GENERIC_FNS = tuple(FACTORS[n] for n in GENERIC)
 
 class Plan:
     """One entry, compiled: its targets' paths, its cases, its factor functions (the generic ones
-    first), its offers. ``runs`` holds the factor functions that can fire on an event, by what it
-    gives them: ``runs[2 * may_generic + has_request]``, where ``may_generic`` says whether a
-    generic factor can fire (``generic_quiet``) and ``has_request`` whether the call has request
-    parameters (without them no REQUEST_ONLY factor can)."""
+    first), its offers; :meth:`factors_for` picks the factor functions that can fire on an event."""
 
-    __slots__ = ("cases", "entry", "factors", "offers", "runs", "targets")
+    __slots__ = ("bare", "cases", "entry", "factors", "offers", "own", "targets")
 
     def __init__(self, entry: Entry):
         self.entry = entry
@@ -225,11 +223,17 @@ class Plan:
             for name, paths in entry.targets.items()
         )
         self.cases = tuple(Case(c) for c in entry.summary)
-        own = tuple(FACTORS[n] for n in entry.factors)
-        bare = tuple(FACTORS[n] for n in entry.factors if n not in REQUEST_ONLY)
-        self.factors: tuple[FactorFn, ...] = _GENERIC_FNS + own
-        self.runs = (bare, own, _GENERIC_FNS + bare, self.factors)
+        self.own = tuple(FACTORS[n] for n in entry.factors)
+        self.bare = tuple(FACTORS[n] for n in entry.factors if n not in REQUEST_ONLY)  # with no request
+        self.factors: tuple[FactorFn, ...] = _GENERIC_FNS + self.own
         self.offers = tuple(OfferPlan(o.id, o.params, o.when) for o in entry.remediations)
+
+    def factors_for(self, event: IamEvent, context: RiskContext) -> tuple[FactorFn, ...]:
+        """The factor functions that can fire on ``event``: the generic ones unless
+        ``generic_quiet`` rules them all out, the REQUEST_ONLY ones only when the call has request
+        parameters (tests/assess/test_plan_runs.py holds both to running every factor)."""
+        generic = () if generic_quiet(event, context) else _GENERIC_FNS
+        return generic + (self.own if event.request else self.bare)
 
     def resolve(self, event: IamEvent) -> dict[str, str]:
         """``fields.resolve_targets`` with the paths compiled."""
