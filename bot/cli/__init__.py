@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from bot.cli.common import explained, fail, settings_or_fail
+from bot.cli.common import explained, fail, settings_or_fail, tolerant
 from bot.cli.db import db
 from bot.cli.hunt import hunt
 from bot.cli.ingest import ingest
@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 @click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
 def cli(verbose: int) -> None:
     """iambot: explains AWS identity events from CloudTrail, scores their risk, and remediates after approval."""
+    tolerant(sys.stdout, sys.stderr)
     level = logging.WARNING - 10 * min(verbose, 2)
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
 

@@ -1,12 +1,32 @@
-"""What every command shares: failing with one line, and reading the settings."""
+"""What every command shares: failing with one line, reading the settings, and text streams that
+never fail on a character their encoding lacks."""
 
 from __future__ import annotations
 
+import codecs
+import io
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, NoReturn
 
 import click
+
+
+def is_utf8(encoding: str | None) -> bool:
+    """Whether text in ``encoding`` is written as UTF-8."""
+    try:
+        return encoding is not None and codecs.lookup(encoding).name == "utf-8"
+    except LookupError:
+        return False
+
+
+def tolerant(*streams: Any) -> None:
+    """Text streams in an encoding other than UTF-8 (a Latin-1 locale, say) write what they cannot
+    encode as ``?``: iambot's text has "…", box drawing and characters made visible, and a report
+    must not end in a traceback half way."""
+    for stream in streams:
+        if isinstance(stream, io.TextIOWrapper) and stream.errors == "strict" and not is_utf8(stream.encoding):
+            stream.reconfigure(errors="replace")
 
 
 def fail(message: str, code: int = 2) -> NoReturn:

@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import itertools
-import mmap
 import operator
 import sys
-import tempfile
-from array import array
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
@@ -17,7 +14,8 @@ from typing import IO, TYPE_CHECKING, Any
 import click
 import orjson
 
-from bot.cli.common import fail
+from bot.cli.common import fail, is_utf8
+from bot.cli.spool import Spool, Writer
 
 if TYPE_CHECKING:
     from bot.assess import Alert
@@ -30,7 +28,6 @@ if TYPE_CHECKING:
 SEVERITY_CHOICES = ["info", "low", "medium", "high", "critical"]
 PROGRESS_BYTES = 5_000_000  # a progress bar when the input is larger than this (and stderr is a terminal)
 BATCH = 500
-READ_BATCH = 2000  # table rows read back and written at once
 
 
 @click.command()
@@ -111,51 +108,6 @@ def _explained(db: Path | None) -> Iterator[None]:
         yield
     except errors as exc:
         fail(str(exc))
-
-
-class Spool:
-    """The table's rows, drawn as they come and kept in a temporary file; only their sort keys
-    and places stay in memory, in arrays (no object a row), so a run over months of logs prints
-    its table in flat memory."""
-
-    def __init__(self) -> None:
-        self.file: IO[bytes] | None = None
-        self.keys = array("q")  # each row's sort key (parallel.row_key): severity, then time
-        self.starts = array("q", [0])  # where each row starts in the file, and where the next one will
-
-    def __len__(self) -> int:
-        return len(self.keys)
-
-    def add(self, key: int, data: bytes) -> None:
-        self.extend([key], [len(data)], data)
-
-    def extend(self, keys: Iterable[int], sizes: Iterable[int], text: bytes) -> None:
-        """Rows in the order they came: their sort keys and sizes, and their text, one after another."""
-        if self.file is None:
-            self.file = tempfile.TemporaryFile()  # noqa: SIM115 - closed by close(), after the table is printed
-        self.file.write(text)
-        self.keys.extend(keys)
-        ends = itertools.accumulate(sizes, initial=self.starts[-1])
-        next(ends)  # where these rows start: there already
-        self.starts.extend(ends)
-
-    def sorted(self, between: str = "") -> Iterator[str]:
-        """The rows by their keys (stable: file order among equals), with ``between`` between
-        them: read back a batch at a time (the file mapped, a batch one string to write)."""
-        if self.file is None:
-            return
-        self.file.flush()
-        order = sorted(range(len(self.keys)), key=self.keys.__getitem__)
-        starts, joint = self.starts, between.encode("utf-8", "surrogateescape")
-        with mmap.mmap(self.file.fileno(), 0, access=mmap.ACCESS_READ) as view:
-            for at in range(0, len(order), READ_BATCH):
-                rows = [view[starts[i] : starts[i + 1]] for i in order[at : at + READ_BATCH]]
-                yield ((joint if at else b"") + joint.join(rows)).decode("utf-8", "surrogateescape")
-
-    def close(self) -> None:
-        if self.file is not None:
-            self.file.close()
-            self.file = None
 
 
 class Output:
@@ -281,25 +233,41 @@ class Output:
         steps = itertools.chain(self.steps, *self.sent_steps)
         return [f for f in find(steps, Thresholds.of(self.settings)) if not f.seen_before]
 
+    def _print_spool(self, plain: PlainTable) -> list[Found]:
+        """The spooled table, and the sequences, found meanwhile. Where the console writes UTF-8
+        to the output, the rows' UTF-8 goes there as it is (decoding and encoding again cost a
+        third of the table's printing), from a thread: writing is the kernel's work, which leaves
+        this thread free to gather the next rows and find the sequences."""
+        file = self.console.file
+        rule = plain.rule.encode("utf-8", "surrogateescape")
+        file.write(plain.head)
+        if getattr(file, "buffer", None) is self.out and is_utf8(getattr(file, "encoding", None)):
+            file.flush()  # what the console wrote goes first
+            with Writer(self.out) as writer:
+                for data in self.spool.sorted(between=rule):
+                    writer.write(data)
+                found = self.sequences()
+        else:
+            for data in self.spool.sorted(between=rule):
+                file.write(data.decode("utf-8", "surrogateescape"))
+            found = self.sequences()
+        file.write(plain.foot)
+        self.spool.close()
+        return found
+
     def finish(self, stats: ReadStats, db: Path | None, origin: str | None = None) -> None:
         from bot.catalog import SEVERITIES
         from bot.cli.console import table_of
 
-        found = self.sequences()
+        plain = self.plain if self.spool else None  # a plain table, of rows drawn already
+        found = self._print_spool(plain) if plain is not None else self.sequences()
         self.steps, self.sent_steps = [], []
         if self.fmt == "json":
             for sequence in found:
                 self.out.write(orjson.dumps(sequence.as_json()) + b"\n")
         if self.fmt == "table":
             console = self.console
-            if self.plain is not None and self.spool:
-                write = console.file.write
-                write(self.plain.head)
-                for text in self.spool.sorted(between=self.plain.rule):
-                    write(text)
-                write(self.plain.foot)
-                self.spool.close()
-            elif self.rows:
+            if self.rows:  # for rich to draw (plain or not, one of the two is empty)
                 self.rows.sort(key=operator.itemgetter(0))  # list.sort is stable
                 console.print(table_of(row for _, row in self.rows))
             if found:

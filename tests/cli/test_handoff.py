@@ -5,7 +5,6 @@ went, and the table comes out in the order of the rows' keys, stable among equal
 from __future__ import annotations
 
 import pickle
-import sys
 from datetime import UTC, datetime, timedelta, timezone
 
 from hypothesis import given, settings
@@ -18,7 +17,6 @@ from bot.cli import parallel
 from bot.cli.console import PlainTable, make_console
 from bot.cli.parallel import Rows, Steps, micros, row_key
 from bot.cli.rows import TableRow, _minute
-from bot.cli.triage import Spool
 from tests.support.mutations import EXAMPLES
 
 times = st.datetimes(
@@ -69,29 +67,6 @@ def test_rows_cross_as_they_went_and_rich_draws_its_rows_in_their_place():
     done = back.with_drawn(table.rich_row)
     expected = [table.row(ordinary), table.rich_row(wide), table.row(ordinary)]
     assert done.text == "".join(expected).encode() and list(done.sizes) == [len(x.encode()) for x in expected]
-
-
-def test_the_spool_prints_by_key_and_in_file_order_among_equals():
-    spool = Spool()
-    spool.extend([5, 3, 5], [2, 3, 1], b"aabbbc")
-    spool.add(3, "dé".encode())
-    spool.extend([], [], b"")
-    assert len(spool) == 4
-    assert "".join(spool.sorted(between="|")) == "bbb|dé|aa|c"
-    spool.close()
-
-
-def test_the_spool_reads_back_a_batch_at_a_time(monkeypatch):
-    monkeypatch.setattr(sys.modules["bot.cli.triage"], "READ_BATCH", 2)
-    spool = Spool()
-    spool.extend(range(5, 0, -1), [1] * 5, b"edcba")
-    batches = list(spool.sorted(between="-"))
-    assert batches == ["a-b", "-c-d", "-e"]
-    spool.close()
-
-
-def test_an_empty_spool_prints_nothing():
-    assert list(Spool().sorted()) == []
 
 
 @settings(max_examples=EXAMPLES, deadline=None)

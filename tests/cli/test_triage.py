@@ -301,3 +301,46 @@ def test_triage_finds_an_enumeration_once_per_principal(tmp_path):
     result = invoke("triage", "--format", "json", str(tmp_path))
     [sequence] = [json.loads(line) for line in result.stdout.splitlines() if '"sequence"' in line]
     assert sequence["title"] == "Identity enumeration" and sequence["events"] == 11
+
+
+def test_a_terminal_in_latin_1_gets_the_table_with_what_it_cannot_show_replaced():
+    from click.testing import CliRunner
+
+    from bot.cli import cli
+
+    result = CliRunner(charset="latin-1").invoke(cli, ["triage", str(FIXTURES)], catch_exceptions=False)
+    assert result.exit_code == 0, result.stderr
+    assert "identity event(s) in" in result.stdout and "CreateAccessKey" in result.stdout
+    assert "?" in result.stdout  # "…" of a clipped summary, which Latin-1 lacks
+
+
+@pytest.mark.parametrize("rows", [0, 1, 3, 5000])
+def test_the_spooled_table_is_the_same_written_as_bytes_or_through_the_console(monkeypatch, rows):
+    import io
+    import sys
+    from datetime import UTC, timedelta
+
+    from bot.cli.triage import Output
+    from bot.config.settings import load_settings
+    from bot.events import ReadStats
+
+    monkeypatch.setenv("COLUMNS", "80")
+    at = datetime(2026, 11, 20, 10, 2, tzinfo=UTC)
+
+    def printed(own_buffer: bool) -> bytes:
+        stdout = io.TextIOWrapper(io.BytesIO(), encoding="utf-8", newline="")
+        monkeypatch.setattr(sys, "stdout", stdout)
+        elsewhere = io.BytesIO()
+        out = Output("table", stdout.buffer if own_buffer else elsewhere, None, load_settings(), 0)
+        assert out.plain is not None
+        for i in range(rows):
+            out.add_row((SEVERITIES[i % 5], at + timedelta(seconds=-i), f"│ row {i} dé │\n"))
+        out.finish(ReadStats(), None)
+        stdout.flush()
+        assert elsewhere.getvalue() == b""
+        return stdout.buffer.getvalue()
+
+    direct, through = printed(True), printed(False)
+    assert direct == through
+    expected = sorted(range(rows), key=lambda i: (-(i % 5), -i))  # the higher severity first, then the earlier
+    assert [int(n) for n in re.findall(r"row (\d+) dé", direct.decode())] == expected
