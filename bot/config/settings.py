@@ -213,6 +213,8 @@ class Settings(BaseSettings):
     @field_validator("remediations")
     @classmethod
     def _known(cls, value: list[str]) -> list[str]:
+        if not value:
+            return value  # all of them: nothing to check, and no remediation module to import
         from remediations import registry
 
         unknown = [v for v in value if registry.get(v) is None]

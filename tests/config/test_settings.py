@@ -4,7 +4,10 @@ user settings must be Slack ids; nothing else from the environment is read."""
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -382,3 +385,14 @@ def test_account_notes_and_approvers_to_notify_are_read_or_refused_with_a_reason
         return
     assert all(len(a) == 12 and a.isdigit() and n and "\n" not in n for a, n in s.account_notes.items())
     assert set(s.approvers_to_notify) <= {"U0APPROVE1", "U0APPROVE2", "S0SECURITY"}
+
+
+def test_settings_that_name_no_remediation_import_none_of_them(tmp_path):
+    """`iambot triage` loads the settings: checking remediation ids nobody set must not import
+    every remediation module (a twentieth of triage's start)."""
+    code = ("import sys; from bot.config.settings import load_settings; load_settings();"
+            " print('remediations.registry' in sys.modules)")  # fmt: skip
+    env = {k: v for k, v in os.environ.items() if not k.startswith("IAMBOT_")}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True,
+                          cwd=tmp_path, env=env)  # fmt: skip
+    assert done.stdout.strip() == "False"
