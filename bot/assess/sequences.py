@@ -17,7 +17,7 @@ from any event (a hostile record gives at most no step), and :func:`find` never 
 from __future__ import annotations
 
 import re
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -221,13 +221,43 @@ def fires(kind: str, names: Iterable[str], thresholds: Thresholds) -> bool:
     return ALL_AT_ONCE in names or len(set(names)) >= thresholds.distinct_reads
 
 
+class Window:
+    """One principal's steps of one kind within the window before the newest, oldest first, with
+    the count of each name: a step in and the steps out of reach are each a constant time, so a
+    busy principal (a scanner reading the same few things all day) costs no more a step than a
+    quiet one."""
+
+    __slots__ = ("names", "steps")
+
+    def __init__(self) -> None:
+        self.steps: deque[Step] = deque()
+        self.names: Counter[str] = Counter()
+
+    def add(self, step: Step, window: timedelta) -> None:
+        """``step``, the newest, in; the steps more than ``window`` before it out."""
+        steps, names = self.steps, self.names
+        while steps and step.at - steps[0].at > window:
+            gone = steps.popleft().name
+            names[gone] -= 1
+            if not names[gone]:
+                del names[gone]
+        steps.append(step)
+        names[step.name] += 1
+
+    def fires(self, kind: str, thresholds: Thresholds) -> bool:
+        """:func:`fires` on these steps."""
+        if kind == ESCALATION:
+            return len(self.steps) >= thresholds.denied_writes
+        return ALL_AT_ONCE in self.names or len(self.names) >= thresholds.distinct_reads
+
+
 def find(steps: Iterable[Step], thresholds: Thresholds = Thresholds()) -> list[Found]:
     """The sequences in these steps (any principals, in time order): each fires on the member that
     reaches its threshold, counts the members of its window before it, and takes every later member
     that comes within the window of the one before."""
     found: list[Found] = []
     open_: dict[tuple[str, str], Found] = {}
-    recent: dict[tuple[str, str], list[Step]] = {}
+    recent: dict[tuple[str, str], Window] = {}
     enumerated: set[str] = set()
     for step in sorted(steps, key=lambda s: s.at):
         key = (step.kind, step.principal)
@@ -236,17 +266,20 @@ def find(steps: Iterable[Step], thresholds: Thresholds = Thresholds()) -> list[F
         if current is not None and step.at - current.last <= window:
             current.add(step)
             continue
-        members = [s for s in recent.get(key, ()) if step.at - s.at <= window] + [step]
-        recent[key] = members
-        if not fires(step.kind, (s.name for s in members), thresholds):
+        members = recent.get(key)
+        if members is None:
+            members = recent[key] = Window()
+        members.add(step, window)
+        if not members.fires(step.kind, thresholds):
             continue
-        sequence = Found(step.kind, step.principal, members[0].at, members[0].at)
-        for member in members:
+        first = members.steps[0]
+        sequence = Found(step.kind, step.principal, first.at, first.at)
+        for member in members.steps:
             sequence.add(member)
         if step.kind == ENUMERATION:
             sequence.seen_before = step.principal in enumerated
             enumerated.add(step.principal)
         found.append(sequence)
         open_[key] = sequence
-        recent[key] = []
+        del recent[key]
     return found

@@ -12,11 +12,16 @@ from hypothesis import strategies as st
 
 from bot.assess import Assessor
 from bot.assess.sequences import (
+    ALL_AT_ONCE,
     ENUMERATION,
     ESCALATION,
+    Found,
+    Step,
     Thresholds,
+    Window,
     aims_at_self,
     find,
+    fires,
     step_of,
     tried,
 )
@@ -178,3 +183,64 @@ def test_calls_outside_the_identity_services_are_no_step():
     record = denied("PutUserPolicy", START, 1)
     record["eventSource"] = "s3.amazonaws.com"
     assert step_of(normalize(record)) is None
+
+
+def _found_by_rereading(steps, thresholds):
+    """find's reading, written the plain way: each step, the window's members filtered again
+    from every earlier loose step of its principal (quadratic; the oracle for a few steps)."""
+    found, open_, recent, enumerated = [], {}, {}, set()
+    for step in sorted(steps, key=lambda s: s.at):
+        key = (step.kind, step.principal)
+        window = thresholds.window(step.kind)
+        current = open_.get(key)
+        if current is not None and step.at - current.last <= window:
+            current.add(step)
+            continue
+        members = [s for s in recent.get(key, []) if step.at - s.at <= window] + [step]
+        recent[key] = members
+        if not fires(step.kind, [s.name for s in members], thresholds):
+            continue
+        sequence = Found(step.kind, step.principal, members[0].at, members[0].at)
+        for member in members:
+            sequence.add(member)
+        if step.kind == ENUMERATION:
+            sequence.seen_before = step.principal in enumerated
+            enumerated.add(step.principal)
+        found.append(sequence)
+        open_[key] = sequence
+        recent[key] = []
+    return found
+
+
+_STEPS = st.lists(
+    st.builds(
+        Step,
+        kind=st.sampled_from([ESCALATION, ENUMERATION]),
+        principal=st.sampled_from(["alice", "bob"]),
+        at=st.integers(0, 40).map(lambda m: START + timedelta(minutes=m)),
+        name=st.sampled_from(["ListUsers", "GetUser", "ListRoles", "AttachUserPolicy", ALL_AT_ONCE]),
+        key=st.uuids().map(str),
+        at_self=st.booleans(),
+    ),
+    max_size=60,
+)
+
+
+@given(_STEPS, st.integers(1, 6), st.integers(1, 6), st.integers(0, 10), st.integers(0, 10))
+def test_the_sliding_window_finds_what_rereading_every_step_finds(steps, writes, reads, denied_min, read_min):
+    limits = Thresholds(writes, timedelta(minutes=denied_min), reads, timedelta(minutes=read_min))
+    assert find(steps, limits) == _found_by_rereading(steps, limits)
+
+
+def test_a_busy_principal_keeps_only_the_window_in_memory():
+    """A scanner reading the same three things every second all day: never a sequence, and the
+    window it keeps is five minutes of steps, not the day's (each step costs the same)."""
+    window, kept = Window(), []
+    names = ["GetCallerIdentity", "ListUsers", "GetUser"]
+    for i in range(3000):
+        step = Step(ENUMERATION, "scanner", START + timedelta(seconds=i), names[i % 3], str(i))
+        window.add(step, timedelta(minutes=5))
+        kept.append(len(window.steps))
+        assert not window.fires(ENUMERATION, Thresholds())
+    assert max(kept) == 301 and sum(window.names.values()) == 301 and set(window.names) == set(names)
+    assert window.steps[0].at == START + timedelta(seconds=2999 - 300)
