@@ -25,6 +25,7 @@ _INVISIBLE = frozenset(
         *range(0xFFF9, 0xFFFC),
     ]
 )
+_HAS_INVISIBLE = re.compile("[" + "".join(re.escape(chr(c)) for c in sorted(_INVISIBLE)) + "]")  # one scan in C
 
 
 def _visible(ch: str, multiline: bool) -> str:
@@ -46,7 +47,7 @@ def clean(value: Any, limit: int = 3000, multiline: bool = False) -> str:
     """``value`` as text safe to show: hidden characters made visible, clipped to ``limit``."""
     text = value if isinstance(value, str) else ("" if value is None else str(value))
     text = text[: limit * 2]  # enough to fill the limit even after expansion; never scan megabytes
-    if not text.isprintable() or any(ord(c) in _INVISIBLE for c in text):
+    if not text.isprintable() or _HAS_INVISIBLE.search(text):
         text = "".join(_visible(c, multiline) if not c.isprintable() or ord(c) in _INVISIBLE else c for c in text)
     return text if len(text) <= limit else text[: limit - 1] + "…"
 

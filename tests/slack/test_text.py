@@ -120,3 +120,10 @@ def test_mrkdwn_is_bounded_and_has_no_bare_markup(text, limit):
     assert len(out) <= limit
     assert "<" not in out and ">" not in out
     assert all(part.startswith(("amp;", "lt;", "gt;")) for part in out.split("&")[1:])
+
+
+def test_every_invisible_character_is_made_visible_among_printable_text():
+    from bot.slack.text import _INVISIBLE
+
+    for code in sorted(_INVISIBLE):
+        assert clean(f"a{chr(code)}b") == f"a⟨U+{code:04X}⟩b", hex(code)
