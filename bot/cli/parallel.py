@@ -74,22 +74,24 @@ class Rows:
     sizes: array[int] = field(default_factory=_int64s)
     text: bytes = b""
     rich: list[TableRow] = field(default_factory=list)
-    parts: list[str] = field(default_factory=list)  # the text while the rows are added
+    parts: list[bytes] = field(default_factory=list)  # the text while the rows are added
 
     def add(self, level: int, at: int, row: str | TableRow) -> None:
-        """A row of an event at ``at`` µs since 1970: its text (encoded all at once in :meth:`close`)."""
+        """A row of an event at ``at`` µs since 1970: its text, encoded (once: its size is its
+        encoding's, and a table's rows are rarely ASCII), joined in :meth:`close`."""
         self.levels.append(level)
         self.keys.append(key_at(level, at))
         if isinstance(row, str):
-            self.parts.append(row)
-            self.sizes.append(len(row) if row.isascii() else len(row.encode("utf-8", "surrogateescape")))
+            data = row.encode("utf-8", "surrogateescape")
+            self.parts.append(data)
+            self.sizes.append(len(data))
         else:
             self.rich.append(row)
             self.sizes.append(0)
 
     def close(self) -> Rows:
-        """The rows ready to send: their text joined and encoded."""
-        self.text, self.parts = self.text + "".join(self.parts).encode("utf-8", "surrogateescape"), []
+        """The rows ready to send: their text joined."""
+        self.text, self.parts = self.text + b"".join(self.parts), []
         return self
 
     def with_drawn(self, draw: Callable[[TableRow], str]) -> Rows:
