@@ -213,12 +213,13 @@ def step_of(event: IamEvent, targets: Mapping[str, str] | None = None) -> Step |
     return new_step(kind, principal, event.event_time, event.event_name, key, at_self)
 
 
-def fires(kind: str, names: Iterable[str], thresholds: Thresholds) -> bool:
-    """Whether these members (the window's, the newest included) make a sequence."""
-    names = list(names)
+def counted_fires(kind: str, steps: int, names: int, all_at_once: bool, thresholds: Thresholds) -> bool:
+    """Whether a window's members (the newest included) make a sequence, from what they add up to:
+    how many, how many distinct names, and whether GetAccountAuthorizationDetails is one of them
+    (the store counts them in ``iambot run``; find's :class:`Window` keeps the counts in triage)."""
     if kind == ESCALATION:
-        return len(names) >= thresholds.denied_writes
-    return ALL_AT_ONCE in names or len(set(names)) >= thresholds.distinct_reads
+        return steps >= thresholds.denied_writes
+    return all_at_once or names >= thresholds.distinct_reads
 
 
 class Window:
@@ -245,10 +246,8 @@ class Window:
         names[step.name] += 1
 
     def fires(self, kind: str, thresholds: Thresholds) -> bool:
-        """:func:`fires` on these steps."""
-        if kind == ESCALATION:
-            return len(self.steps) >= thresholds.denied_writes
-        return ALL_AT_ONCE in self.names or len(self.names) >= thresholds.distinct_reads
+        """:func:`counted_fires` on these steps."""
+        return counted_fires(kind, len(self.steps), len(self.names), ALL_AT_ONCE in self.names, thresholds)
 
 
 def find(steps: Iterable[Step], thresholds: Thresholds = Thresholds()) -> list[Found]:

@@ -22,6 +22,13 @@ class StepRow:
 
 
 @dataclass(frozen=True, slots=True)
+class Tally:
+    steps: int
+    names: int  # distinct operation names
+    marked: bool  # the marker name is among them
+
+
+@dataclass(frozen=True, slots=True)
 class SequenceRow:
     id: str
     kind: str
@@ -72,14 +79,39 @@ class Sequences:
             )
         )
 
-    def loose(self, kind: str, principal: str, since: datetime, until: datetime, limit: int = 1000) -> list[StepRow]:
-        """Steps of this kind and principal in [since, until] not yet in a sequence, oldest first."""
-        rows = self.db.query(
-            "SELECT event_key, name, at, at_self FROM sequence_steps WHERE kind = ? AND principal = ?"
-            " AND at >= ? AND at <= ? AND sequence_id IS NULL ORDER BY at, event_key LIMIT ?",
-            (kind, principal[:2048], iso(since), iso(until), limit),
+    def tally(self, kind: str, principal: str, since: datetime, until: datetime, marker: str) -> Tally:
+        """What the steps of this kind and principal in [since, until] not yet in a sequence add up
+        to: how many, how many distinct names, whether ``marker`` is among them. Counted by the
+        database, however many there are: a principal that floods its window with one call cannot
+        push the calls that matter out of a page of rows."""
+        row = self.db.one(
+            "SELECT COUNT(*) AS n, COUNT(DISTINCT name) AS names,"
+            " COALESCE(MAX(CASE WHEN name = ? THEN 1 ELSE 0 END), 0) AS marked FROM sequence_steps"
+            " WHERE kind = ? AND principal = ? AND at >= ? AND at <= ? AND sequence_id IS NULL",
+            (marker, kind, principal[:2048], iso(since), iso(until)),
         )
-        return [StepRow(r["event_key"], r["name"], r["at"], bool(r["at_self"])) for r in rows]
+        if row is None:  # pragma: no cover - an aggregate always answers one row
+            return Tally(0, 0, False)
+        return Tally(int(row["n"]), int(row["names"]), bool(row["marked"]))
+
+    def first_loose(self, kind: str, principal: str, since: datetime, until: datetime) -> StepRow | None:
+        """The oldest of the steps :meth:`tally` counts."""
+        row = self.db.one(
+            "SELECT event_key, name, at, at_self FROM sequence_steps WHERE kind = ? AND principal = ?"
+            " AND at >= ? AND at <= ? AND sequence_id IS NULL ORDER BY at, event_key LIMIT 1",
+            (kind, principal[:2048], iso(since), iso(until)),
+        )
+        return StepRow(row["event_key"], row["name"], row["at"], bool(row["at_self"])) if row else None
+
+    def join_loose(self, id: str, kind: str, principal: str, since: datetime, until: datetime) -> None:
+        """The steps :meth:`tally` counts join sequence ``id`` (one statement however many), which
+        then lasts until ``until`` at least."""
+        self.db.execute(
+            "UPDATE sequence_steps SET sequence_id = ? WHERE kind = ? AND principal = ? AND at >= ? AND at <= ?"
+            " AND sequence_id IS NULL",
+            (id, kind, principal[:2048], iso(since), iso(until)),
+        )
+        self._last(id, iso(until))
 
     def open(self, kind: str, principal: str, since: datetime) -> str | None:
         """The id of this principal's sequence of this kind whose last member is at or after ``since``."""
@@ -106,6 +138,9 @@ class Sequences:
             self.db.execute(
                 "UPDATE sequence_steps SET sequence_id = ? WHERE event_key = ? AND sequence_id IS NULL", (id, key)
             )
+        self._last(id, last_at)
+
+    def _last(self, id: str, last_at: str) -> None:
         self.db.execute(
             "UPDATE sequences SET last_at = CASE WHEN last_at < ? THEN ? ELSE last_at END WHERE id = ?",
             (last_at, last_at, id),

@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from bot.assess import Alert
-from bot.assess.sequences import ENUMERATION, SEVERITY, Thresholds, fires, step_of
+from bot.assess.sequences import ALL_AT_ONCE, ENUMERATION, SEVERITY, Thresholds, counted_fires, step_of
 from bot.store import Store, iso
 from bot.store.alerts import Disposition
 from bot.store.sequences import sequence_key
@@ -46,14 +46,17 @@ def observe(store: Store, settings: Settings, alert: Alert, decision: Decision, 
     else:
         if decision.disposition == Disposition.BACKFILL:
             return decision
-        members = seqs.loose(step.kind, step.principal, step.at - window, step.at)
-        if not fires(step.kind, (s.name for s in members), limits):
+        since = step.at - window
+        tally = seqs.tally(step.kind, step.principal, since, step.at, ALL_AT_ONCE)
+        if not counted_fires(step.kind, tally.steps, tally.names, tally.marked, limits):
             return decision
-        first = members[0]
+        first = seqs.first_loose(step.kind, step.principal, since, step.at)
+        if first is None:  # pragma: no cover - another replica joined them between the two reads
+            return decision
         sequence = sequence_key(step.kind, step.principal, first.key)
         posted = not (step.kind == ENUMERATION and seqs.enumerated_before(step.principal, first.at))
         made = seqs.create(sequence, step.kind, step.principal, first.at, iso(step.at), posted, at)
-        seqs.join(sequence, [s.key for s in members], iso(step.at))
+        seqs.join_loose(sequence, step.kind, step.principal, since, step.at)
         if made and posted:
             channel = route(settings, replace(alert, risk=replace(alert.risk, severity=SEVERITY))) or ""
             store.outbox.put(m.sequence_id(sequence), m.Kind.SEQUENCE, sequence, channel, at=at)

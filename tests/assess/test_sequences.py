@@ -20,8 +20,8 @@ from bot.assess.sequences import (
     Thresholds,
     Window,
     aims_at_self,
+    counted_fires,
     find,
-    fires,
     step_of,
     tried,
 )
@@ -198,7 +198,8 @@ def _found_by_rereading(steps, thresholds):
             continue
         members = [s for s in recent.get(key, []) if step.at - s.at <= window] + [step]
         recent[key] = members
-        if not fires(step.kind, [s.name for s in members], thresholds):
+        names = {s.name for s in members}
+        if not counted_fires(step.kind, len(members), len(names), ALL_AT_ONCE in names, thresholds):
             continue
         sequence = Found(step.kind, step.principal, members[0].at, members[0].at)
         for member in members:

@@ -1,5 +1,6 @@
-"""The sequences repository, on both backends: a step once per event, the loose steps of a window,
-one sequence per key, members joined once, the open sequence and an earlier enumeration."""
+"""The sequences repository, on both backends: a step once per event, the loose steps of a window
+counted and joined, one sequence per key, members joined once, the open sequence and an earlier
+enumeration."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.store import Store, iso
-from bot.store.sequences import sequence_key
+from bot.store.sequences import Tally, sequence_key
 
 AT = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
 WHO = "arn:aws:iam::111122223333:user/mallory-dev"
@@ -30,20 +31,27 @@ def steps(store, n, kind="escalation", who=WHO, start=AT):
 def test_a_step_is_stored_once_per_event(store):
     steps(store, 1)
     assert not store.sequences.step("kescalation0", "escalation", WHO, AT, "Call0", True)
-    assert len(store.sequences.loose("escalation", WHO, AT, AT)) == 1
+    assert store.sequences.tally("escalation", WHO, AT, AT, "Call0") == Tally(1, 1, True)
 
 
-def test_loose_steps_are_the_windows_not_yet_joined_oldest_first(store):
+def test_the_windows_loose_steps_are_counted_and_joined_oldest_first(store):
     steps(store, 6)
     steps(store, 2, who="arn:aws:iam::111122223333:user/other")
-    loose = store.sequences.loose("escalation", WHO, AT + timedelta(minutes=1), AT + timedelta(minutes=4))
-    assert [s.key for s in loose] == ["kescalation1", "kescalation2", "kescalation3", "kescalation4"]
-    sid = sequence_key("escalation", WHO, "kescalation1")
-    assert store.sequences.create(sid, "escalation", WHO, loose[0].at, loose[-1].at, True, AT)
-    store.sequences.join(sid, [s.key for s in loose], loose[-1].at)
-    assert store.sequences.loose("escalation", WHO, AT, AT + timedelta(hours=1))[0].key == "kescalation0"
-    later = store.sequences.loose("escalation", WHO, AT + timedelta(minutes=1), AT + timedelta(hours=1))
-    assert [s.key for s in later] == ["kescalation5"]
+    since, until = AT + timedelta(minutes=1), AT + timedelta(minutes=4)
+    assert store.sequences.tally("escalation", WHO, since, until, "Call0") == Tally(4, 3, True)
+    assert store.sequences.tally("escalation", WHO, since, until, "Nothing") == Tally(4, 3, False)
+    assert store.sequences.tally("enumeration", WHO, since, until, "Call0") == Tally(0, 0, False)
+    first = store.sequences.first_loose("escalation", WHO, since, until)
+    assert first is not None and first.key == "kescalation1" and first.name == "Call1" and not first.at_self
+    sid = sequence_key("escalation", WHO, first.key)
+    assert store.sequences.create(sid, "escalation", WHO, first.at, first.at, True, AT)
+    store.sequences.join_loose(sid, "escalation", WHO, since, until)
+    row = store.sequences.get(sid)
+    assert row.events == 4 and row.last_at == iso(until)
+    assert store.sequences.tally("escalation", WHO, since, until, "Call0") == Tally(0, 0, False)
+    assert store.sequences.first_loose("escalation", WHO, AT, AT + timedelta(hours=1)).key == "kescalation0"
+    assert store.sequences.tally("escalation", WHO, since, AT + timedelta(hours=1), "Call2") == Tally(1, 1, True)
+    assert store.sequences.first_loose("escalation", "nobody", AT, until) is None
 
 
 def test_one_sequence_per_key_and_its_members_counted_once(store):
@@ -75,4 +83,4 @@ def test_an_enumeration_that_ended_before_is_remembered(store):
 def test_a_huge_principal_is_clipped_the_same_way_everywhere(store):
     who = "arn:aws:iam::111122223333:user/" + "x" * 5000
     steps(store, 2, who=who)
-    assert len(store.sequences.loose("escalation", who, AT, AT + timedelta(hours=1))) == 2
+    assert store.sequences.tally("escalation", who, AT, AT + timedelta(hours=1), "Call0").steps == 2

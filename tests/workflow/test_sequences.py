@@ -208,3 +208,17 @@ def test_a_sequence_taken_in_before_any_channel_is_posted_once_one_is(settings_f
         assert later.workflow.intake.reroute() == 0
     finally:
         later.store.close()
+
+
+def test_an_enumeration_behind_a_flood_of_one_call_is_still_found(runtime, slack):
+    """1,500 ListAccessKeys calls in three minutes, then ten distinct reads: the store counts the
+    window's steps whatever their number (a page of the oldest 1,000 held only the flood)."""
+    flood = [read("ListAccessKeys", START + timedelta(milliseconds=120 * i), 10_000 + i) for i in range(1500)]
+    runtime.workflow.intake.take(events(flood))
+    assert sequence_messages(slack) == []
+    result = runtime.workflow.intake.take(events(enumeration(user="mallory-dev", start=START + timedelta(minutes=3))))
+    assert [t.disposition for t in result.taken][-1] == "sequence"
+    [posted] = sequence_messages(slack)
+    assert "Identity enumeration" in posted["text"] and "ListUsers" in posted["text"]
+    sequence = runtime.store.sequences.get(runtime.store.sequences.of_event(events(flood[-1:])[0].key))
+    assert sequence is not None and sequence.events >= 1500 + 10
