@@ -65,6 +65,14 @@ def sequence_key(kind: str, principal: str, first_key: str) -> str:
     return f"S{digest.hexdigest()[:20]}"
 
 
+# the steps of a kind and principal in a window that no sequence has taken yet (tally, first_loose, join_loose)
+_LOOSE = "kind = ? AND principal = ? AND at >= ? AND at <= ? AND sequence_id IS NULL"
+
+
+def _loose(kind: str, principal: str, since: datetime, until: datetime) -> tuple[str, str, str, str]:
+    return kind, principal[:2048], iso(since), iso(until)
+
+
 class Sequences:
     def __init__(self, db: Database):
         self.db = db
@@ -86,9 +94,8 @@ class Sequences:
         push the calls that matter out of a page of rows."""
         row = self.db.one(
             "SELECT COUNT(*) AS n, COUNT(DISTINCT name) AS names,"
-            " COALESCE(MAX(CASE WHEN name = ? THEN 1 ELSE 0 END), 0) AS marked FROM sequence_steps"
-            " WHERE kind = ? AND principal = ? AND at >= ? AND at <= ? AND sequence_id IS NULL",
-            (marker, kind, principal[:2048], iso(since), iso(until)),
+            f" COALESCE(MAX(CASE WHEN name = ? THEN 1 ELSE 0 END), 0) AS marked FROM sequence_steps WHERE {_LOOSE}",
+            (marker, *_loose(kind, principal, since, until)),
         )
         if row is None:  # pragma: no cover - an aggregate always answers one row
             return Tally(0, 0, False)
@@ -97,9 +104,8 @@ class Sequences:
     def first_loose(self, kind: str, principal: str, since: datetime, until: datetime) -> StepRow | None:
         """The oldest of the steps :meth:`tally` counts."""
         row = self.db.one(
-            "SELECT event_key, name, at, at_self FROM sequence_steps WHERE kind = ? AND principal = ?"
-            " AND at >= ? AND at <= ? AND sequence_id IS NULL ORDER BY at, event_key LIMIT 1",
-            (kind, principal[:2048], iso(since), iso(until)),
+            f"SELECT event_key, name, at, at_self FROM sequence_steps WHERE {_LOOSE} ORDER BY at, event_key LIMIT 1",
+            _loose(kind, principal, since, until),
         )
         return StepRow(row["event_key"], row["name"], row["at"], bool(row["at_self"])) if row else None
 
@@ -107,9 +113,7 @@ class Sequences:
         """The steps :meth:`tally` counts join sequence ``id`` (one statement however many), which
         then lasts until ``until`` at least."""
         self.db.execute(
-            "UPDATE sequence_steps SET sequence_id = ? WHERE kind = ? AND principal = ? AND at >= ? AND at <= ?"
-            " AND sequence_id IS NULL",
-            (id, kind, principal[:2048], iso(since), iso(until)),
+            f"UPDATE sequence_steps SET sequence_id = ? WHERE {_LOOSE}", (id, *_loose(kind, principal, since, until))
         )
         self._last(id, iso(until))
 
