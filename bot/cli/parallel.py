@@ -11,6 +11,7 @@ one by one, datetimes above all, cost the parent and the workers more than drawi
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import os
 from array import array
@@ -22,6 +23,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import orjson
+
+try:  # pragma: no cover - POSIX only
+    import fcntl
+except ImportError:  # pragma: no cover
+    fcntl = None  # type: ignore[assignment]
 
 from bot.assess import Alert, Assessor, History, RiskContext
 from bot.assess.sequences import KINDS, Step, step_of
@@ -257,6 +263,22 @@ def _one(path: Path) -> FileResult:
     return _worker(path)
 
 
+# what the results' pipe holds: a file's JSON is about 180 KB at a quarter identity events, which
+# Linux's default 64 KB pipe hands over in pieces, each a wake-up of the worker and of the parent
+RESULTS_PIPE = 1 << 20
+
+
+def widen_results(pool: ProcessPoolExecutor) -> None:
+    """The pool's result pipe made :data:`RESULTS_PIPE` long where the platform allows it (Linux;
+    up to /proc/sys/fs/pipe-max-size): a wider pipe is all it changes, so any refusal leaves it."""
+    setter = getattr(fcntl, "F_SETPIPE_SZ", None) if fcntl is not None else None
+    reader = getattr(getattr(pool, "_result_queue", None), "_reader", None)  # the executor's own pipe
+    if setter is None or reader is None:
+        return
+    with contextlib.suppress(OSError, ValueError):  # a lower pipe-max-size, or not a pipe
+        fcntl.fcntl(reader.fileno(), setter, RESULTS_PIPE)
+
+
 def triage_files(
     files: list[Path],
     settings: Settings,
@@ -272,6 +294,7 @@ def triage_files(
     gc.freeze()  # here too, while the results come: the parent's collections skip the catalog and modules
     try:
         with ProcessPoolExecutor(max_workers=workers(), initializer=_init, initargs=args) as pool:
+            widen_results(pool)
             for path, result in zip(files, pool.map(_one, files, chunksize=4), strict=True):
                 for f, value in zip(fields(ReadStats), result.counts, strict=True):
                     setattr(stats, f.name, getattr(stats, f.name) + value)

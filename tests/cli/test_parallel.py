@@ -3,6 +3,8 @@ the same output, byte for byte, as the one-process path."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from bot.cli import parallel
@@ -33,3 +35,23 @@ def test_workers_follow_the_cpus_this_process_may_use(monkeypatch):
     assert parallel.workers() == 3
     monkeypatch.setattr("os.sched_getaffinity", lambda pid: set(range(64)), raising=False)
     assert parallel.workers() == 8
+
+
+@pytest.mark.skipif(not hasattr(__import__("fcntl"), "F_GETPIPE_SZ"), reason="pipe sizes are Linux's")
+def test_the_results_pipe_is_widened_and_a_pool_without_one_is_left_alone() -> None:
+    import fcntl
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(max_workers=1) as pool:
+        reader = pool._result_queue._reader  # type: ignore[attr-defined]
+        before = fcntl.fcntl(reader.fileno(), fcntl.F_GETPIPE_SZ)
+        parallel.widen_results(pool)
+        after = fcntl.fcntl(reader.fileno(), fcntl.F_GETPIPE_SZ)
+        assert list(pool.map(abs, [-1, 2])) == [1, 2]  # still the pool's pipe, and it still works
+    assert after > before
+    assert after == parallel.RESULTS_PIPE or after == int(Path("/proc/sys/fs/pipe-max-size").read_text())
+
+    class Bare:  # an executor of another implementation: nothing to widen, and no error
+        pass
+
+    parallel.widen_results(Bare())  # type: ignore[arg-type]
