@@ -271,7 +271,7 @@ RESULTS_PIPE = 1 << 20
 def widen_results(pool: ProcessPoolExecutor) -> None:
     """The pool's result pipe made :data:`RESULTS_PIPE` long where the platform allows it (Linux;
     up to /proc/sys/fs/pipe-max-size): a wider pipe is all it changes, so any refusal leaves it."""
-    setter = getattr(fcntl, "F_SETPIPE_SZ", None) if fcntl is not None else None
+    setter = getattr(fcntl, "F_SETPIPE_SZ", None)  # None without fcntl too
     reader = getattr(getattr(pool, "_result_queue", None), "_reader", None)  # the executor's own pipe
     if setter is None or reader is None:
         return
