@@ -7,10 +7,10 @@ from __future__ import annotations
 import re
 from collections.abc import Collection
 
-CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{6,}$")
-USER_ID = re.compile(r"^[UW][A-Z0-9]{6,}$")
-GROUP_ID = re.compile(r"^S[A-Z0-9]{6,}$")
-REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d$")
+CHANNEL_ID = re.compile(r"[CGD][A-Z0-9]{6,}")  # each pattern: for fullmatch (a $ passes "x\n")
+USER_ID = re.compile(r"[UW][A-Z0-9]{6,}")
+GROUP_ID = re.compile(r"S[A-Z0-9]{6,}")
+REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-[0-9]")  # [0-9]: \d takes any script's digits
 
 
 def looks_like_a_name(value: str) -> bool:
@@ -20,7 +20,7 @@ def looks_like_a_name(value: str) -> bool:
 def channel(value: str | None) -> str | None:
     if value is None or value == "":
         return None
-    if not CHANNEL_ID.match(value):
+    if not CHANNEL_ID.fullmatch(value):
         hint = " — that looks like a name; open the channel's details in Slack, the id is at the bottom"
         raise ValueError(
             f"{value!r} is not a Slack channel id like C0123ABCD" + (hint if looks_like_a_name(value) else "")
@@ -30,7 +30,7 @@ def channel(value: str | None) -> str | None:
 
 def users(values: list[str]) -> list[str]:
     for v in values:
-        if not USER_ID.match(v):
+        if not USER_ID.fullmatch(v):
             hint = " — that looks like a name; in Slack, a person's profile → ⋮ → Copy member ID"
             raise ValueError(f"{v!r} is not a Slack user id like U0123ABCD" + (hint if looks_like_a_name(v) else ""))
     return values
@@ -38,7 +38,7 @@ def users(values: list[str]) -> list[str]:
 
 def users_or_groups(values: list[str]) -> list[str]:
     for v in values:
-        if not (USER_ID.match(v) or GROUP_ID.match(v)):
+        if not (USER_ID.fullmatch(v) or GROUP_ID.fullmatch(v)):
             hint = " — that looks like a name; Slack shows a member's or a user group's id in its profile"
             raise ValueError(f"{v!r} is not a Slack user id (U0123ABCD) or user group id (S0123ABCD)"
                              + (hint if looks_like_a_name(v) else ""))  # fmt: skip
@@ -71,6 +71,6 @@ def account_notes(value: dict[str, str]) -> dict[str, str]:
 
 def each(values: list[str], pattern: re.Pattern[str], what: str) -> list[str]:
     for v in values:
-        if not pattern.match(v):
+        if not pattern.fullmatch(v):
             raise ValueError(f"{v!r} is not {what}")
     return values

@@ -41,7 +41,9 @@ Severity = Literal["info", "low", "medium", "high", "critical"]
 UsersOrGroups = Annotated[list[str], AfterValidator(users_or_groups)]
 AccountNotes = Annotated[dict[str, str], AfterValidator(account_notes)]
 # A KMS key's ARN, as an IAM policy's Resource must name it (an alias ARN grants nothing there)
-KmsKeyArn = Annotated[str, StringConstraints(pattern=r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/[A-Za-z0-9-]{1,128}$")]
+KmsKeyArn = Annotated[
+    str, StringConstraints(pattern=r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[A-Za-z0-9-]{1,128}$")
+]
 
 
 class Route(BaseModel):
@@ -141,7 +143,7 @@ class Settings(BaseSettings):
     hunt_workgroup: str = Field(default="primary", pattern=r"^[a-zA-Z0-9._-]{1,128}$")
     hunt_output: str | None = Field(default=None, pattern=r"^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/\S*)?$")
     hunt_lake: str | None = Field(  # a CloudTrail Lake event data store: its ARN or id
-        default=None, pattern=r"^(arn:aws[a-z-]*:cloudtrail:[a-z0-9-]+:\d{12}:eventdatastore/)?[A-Za-z0-9-]{3,128}$"
+        default=None, pattern=r"^(arn:aws[a-z-]*:cloudtrail:[a-z0-9-]+:[0-9]{12}:eventdatastore/)?[A-Za-z0-9-]{3,128}$"
     )
     # KMS keys of the hunt's results (an SSE_KMS/CSE_KMS workgroup) or of the Lake event data store
     hunt_kms_keys: list[KmsKeyArn] = Field(default_factory=list)
@@ -149,7 +151,7 @@ class Settings(BaseSettings):
     canary_minutes: int = Field(default=30, ge=0, le=24 * 60)  # the feed canary's period; 0: off
     canary_timeout_minutes: int = Field(default=20, ge=0, le=24 * 60)  # a canary not back by then: feed broken; 0: off
     canary_role: str | None = Field(
-        default=None, pattern=r"^(arn:aws[a-z-]*:iam::\d{12}:role/)?([\w+=,.@-]+/)*[\w+=,.@-]{1,64}$"
+        default=None, pattern=r"^(arn:aws[a-z-]*:iam::[0-9]{12}:role/)?([A-Za-z0-9_+=,.@-]+/)*[A-Za-z0-9_+=,.@-]{1,64}$"
     )  # the role the canary tags (name or ARN); default: the role iambot runs as (STS)
     digest_cron: str = "0 9 * * *"
     digest_timezone: str = "UTC"

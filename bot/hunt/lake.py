@@ -16,7 +16,7 @@ from bot.hunt.athena import Scan, aws_error
 from bot.hunt.query import HuntError
 
 # an event data store: its ARN (arn:aws:cloudtrail:REGION:ACCOUNT:eventdatastore/ID) or its ID
-STORE = re.compile(r"(?:arn:aws[a-z-]*:cloudtrail:[a-z0-9-]+:\d{12}:eventdatastore/)?([A-Za-z0-9-]{3,128})")
+STORE = re.compile(r"(?:arn:aws[a-z-]*:cloudtrail:[a-z0-9-]+:[0-9]{12}:eventdatastore/)?([A-Za-z0-9-]{3,128})")
 FAILED = {"FAILED": "failed", "CANCELLED": "was cancelled", "TIMED_OUT": "timed out"}
 PAGE = 1000
 

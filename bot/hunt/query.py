@@ -14,7 +14,7 @@ from typing import Any
 from bot.events import IamEvent, ReadStats, Rejected, Selection
 from bot.events.readers import select
 
-ACCOUNT = re.compile(r"\d{12}")
+ACCOUNT = re.compile(r"[0-9]{12}")  # [0-9], here and below: \d takes any script's digits
 # access key ids: AKIA (long-term) or ASIA (temporary) and 16 upper-case letters or digits
 ACCESS_KEY = re.compile(r"A[KS]IA[A-Z0-9]{16}")
 EVENT = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,127}")  # what normalize accepts as an API call name
@@ -22,7 +22,7 @@ ACTOR = re.compile(r"[A-Za-z0-9:/+=,.@_*?-]{1,512}")  # an ARN (IAM's name chara
 TABLE = re.compile(r"([A-Za-z0-9_]{1,255})\.([A-Za-z0-9_]{1,255})")  # Glue: lower-case, digits, underscore
 WORKGROUP = re.compile(r"[a-zA-Z0-9._-]{1,128}")  # Athena's WorkGroup name pattern
 S3_OUTPUT = re.compile(r"s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/[^\x00-\x1f\x7f]*)?")
-SINCE = re.compile(r"(\d{1,5})([dhm])")
+SINCE = re.compile(r"([0-9]{1,5})([dhm])")
 MAX_WINDOW = timedelta(days=366 * 15)  # CloudTrail began in 2013: a longer window is a typo
 
 
@@ -56,7 +56,7 @@ class Filters:
 def _when(text: str, option: str, end: bool) -> datetime:
     value = text.strip()
     try:
-        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        if re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
             day = date.fromisoformat(value)
             moment = datetime.combine(day + timedelta(days=1) if end else day, time(), UTC)
         else:

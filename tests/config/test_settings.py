@@ -396,3 +396,22 @@ def test_settings_that_name_no_remediation_import_none_of_them(tmp_path):
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True,
                           cwd=tmp_path, env=env)  # fmt: skip
     assert done.stdout.strip() == "False"
+
+
+ARABIC_INDIC_ACCOUNT = "\u0661\u0662\u0663\u0664" * 3  # twelve digits to re's \d and str.isdigit
+
+
+@pytest.mark.parametrize(
+    ("text", "field"),
+    [
+        ('approvers = ["UAPPROVE1\\n"]', "approvers"),  # re's $ matches before a final newline
+        ('approver_groups = ["SSECURITY\\n"]', "approver_groups"),
+        ('lookup_regions = ["us-east-1\\n"]', "lookup_regions"),
+        ('lookup_regions = ["us-east-\u0661"]', "lookup_regions"),  # \d takes an Arabic-Indic one
+        (f'canary_role = "arn:aws:iam::{ARABIC_INDIC_ACCOUNT}:role/x"', "canary_role"),
+        ('canary_role = "r\u00f4le"', "canary_role"),  # \w takes letters IAM does not
+    ],
+)
+def test_ids_are_ascii_and_whole_a_newline_or_another_scripts_digit_is_refused(tmp_path, text, field):
+    config(tmp_path, text + "\n")
+    assert f"{SHOWN}: {field}: " in refused()

@@ -118,6 +118,7 @@ def test_globs_become_like_patterns_with_their_wildcards_escaped():
     [
         ({"accounts": ("11112222333",)}, "is not an account id"),
         ({"accounts": ("111122223333' OR '1'='1",)}, "is not an account id"),
+        ({"accounts": ("\u0661\u0662\u0663\u0664" * 3,)}, "is not an account id"),  # digits to re's \d
         ({"access_key": "AKIA' OR 1=1 --"}, "is not an access key id"),
         ({"source_ip": "10.0.0.0/33"}, "is not an IP address or a CIDR block"),
         ({"events": ("CreateUser'); DROP TABLE x; --",)}, "is not an API call name"),
@@ -133,6 +134,7 @@ def test_values_that_are_not_of_their_form_are_refused_by_name(kw, message):
     ("since", "start", "end", "message"),
     [
         ("90", None, None, "is not a span"),
+        ("\u0669\u0660d", None, None, "is not a span"),  # 90 in Arabic-Indic digits: int() reads them
         ("0d", None, None, "empty or longer"),
         ("99999d", None, None, "empty or longer"),
         ("1d", "2026-01-01", None, "not both"),

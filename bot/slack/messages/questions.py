@@ -96,7 +96,7 @@ def disowned_message(view: QuestionView, data: dict[str, Any]) -> Message:
     ping: list[Part] = []
     for uid in [u for u in data.get("approvers") or [] if isinstance(u, str)]:
         ping += [user(uid), t(" ")]
-    for gid in [g for g in data.get("groups") or [] if isinstance(g, str) and GROUP_ID.match(g)]:
+    for gid in [g for g in data.get("groups") or [] if isinstance(g, str) and GROUP_ID.fullmatch(g)]:
         ping += [RichTextElementParts.UserGroup(usergroup_id=gid), t(" ")]  # approver_groups: each group pinged
     summary = t(view.summary, bold=True, limit=500)
     parts = [emoji("rotating_light"), t(" "), *ping, user(q.person or "?"), t(" says this wasn't them: "), summary]

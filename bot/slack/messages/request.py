@@ -67,7 +67,7 @@ def _ping(ids: tuple[str, ...]) -> list[Block]:
     """The approvers_to_notify as mentions, users and groups alike: "For your approval: @ana @security"."""
     parts: list[Part] = []
     for pid in ids:
-        mention = RichTextElementParts.UserGroup(usergroup_id=pid) if GROUP_ID.match(pid) else user(pid)
+        mention = RichTextElementParts.UserGroup(usergroup_id=pid) if GROUP_ID.fullmatch(pid) else user(pid)
         parts += [t(" "), mention] if parts else [mention]
     return [rich(line(t("For your approval: ", bold=True), *parts))] if parts else []
 

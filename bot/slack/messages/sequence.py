@@ -15,7 +15,7 @@ def _when(stamp: str) -> str:
 def account_of(principal: str) -> str | None:
     """The account of a principal's ARN (arn:aws:iam::111122223333:user/x), or None for a name."""
     parts = principal.split(":", 5)
-    if len(parts) == 6 and parts[0] == "arn" and parts[4].isdigit() and len(parts[4]) == 12:
+    if len(parts) == 6 and parts[0] == "arn" and len(parts[4]) == 12 and parts[4].isascii() and parts[4].isdigit():
         return parts[4]
     return None
 

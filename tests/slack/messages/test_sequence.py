@@ -43,6 +43,7 @@ def test_hostile_principal_text_is_data():
 def test_the_accounts_note_is_shown_as_on_its_alerts():
     assert account_of("arn:aws:sts::111122223333:assumed-role/ops/ana") == "111122223333"
     assert account_of("mallory") is None and account_of("arn:aws:iam::not-an-id:user/x") is None
+    assert account_of("arn:aws:iam::" + "\u0661\u0662\u0663\u0664" * 3 + ":user/x") is None  # isdigit's digits
     blocks = json.dumps(sequence_message(row(), "PRODUCTION: payments").blocks)
     assert "Account 111122223333: PRODUCTION: payments" in blocks
     assert "PRODUCTION" not in json.dumps(sequence_message(row()).blocks)
