@@ -64,8 +64,8 @@ def rules_for(found: dict[str, dict[str, Any]], target: dict[str, Any]) -> dict[
     return rules
 
 
-ISSUER = re.compile(r"^[a-z0-9.-]+(?::[0-9]+)?(?:/[A-Za-z0-9._~-]+)*$")
-SERVICE_ACCOUNT = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?/[a-z0-9]([-.a-z0-9]*[a-z0-9])?$")
+ISSUER = re.compile(r"[a-z0-9.-]+(?::[0-9]+)?(?:/[A-Za-z0-9._~-]+)*")  # for fullmatch: $ passes "x\n"
+SERVICE_ACCOUNT = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?/[a-z0-9]([-.a-z0-9]*[a-z0-9])?")
 
 
 def irsa_trust(issuer: str, service_account: str) -> dict[str, Any]:
@@ -73,9 +73,9 @@ def irsa_trust(issuer: str, service_account: str) -> dict[str, Any]:
     OIDC provider, for one Kubernetes ServiceAccount (``namespace/name``) and STS's audience only.
     Raises ValueError naming what is malformed."""
     issuer = issuer.strip().removeprefix("https://").rstrip("/")
-    if not ISSUER.match(issuer):
+    if not ISSUER.fullmatch(issuer):
         raise ValueError(f"not an OIDC issuer (oidc.eks.REGION.amazonaws.com/id/ID): {issuer[:80]!r}")
-    if not SERVICE_ACCOUNT.match(service_account):
+    if not SERVICE_ACCOUNT.fullmatch(service_account):
         raise ValueError(f"not a Kubernetes namespace/name: {service_account[:80]!r}")
     namespace, name = service_account.split("/")
     return {

@@ -18,7 +18,7 @@ Severity = Literal["info", "low", "medium", "high", "critical"]
 SEVERITIES: tuple[str, ...] = ("info", "low", "medium", "high", "critical")
 
 PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_.]*)\}")
-TARGET_NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+TARGET_NAME = re.compile(r"[a-z][a-z0-9_]{0,39}")
 # Record paths a target, condition or template may read.
 PATH_ROOTS = ("request.", "response.", "additional.", "service.", "resources.", "identity.", "record.")
 # Facts about the event every entry may use by name.
@@ -136,7 +136,7 @@ class Entry(_Strict):
     @classmethod
     def _targets(cls, value: dict[str, str | list[str]]) -> dict[str, str | list[str]]:
         for name, paths in value.items():
-            if not TARGET_NAME.match(name) or name in CONTEXT_FIELDS:
+            if not TARGET_NAME.fullmatch(name) or name in CONTEXT_FIELDS:
                 raise ValueError(f"target name {name!r}: use lower_snake_case that is not a context field")
             for path in [paths] if isinstance(paths, str) else paths:
                 if not is_path(path):

@@ -39,7 +39,7 @@ class Source(Protocol):
     def docs(self) -> str: ...
 
 
-OP_NAME = re.compile(r"^[A-Z][A-Za-z0-9]{1,127}$")
+OP_NAME = re.compile(r"[A-Z][A-Za-z0-9]{1,127}")
 
 
 class _Strict(BaseModel):
@@ -84,7 +84,7 @@ def _words(name: str) -> str:
 
 def expand(table: Table, name: str, row: Row, source: Source) -> Entry:
     """The full entry a row stands for (raises pydantic's ValidationError)."""
-    if not OP_NAME.match(name):
+    if not OP_NAME.fullmatch(name):
         raise ValueError(f"{name!r} is not an operation name")
     if row.of is not None and not row.targets:
         raise ValueError(f"{name}: `of` names a target, so the row needs [targets]")

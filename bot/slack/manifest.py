@@ -39,7 +39,7 @@ BOT_SCOPES = (
 )
 BOT_EVENTS = ("app_home_opened",)
 COMMAND_HINT = "help | recent | show <event-id> | requests | approve <id> | deny <id> | remediate <id> k=v | audit"
-NAME = re.compile(r"^[^\x00-\x1f]{1,35}$")
+NAME = re.compile(r"[^\x00-\x1f]{1,35}")  # for fullmatch: $ passes "x\n"
 
 
 def manifest(url: str | None = None, name: str = "iambot", charts: bool = True) -> dict[str, Any]:
@@ -47,9 +47,9 @@ def manifest(url: str | None = None, name: str = "iambot", charts: bool = True) 
 
     Without ``url`` the app uses Socket Mode (no public endpoint); with it, Slack sends requests
     to ``url`` + /slack/events. ``charts`` (the digest_chart setting) adds files:write."""
-    if url is not None and not re.match(r"^https://[^\s/]+(/\S*)?$", url):
+    if url is not None and not re.fullmatch(r"https://[^\s/]+(/\S*)?", url):
         raise ValueError("the request URL must start with https:// (Slack only calls HTTPS endpoints)")
-    if not NAME.match(name):
+    if not NAME.fullmatch(name):
         raise ValueError("the app name is 1 to 35 characters, without control characters")
     events = f"{url.rstrip('/')}{EVENTS_PATH}" if url else None
     command: dict[str, Any] = {

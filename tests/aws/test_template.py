@@ -252,6 +252,12 @@ def test_with_irsa_the_role_trusts_one_service_account_of_the_cluster_and_passes
     }
 
 
+@pytest.mark.parametrize("account", ["security/iambot\n", "security\n/iambot", "\nsecurity/iambot"])
+def test_a_service_account_with_a_newline_is_refused(account):
+    with pytest.raises(ValueError, match="not a Kubernetes namespace/name"):
+        irsa_trust(ISSUER, account)
+
+
 @given_input(st.text(max_size=80), st.text(max_size=40))
 def test_irsa_trust_takes_any_text_and_either_refuses_it_or_builds_a_well_formed_statement(issuer, account):
     try:
@@ -261,4 +267,5 @@ def test_irsa_trust_takes_any_text_and_either_refuses_it_or_builds_a_well_formed
         return
     [sub] = [k for k in trust["Condition"]["StringEquals"] if k.endswith(":sub")]
     assert '"' not in sub and "*" not in sub and " " not in sub
+    assert sub.isprintable() and trust["Condition"]["StringEquals"][sub].isprintable()  # no "name\n"
     assert trust["Condition"]["StringEquals"][sub].count(":") == 3  # system:serviceaccount:NS:NAME

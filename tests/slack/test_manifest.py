@@ -70,7 +70,7 @@ def test_any_name_stays_valid_yaml(name):
     assert data["oauth_config"]["scopes"]["bot"] == WITH_CHARTS
 
 
-@pytest.mark.parametrize("name", ["", "x" * 36, "two\nlines", "tab\there", "nul\x00"])
+@pytest.mark.parametrize("name", ["", "x" * 36, "two\nlines", "iambot\n", "tab\there", "nul\x00"])
 def test_names_slack_would_refuse_are_refused(name):
     with pytest.raises(ValueError, match="1 to 35 characters, without control characters"):
         manifest(name=name)
@@ -78,7 +78,7 @@ def test_names_slack_would_refuse_are_refused(name):
 
 @pytest.mark.parametrize(
     "url", ["http://insecure.example.com", "https://", "https:// spaced.example.com", "ftp://x.example.com",
-            "iambot.example.com", "https://a.example.com/x y"],
+            "iambot.example.com", "https://a.example.com/x y", "https://iambot.example.com/\n"],
 )
 def test_the_request_url_must_be_https(url):
     with pytest.raises(ValueError, match="must start with https://"):
