@@ -13,6 +13,11 @@ GROUP_ID = re.compile(r"S[A-Z0-9]{6,}")
 REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-[0-9]")  # [0-9]: \d takes any script's digits
 
 
+def account_id(value: str) -> bool:
+    """Twelve ASCII digits (str.isdigit alone takes any script's)."""
+    return len(value) == 12 and value.isascii() and value.isdigit()
+
+
 def looks_like_a_name(value: str) -> bool:
     return value.startswith(("#", "@")) or value != value.upper()
 
@@ -60,7 +65,7 @@ def account_notes(value: dict[str, str]) -> dict[str, str]:
     """One line per account, clipped here; made literal where it is shown (bot/slack/text.py)."""
     notes = {}
     for account, note in value.items():
-        if not (len(account) == 12 and account.isascii() and account.isdigit()):
+        if not account_id(account):
             raise ValueError(f"{account[:40]!r} is not a 12-digit account id")
         one_line = " ".join(note.split())
         if not one_line:

@@ -27,6 +27,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 from bot.config.checks import (
     GROUP_ID,
     REGION,
+    account_id,
     account_notes,
     channel,
     each,
@@ -189,7 +190,7 @@ class Settings(BaseSettings):
     @classmethod
     def _account_names(cls, value: dict[str, str]) -> dict[str, str]:
         for account, name in value.items():
-            if not (len(account) == 12 and account.isascii() and account.isdigit()):
+            if not account_id(account):
                 raise ValueError(f"{account[:40]!r} is not a 12-digit account id")
             if not name.strip() or len(name) > 64:
                 raise ValueError(f"the name of {account} must be 1 to 64 characters")

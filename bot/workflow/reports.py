@@ -11,6 +11,7 @@ from typing import Any
 from bot.assess import Alert
 from bot.aws import reports
 from bot.aws.reports import NoMfaUser
+from bot.config.checks import account_id
 from bot.store import Request, Store, StoredEvent
 from bot.workflow.authz import Act, Authorizer, Refused
 from bot.workflow.views import Views
@@ -35,10 +36,6 @@ class MfaReport:
     account_id: str | None  # None: the account iambot runs in
     root_without_mfa: bool
     users: tuple[NoMfaUser, ...]  # console users without MFA, by name
-
-
-def account_id(value: str) -> bool:
-    return len(value) == 12 and value.isascii() and value.isdigit()
 
 
 LIST_MOST = 50  # events or rejections one command may list

@@ -4,6 +4,7 @@ later members join it."""
 from __future__ import annotations
 
 from bot.assess.sequences import SEVERITY, summary, title
+from bot.config.checks import account_id
 from bot.slack.messages.base import Message, account_note, emoji, header, line, message, rich, t
 from bot.store import SequenceRow
 
@@ -15,7 +16,7 @@ def _when(stamp: str) -> str:
 def account_of(principal: str) -> str | None:
     """The account of a principal's ARN (arn:aws:iam::111122223333:user/x), or None for a name."""
     parts = principal.split(":", 5)
-    if len(parts) == 6 and parts[0] == "arn" and len(parts[4]) == 12 and parts[4].isascii() and parts[4].isdigit():
+    if len(parts) == 6 and parts[0] == "arn" and account_id(parts[4]):
         return parts[4]
     return None
 
