@@ -6,7 +6,6 @@ without an entry, in any service, get the root entry instead."""
 from __future__ import annotations
 
 import re
-import tomllib
 from collections.abc import Iterator
 from functools import cache
 from importlib import resources
@@ -17,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from bot.catalog.model import Entry, Summary
 from bot.catalog.reads import load_tables
+from bot.config import toml
 from bot.events import Selection
 
 
@@ -182,8 +182,8 @@ def _problems(exc: ValidationError) -> str:
 
 def parse_entry(text: str, where: str) -> Entry:
     try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
+        data = toml.loads(text)
+    except toml.TOMLDecodeError as exc:
         raise CatalogError(f"{where}: not valid TOML: {exc}") from exc
     try:
         return Entry.model_validate(data)
@@ -192,7 +192,7 @@ def parse_entry(text: str, where: str) -> Entry:
 
 
 def load_sources(folder: Traversable) -> dict[str, Source]:
-    data = tomllib.loads((folder / "sources.toml").read_text(encoding="utf-8"))
+    data = toml.loads((folder / "sources.toml").read_text(encoding="utf-8"))
     try:
         found = [Source.model_validate(item) for item in data.get("source", [])]
     except ValidationError as exc:

@@ -18,7 +18,6 @@ newer botocore at run time must never stop iambot from starting.
 from __future__ import annotations
 
 import re
-import tomllib
 from collections.abc import Mapping
 from importlib.resources.abc import Traversable
 from typing import Protocol
@@ -26,6 +25,7 @@ from typing import Protocol
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from bot.catalog.model import Entry, Severity, Summary
+from bot.config import toml
 
 
 class Source(Protocol):
@@ -128,8 +128,8 @@ def load_tables(folder: Traversable, sources: Mapping[str, Source], entries: dic
             continue
         where = f"reads/{item.name}"
         try:
-            table = Table.model_validate(tomllib.loads(item.read_text(encoding="utf-8")))
-        except tomllib.TOMLDecodeError as exc:
+            table = Table.model_validate(toml.loads(item.read_text(encoding="utf-8")))
+        except toml.TOMLDecodeError as exc:
             raise ValueError(f"{where}: not valid TOML: {exc}") from exc
         except ValidationError as exc:
             raise ValueError(f"{where}: {_problems(exc)}") from exc

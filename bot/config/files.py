@@ -8,12 +8,13 @@ problem, naming the variable or the file where the bad value was set.
 from __future__ import annotations
 
 import os
-import tomllib
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 from pydantic_settings import PydanticBaseSettingsSource
+
+from bot.config import toml
 
 MAX_CONFIG_BYTES = 1 << 20  # far more than any iambot.toml: /dev/zero is refused, not read
 
@@ -73,12 +74,12 @@ class TomlFile(_Whole):
                 raw = f.read(MAX_CONFIG_BYTES + 1)
             if len(raw) > MAX_CONFIG_BYTES:
                 raise ConfigError(f"{path}: over 1 MiB, which no iambot.toml is; check IAMBOT_CONFIG")
-            data = tomllib.loads(raw.decode("utf-8"))
+            data = toml.loads(raw.decode("utf-8"))
         except FileNotFoundError as exc:
             raise ConfigError(f"IAMBOT_CONFIG names {path}, which does not exist") from exc
         except (OSError, UnicodeDecodeError) as exc:
             raise ConfigError(f"{path}: cannot be read ({exc})") from exc
-        except tomllib.TOMLDecodeError as exc:
+        except toml.TOMLDecodeError as exc:
             raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
         upper = sorted(k for k in data if k in ENVIRONMENT.values())
         if upper:
