@@ -8,6 +8,7 @@ import sys
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import cached_property
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
@@ -18,6 +19,8 @@ from bot.cli.common import fail, is_utf8
 from bot.cli.spool import Spool, Writer
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from bot.assess import Alert
     from bot.assess.sequences import Found, Step
     from bot.cli.console import PlainTable, TableRow
@@ -115,11 +118,13 @@ class Output:
 
     def __init__(self, fmt: str, out: IO[bytes], store: Any, settings: Settings, floor: int):
         from bot.catalog import SEVERITIES
-        from bot.cli.console import PlainTable, make_console
 
         self.fmt, self.out, self.store, self.settings, self.floor = fmt, out, store, settings, floor
-        self.console = make_console()
-        self.plain: PlainTable | None = PlainTable.of(self.console) if fmt == "table" else None
+        self.plain: PlainTable | None = None
+        if fmt == "table":
+            from bot.cli.console import PlainTable
+
+            self.plain = PlainTable.of(self.console)
         self.spool = Spool()
         self.rows: list[tuple[int, TableRow]] = []  # (sort key, row), for a console that prints colour
         self.counts: Counter[str] = Counter()
@@ -129,6 +134,13 @@ class Output:
         self.steps: list[Step] = []  # every file's, for the sequence pass after the read
         self.sent_steps: list[Steps] = []  # the workers', as they came: made Steps only for the pass
         self.new = 0
+
+    @cached_property
+    def console(self) -> Console:
+        """The table's console (JSON lines need none: rich is not imported for them)."""
+        from bot.cli.console import make_console
+
+        return make_console()
 
     def write_bytes(self, data: bytes) -> None:
         self.out.write(data)
@@ -257,7 +269,6 @@ class Output:
 
     def finish(self, stats: ReadStats, db: Path | None, origin: str | None = None) -> None:
         from bot.catalog import SEVERITIES
-        from bot.cli.console import table_of
 
         plain = self.plain if self.spool else None  # a plain table, of rows drawn already
         found = self._print_spool(plain) if plain is not None else self.sequences()
@@ -266,6 +277,8 @@ class Output:
             for sequence in found:
                 self.out.write(orjson.dumps(sequence.as_json()) + b"\n")
         if self.fmt == "table":
+            from bot.cli.console import table_of
+
             console = self.console
             if self.rows:  # for rich to draw (plain or not, one of the two is empty)
                 self.rows.sort(key=operator.itemgetter(0))  # list.sort is stable

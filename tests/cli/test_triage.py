@@ -344,3 +344,20 @@ def test_the_spooled_table_is_the_same_written_as_bytes_or_through_the_console(m
     assert direct == through
     expected = sorted(range(rows), key=lambda i: (-(i % 5), -i))  # the higher severity first, then the earlier
     assert [int(n) for n in re.findall(r"row (\d+) dé", direct.decode())] == expected
+
+
+def test_triage_json_does_not_import_rich(tmp_path):
+    """JSON lines need no console: rich (a twentieth of triage's serial start) is left unimported."""
+    import os
+    import subprocess
+    import sys
+
+    code = ("import sys; from bot.cli import main; sys.argv = ['iambot', 'triage', '--format', 'json', sys.argv[1]]\n"
+            "try:\n    main()\nexcept SystemExit:\n    pass\n"
+            "print('rich' in sys.modules, file=sys.stderr)")  # fmt: skip
+    env = {k: v for k, v in os.environ.items() if not k.startswith("IAMBOT_")}
+    done = subprocess.run([sys.executable, "-c", code, str(FIXTURES)], capture_output=True, text=True, timeout=60,
+                          cwd=tmp_path, env=env)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.count("\n") > 10  # the alerts were written
+    assert done.stderr.strip().splitlines()[-1] == "False"
