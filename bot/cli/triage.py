@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 SEVERITY_CHOICES = ["info", "low", "medium", "high", "critical"]
 PROGRESS_BYTES = 5_000_000  # a progress bar when the input is larger than this (and stderr is a terminal)
 BATCH = 500
+STDIN = Path("/dev/stdin")
 
 
 @click.command()
@@ -39,7 +40,7 @@ BATCH = 500
 @click.option("--db", type=click.Path(path_type=Path), help="Also store the events in this SQLite file.")
 @click.option("--min-severity", type=click.Choice(SEVERITY_CHOICES), default="info", show_default=True)
 def triage(paths: tuple[Path, ...], fmt: str, db: Path | None, min_severity: str) -> None:
-    """Explain and score the identity events in CloudTrail files or folders.
+    """Explain and score the identity events in CloudTrail files or folders (- for standard input).
 
     Reads single records, S3 deliveries ({"Records": [...]}, .json.gz too), JSON arrays, JSON
     Lines and EventBridge envelopes. Exit status: 0 when the input was read (bad records are
@@ -47,7 +48,7 @@ def triage(paths: tuple[Path, ...], fmt: str, db: Path | None, min_severity: str
     """
     from bot.catalog import SEVERITIES
     from bot.cli import parallel
-    from bot.events import ReadStats, UnreadableInput, iter_files
+    from bot.events import ReadStats
 
     settings = _settings()
     store = None
@@ -58,13 +59,7 @@ def triage(paths: tuple[Path, ...], fmt: str, db: Path | None, min_severity: str
             store = Store(db)
     floor = SEVERITIES.index(min_severity)
     stats = ReadStats()
-    unreadable: list[str] = []
-    files: list[Path] = []
-    for path in paths:
-        try:
-            files.extend(iter_files([path]))
-        except UnreadableInput as exc:
-            unreadable.append(str(exc))
+    files, unreadable = _inputs(paths)
     out = Output(fmt, sys.stdout.buffer, store, settings, floor)
     with _explained(db):
         if store is None and parallel.workers() > 1 and len(files) > 1:
@@ -84,6 +79,33 @@ def triage(paths: tuple[Path, ...], fmt: str, db: Path | None, min_severity: str
     sys.stdout.flush()
     if unreadable:
         raise SystemExit(2)
+
+
+def _inputs(paths: tuple[Path, ...]) -> tuple[list[Path], list[str]]:
+    """The files to read, in order, and why any path cannot be read. ``-`` is standard input,
+    read once as one file (through /dev/stdin, so a worker process can read it too)."""
+    from bot.events import UnreadableInput, iter_files
+
+    files: list[Path] = []
+    unreadable: list[str] = []
+    dashes = 0
+    for path in paths:
+        if str(path) == "-":
+            dashes += 1
+            if dashes > 1:
+                unreadable.append("-: standard input is named more than once; it can be read once")
+            elif sys.stdin is None or sys.stdin.isatty():
+                unreadable.append("-: standard input is a terminal; pipe a file in: `zcat f.json.gz | iambot triage -`")
+            elif not STDIN.exists():
+                unreadable.append("-: standard input cannot be named on this system; give the file's path")
+            else:
+                files.append(STDIN)
+            continue
+        try:
+            files.extend(iter_files([path]))
+        except UnreadableInput as exc:
+            unreadable.append(str(exc))
+    return files, unreadable
 
 
 def _settings() -> Any:

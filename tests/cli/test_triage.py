@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 import re
 import sqlite3
+import subprocess
+import sys
 from datetime import datetime
 
 import pytest
@@ -348,10 +351,6 @@ def test_the_spooled_table_is_the_same_written_as_bytes_or_through_the_console(m
 
 def test_triage_json_does_not_import_rich(tmp_path):
     """JSON lines need no console: rich (a twentieth of triage's serial start) is left unimported."""
-    import os
-    import subprocess
-    import sys
-
     code = ("import sys; from bot.cli import main; sys.argv = ['iambot', 'triage', '--format', 'json', sys.argv[1]]\n"
             "try:\n    main()\nexcept SystemExit:\n    pass\n"
             "print('rich' in sys.modules, file=sys.stderr)")  # fmt: skip
@@ -361,3 +360,47 @@ def test_triage_json_does_not_import_rich(tmp_path):
     assert done.returncode == 0, done.stderr
     assert done.stdout.count("\n") > 10  # the alerts were written
     assert done.stderr.strip().splitlines()[-1] == "False"
+
+
+def _iambot(*args, stdin, tmp_path):
+    """iambot in a process of its own, with this standard input (- reads the process's fd 0)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("IAMBOT_")}
+    code = "import sys; from bot.cli import main; sys.argv[0] = 'iambot'; main()"
+    return subprocess.run([sys.executable, "-c", code, *args], stdin=stdin, capture_output=True, timeout=120,
+                          cwd=tmp_path, env=env)  # fmt: skip
+
+
+def test_triage_reads_standard_input_as_dash(tmp_path):
+    """`aws s3 cp s3://…/f.json.gz - | iambot triage -`: the same lines as naming the file."""
+    delivery = tmp_path / "f.json.gz"
+    delivery.write_bytes(gzip.compress(json.dumps({"Records": records_in(sorted(RECORDS.glob("*.json")))}).encode()))
+    named = _iambot("triage", "--format", "json", str(delivery), stdin=subprocess.DEVNULL, tmp_path=tmp_path)
+    with delivery.open("rb") as f:
+        piped = _iambot("triage", "--format", "json", "-", stdin=f, tmp_path=tmp_path)
+    assert piped.returncode == named.returncode == 0, piped.stderr
+    lines, expected = ([json.loads(line) for line in done.stdout.splitlines()] for done in (piped, named))
+    assert len(lines) > 10
+    for line, want in zip(lines, expected, strict=True):
+        assert line.pop("origin") == want.pop("origin").replace(str(delivery), "/dev/stdin")
+        assert line == want
+
+
+def test_triage_reads_standard_input_once(tmp_path):
+    with ONE.open("rb") as f:
+        done = _iambot("triage", "--format", "json", "-", "-", stdin=f, tmp_path=tmp_path)
+    assert done.returncode == 2
+    said = "iambot: -: standard input is named more than once; it can be read once"
+    assert done.stderr.decode().strip().splitlines() == [said]
+    assert json.loads(done.stdout.splitlines()[0])["event_name"] == "UpdateAccessKey"  # the first - was read
+
+
+def test_triage_refuses_a_terminal_as_standard_input(tmp_path):
+    primary, secondary = os.openpty()
+    try:
+        done = _iambot("triage", "-", stdin=secondary, tmp_path=tmp_path)
+    finally:
+        os.close(primary)
+        os.close(secondary)
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr.decode()
+    assert "standard input is a terminal" in done.stderr.decode()
