@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import codecs
 import io
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any, NoReturn
 
 import click
@@ -52,3 +54,33 @@ def settings_or_fail(**overrides: Any) -> Any:
 
     with explained():
         return load_settings(**overrides)
+
+
+STDIN = Path("/dev/stdin")
+
+
+def input_files(paths: tuple[Path, ...]) -> tuple[list[Path], list[str]]:
+    """The files to read, in order, and why any path cannot be read. ``-`` is standard input,
+    read once as one file (through /dev/stdin, so a worker process can read it too)."""
+    from bot.events import UnreadableInput, iter_files
+
+    files: list[Path] = []
+    unreadable: list[str] = []
+    dashes = 0
+    for path in paths:
+        if str(path) == "-":
+            dashes += 1
+            if dashes > 1:
+                unreadable.append("-: standard input is named more than once; it can be read once")
+            elif sys.stdin is None or sys.stdin.isatty():
+                unreadable.append("-: standard input is a terminal; pipe a file in: `zcat f.json.gz | iambot triage -`")
+            elif not STDIN.exists():
+                unreadable.append("-: standard input cannot be named on this system; give the file's path")
+            else:
+                files.append(STDIN)
+            continue
+        try:
+            files.extend(iter_files([path]))
+        except UnreadableInput as exc:
+            unreadable.append(str(exc))
+    return files, unreadable

@@ -15,7 +15,7 @@ from typing import IO, TYPE_CHECKING, Any
 import click
 import orjson
 
-from bot.cli.common import fail, is_utf8
+from bot.cli.common import fail, input_files, is_utf8
 from bot.cli.spool import Spool, Writer
 
 if TYPE_CHECKING:
@@ -31,7 +31,6 @@ if TYPE_CHECKING:
 SEVERITY_CHOICES = ["info", "low", "medium", "high", "critical"]
 PROGRESS_BYTES = 5_000_000  # a progress bar when the input is larger than this (and stderr is a terminal)
 BATCH = 500
-STDIN = Path("/dev/stdin")
 
 
 @click.command()
@@ -59,7 +58,7 @@ def triage(paths: tuple[Path, ...], fmt: str, db: Path | None, min_severity: str
             store = Store(db)
     floor = SEVERITIES.index(min_severity)
     stats = ReadStats()
-    files, unreadable = _inputs(paths)
+    files, unreadable = input_files(paths)
     out = Output(fmt, sys.stdout.buffer, store, settings, floor)
     with _explained(db):
         if store is None and parallel.workers() > 1 and len(files) > 1:
@@ -79,33 +78,6 @@ def triage(paths: tuple[Path, ...], fmt: str, db: Path | None, min_severity: str
     sys.stdout.flush()
     if unreadable:
         raise SystemExit(2)
-
-
-def _inputs(paths: tuple[Path, ...]) -> tuple[list[Path], list[str]]:
-    """The files to read, in order, and why any path cannot be read. ``-`` is standard input,
-    read once as one file (through /dev/stdin, so a worker process can read it too)."""
-    from bot.events import UnreadableInput, iter_files
-
-    files: list[Path] = []
-    unreadable: list[str] = []
-    dashes = 0
-    for path in paths:
-        if str(path) == "-":
-            dashes += 1
-            if dashes > 1:
-                unreadable.append("-: standard input is named more than once; it can be read once")
-            elif sys.stdin is None or sys.stdin.isatty():
-                unreadable.append("-: standard input is a terminal; pipe a file in: `zcat f.json.gz | iambot triage -`")
-            elif not STDIN.exists():
-                unreadable.append("-: standard input cannot be named on this system; give the file's path")
-            else:
-                files.append(STDIN)
-            continue
-        try:
-            files.extend(iter_files([path]))
-        except UnreadableInput as exc:
-            unreadable.append(str(exc))
-    return files, unreadable
 
 
 def _settings() -> Any:
