@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import codecs
 import io
-import sys
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -72,7 +72,7 @@ def input_files(paths: tuple[Path, ...]) -> tuple[list[Path], list[str]]:
             dashes += 1
             if dashes > 1:
                 unreadable.append("-: standard input is named more than once; it can be read once")
-            elif sys.stdin is None or sys.stdin.isatty():
+            elif os.isatty(0):  # the descriptor /dev/stdin names, whatever sys.stdin was replaced by
                 unreadable.append("-: standard input is a terminal; pipe a file in: `zcat f.json.gz | iambot triage -`")
             elif not STDIN.exists():
                 unreadable.append("-: standard input cannot be named on this system; give the file's path")

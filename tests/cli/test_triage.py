@@ -349,25 +349,23 @@ def test_the_spooled_table_is_the_same_written_as_bytes_or_through_the_console(m
     assert [int(n) for n in re.findall(r"row (\d+) dé", direct.decode())] == expected
 
 
-def test_triage_json_does_not_import_rich(tmp_path):
-    """JSON lines need no console: rich (a twentieth of triage's serial start) is left unimported."""
-    code = ("import sys; from bot.cli import main; sys.argv = ['iambot', 'triage', '--format', 'json', sys.argv[1]]\n"
-            "try:\n    main()\nexcept SystemExit:\n    pass\n"
-            "print('rich' in sys.modules, file=sys.stderr)")  # fmt: skip
+def _iambot(*args, stdin, tmp_path, after=""):
+    """iambot in a process of its own, with this standard input (- reads the process's fd 0);
+    ``after``: code run once iambot has finished, in the same process."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("IAMBOT_")}
-    done = subprocess.run([sys.executable, "-c", code, str(FIXTURES)], capture_output=True, text=True, timeout=60,
-                          cwd=tmp_path, env=env)  # fmt: skip
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.count("\n") > 10  # the alerts were written
-    assert done.stderr.strip().splitlines()[-1] == "False"
-
-
-def _iambot(*args, stdin, tmp_path):
-    """iambot in a process of its own, with this standard input (- reads the process's fd 0)."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("IAMBOT_")}
-    code = "import sys; from bot.cli import main; sys.argv[0] = 'iambot'; main()"
+    code = "import sys; from bot.cli import main; sys.argv[0] = 'iambot'\n"
+    code += f"try:\n    main()\nfinally:\n    {after or 'pass'}"
     return subprocess.run([sys.executable, "-c", code, *args], stdin=stdin, capture_output=True, timeout=120,
                           cwd=tmp_path, env=env)  # fmt: skip
+
+
+def test_triage_json_does_not_import_rich(tmp_path):
+    """JSON lines need no console: rich (a twentieth of triage's serial start) is left unimported."""
+    done = _iambot("triage", "--format", "json", str(FIXTURES), stdin=subprocess.DEVNULL, tmp_path=tmp_path,
+                   after="print('rich' in sys.modules, file=sys.stderr)")  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.count(b"\n") > 10  # the alerts were written
+    assert done.stderr.decode().strip().splitlines()[-1] == "False"
 
 
 def test_triage_reads_standard_input_as_dash(tmp_path):
